@@ -1,0 +1,43 @@
+# Thin wrapper over CMake (like Neovim's): the two quick-start commands are
+# `make demo` and `make test`. Missing Debian packages are installed first.
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+CMAKE_ARGS ?=
+
+.PHONY: all deps build test test-asan demo bench format format-check clean
+
+all: build
+
+deps:
+	@bash scripts/install-deps.sh
+
+$(BUILD)/Makefile: CMakeLists.txt | deps
+	cmake -S . -B $(BUILD) $(CMAKE_ARGS)
+
+build: deps $(BUILD)/Makefile
+	cmake --build $(BUILD) -j $(JOBS)
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# The whole suite again under AddressSanitizer and UBSan.
+test-asan: deps
+	cmake -S . -B $(ASAN_BUILD) -DOCTOSCALE_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS)
+
+demo: build
+	@bash examples/demo/run.sh $(BUILD)
+
+bench: build
+	@bash tests/bench/run.sh $(BUILD)
+
+format:
+	clang-format -i core/*.c core/*.h tests/unit/*.c tests/sim/*.c tests/sim/*.h 2>/dev/null || true
+
+format-check:
+	clang-format --dry-run -Werror core/*.c core/*.h tests/unit/*.c $(wildcard tests/sim/*.c tests/sim/*.h)
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,0 +1,49 @@
+#include "core/osc_apierr.h"
+
+#include <stdio.h>
+#include <string.h>
+
+void osc_apierr_clear(struct osc_apierr *e) {
+  if (e != NULL)
+    memset(e, 0, sizeof(*e));
+}
+
+void osc_apierr_copy_line(char *dst, size_t cap, const char *s) {
+  size_t n = 0;
+
+  if (cap == 0)
+    return;
+  if (s != NULL) {
+    /* Skip leading blanks, stop at the first line break. */
+    while (*s == ' ' || *s == '\t')
+      s++;
+    for (; *s && *s != '\n' && *s != '\r' && n + 1 < cap; s++)
+      dst[n++] = ((unsigned char)*s < 0x20) ? ' ' : *s;
+    while (n > 0 && (dst[n - 1] == ' ' || dst[n - 1] == '\t'))
+      n--;
+  }
+  dst[n] = '\0';
+}
+
+void osc_apierr_format(const struct osc_apierr *e, const char *what, char *out,
+                       size_t cap) {
+  char attempts[48] = "";
+  char rid[160] = "";
+
+  if (e->attempts > 1)
+    snprintf(attempts, sizeof(attempts), " after %d attempts", e->attempts);
+  if (e->request_id[0])
+    snprintf(rid, sizeof(rid), " (request id %s)", e->request_id);
+  if (e->status == 0) {
+    snprintf(out, cap, "%s failed: %s%s%s", what,
+             e->message[0] ? e->message : "no response", attempts, rid);
+    return;
+  }
+  snprintf(out, cap, "%s: HTTP %ld%s%s%s%s%s%s", what, e->status,
+           e->code[0] ? " " : "", e->code, e->message[0] ? ": " : "",
+           e->message, attempts, rid);
+}
+
+int osc_apierr_is_auth(const struct osc_apierr *e) {
+  return e->status == 401 || e->status == 403;
+}

@@ -1,0 +1,33 @@
+/* What a remote API said when a request failed, kept apart so the Lua
+ * bindings can return it as a table ({status, code, message, request_id})
+ * and the CLI as one line. Filled by core/osc_azure.c and core/osc_octopus.c;
+ * never holds a token, key or secret. */
+#ifndef OSC_APIERR_H
+#define OSC_APIERR_H
+
+#include <stddef.h>
+
+struct osc_apierr {
+  long status;          /* HTTP status; 0 when no response was obtained */
+  char code[128];       /* ResourceNotFound, invalid_client, ... or "" */
+  char message[512];    /* the service's message (first line), or "" */
+  char request_id[128]; /* x-ms-request-id / correlation id, or "" */
+  int attempts;         /* requests sent for this call */
+};
+
+void osc_apierr_clear(struct osc_apierr *e);
+
+/* One line: "<what>: HTTP 404 ResourceNotFound: The Resource ... (request id
+ * abc)"; with no status, "<what> failed: <message>". " after N attempts" is
+ * added when the request was retried. */
+void osc_apierr_format(const struct osc_apierr *e, const char *what, char *out,
+                       size_t cap);
+
+/* Copies s into dst (cap bytes), keeping only its first line and replacing
+ * control characters, so a server message stays one line. */
+void osc_apierr_copy_line(char *dst, size_t cap, const char *s);
+
+/* True for 401 and 403: authentication or permission refused (exit 1). */
+int osc_apierr_is_auth(const struct osc_apierr *e);
+
+#endif

@@ -1,0 +1,824 @@
+#include "core/osc_azure.h"
+
+#include <lua.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "core/osc_buf.h"
+#include "core/osc_json.h"
+#include "core/osc_log.h"
+
+#define TOKEN_MAX_BODY (256 * 1024)
+#define ASSERTION_MAX (64 * 1024)
+#define URL_MAX (64 * 1024)
+
+struct osc_azure {
+  const struct osc_config *cfg;
+  struct osc_http *http;
+  lua_State *json; /* cjson, for token and error bodies */
+  enum osc_azure_credential cred;
+  char *auth_value;  /* "Bearer <token>", NULL until fetched */
+  int64_t expires_at; /* Unix seconds */
+  int fetches;
+};
+
+static const char *env_nonempty(const char *name) {
+  const char *v = getenv(name);
+
+  return (v != NULL && v[0] != '\0') ? v : NULL;
+}
+
+static const char *nonempty(const char *s) {
+  return (s != NULL && s[0] != '\0') ? s : NULL;
+}
+
+static enum osc_azure_credential pick_credential(const struct osc_config *cfg) {
+  switch (cfg->azure.auth) {
+  case OSC_AUTH_CLIENT_SECRET:
+    return OSC_AZURE_CRED_CLIENT_SECRET;
+  case OSC_AUTH_WORKLOAD_IDENTITY:
+    return OSC_AZURE_CRED_WORKLOAD_IDENTITY;
+  case OSC_AUTH_MANAGED_IDENTITY:
+    return env_nonempty("IDENTITY_ENDPOINT") ? OSC_AZURE_CRED_APP_SERVICE
+                                             : OSC_AZURE_CRED_IMDS;
+  default:
+    break;
+  }
+  if (nonempty(cfg->azure.client_secret))
+    return OSC_AZURE_CRED_CLIENT_SECRET;
+  if (env_nonempty("AZURE_FEDERATED_TOKEN_FILE"))
+    return OSC_AZURE_CRED_WORKLOAD_IDENTITY;
+  if (env_nonempty("IDENTITY_ENDPOINT"))
+    return OSC_AZURE_CRED_APP_SERVICE;
+  return OSC_AZURE_CRED_IMDS;
+}
+
+int osc_azure_new(const struct osc_config *cfg, struct osc_http *http,
+                  struct osc_azure **out, struct osc_error *err) {
+  struct osc_azure *az;
+  int rc;
+
+  *out = NULL;
+  az = calloc(1, sizeof(*az));
+  if (az == NULL)
+    return osc_error_set(err, OSC_E_NOMEM, "out of memory");
+  rc = osc_json_state_new(&az->json, err);
+  if (rc < 0) {
+    free(az);
+    return rc;
+  }
+  az->cfg = cfg;
+  az->http = http;
+  az->cred = pick_credential(cfg);
+  *out = az;
+  return OSC_OK;
+}
+
+static void forget_token(struct osc_azure *az) {
+  if (az->auth_value != NULL) {
+    memset(az->auth_value, 0, strlen(az->auth_value));
+    free(az->auth_value);
+    az->auth_value = NULL;
+  }
+  az->expires_at = 0;
+}
+
+void osc_azure_free(struct osc_azure *az) {
+  if (az == NULL)
+    return;
+  forget_token(az);
+  if (az->json != NULL)
+    lua_close(az->json);
+  free(az);
+}
+
+enum osc_azure_credential osc_azure_credential(const struct osc_azure *az) {
+  return az->cred;
+}
+
+const char *osc_azure_credential_name(enum osc_azure_credential cred) {
+  switch (cred) {
+  case OSC_AZURE_CRED_CLIENT_SECRET:
+    return "client secret";
+  case OSC_AZURE_CRED_WORKLOAD_IDENTITY:
+    return "workload identity";
+  case OSC_AZURE_CRED_APP_SERVICE:
+    return "App Service managed identity";
+  default:
+    return "managed identity";
+  }
+}
+
+int osc_azure_token_fetches(const struct osc_azure *az) {
+  return az->fetches;
+}
+
+/* ---- error bodies ---------------------------------------------------- */
+
+struct err_parse {
+  const char *body;
+  size_t len;
+  struct osc_apierr *d;
+};
+
+/* Reads {"error":{code,message}}, {code,message} and Entra's
+ * {error:"invalid_client", error_description, correlation_id}. */
+static int err_parse_l(lua_State *L) {
+  struct err_parse *p = lua_touserdata(L, 1);
+  struct osc_apierr *d = p->d;
+  const char *code = NULL;
+  const char *msg = NULL;
+  const char *corr;
+  int top;
+
+  if (osc_json_decode(L, p->body, p->len, "error body", NULL) < 0)
+    return 0;
+  top = lua_gettop(L);
+  if (lua_type(L, top) != LUA_TTABLE)
+    return 0;
+  lua_getfield(L, top, "error");
+  if (lua_type(L, -1) == LUA_TTABLE) {
+    code = osc_json_string(L, -1, "code");
+    msg = osc_json_string(L, -1, "message");
+  } else if (lua_type(L, -1) == LUA_TSTRING) {
+    code = lua_tostring(L, -1);
+    msg = osc_json_string(L, top, "error_description");
+  } else {
+    code = osc_json_string(L, top, "code");
+    msg = osc_json_string(L, top, "message");
+  }
+  if (code != NULL)
+    osc_apierr_copy_line(d->code, sizeof(d->code), code);
+  if (msg != NULL)
+    osc_apierr_copy_line(d->message, sizeof(d->message), msg);
+  corr = osc_json_string(L, top, "correlation_id");
+  if (d->request_id[0] == '\0' && corr != NULL)
+    osc_apierr_copy_line(d->request_id, sizeof(d->request_id), corr);
+  return 0;
+}
+
+void osc_azure_error_detail(struct osc_azure *az,
+                            const struct osc_http_response *resp,
+                            const struct osc_error *transport,
+                            struct osc_apierr *detail) {
+  struct err_parse p;
+  int top;
+
+  osc_apierr_clear(detail);
+  if (resp != NULL) {
+    detail->status = resp->status;
+    detail->attempts = resp->attempts;
+    osc_apierr_copy_line(detail->request_id, sizeof(detail->request_id),
+                         resp->request_id);
+  }
+  if (resp != NULL && resp->status != 0 && resp->body.len > 0) {
+    p.body = resp->body.data;
+    p.len = resp->body.len;
+    p.d = detail;
+    top = lua_gettop(az->json);
+    lua_pushcfunction(az->json, err_parse_l);
+    lua_pushlightuserdata(az->json, &p);
+    lua_pcall(az->json, 1, 0, 0); /* a body that is not JSON: no detail */
+    lua_settop(az->json, top);
+  }
+  if (detail->status == 0 && transport != NULL && transport->msg[0])
+    osc_apierr_copy_line(detail->message, sizeof(detail->message),
+                         transport->msg);
+}
+
+int osc_azure_fail(struct osc_azure *az, const char *what,
+                   const struct osc_http_response *resp,
+                   const struct osc_error *transport, struct osc_apierr *detail,
+                   struct osc_error *err) {
+  struct osc_apierr local;
+  char line[OSC_ERROR_MAX];
+
+  if (detail == NULL)
+    detail = &local;
+  osc_azure_error_detail(az, resp, transport, detail);
+  osc_apierr_format(detail, what, line, sizeof(line));
+  return osc_error_set(err,
+                       osc_apierr_is_auth(detail) ? OSC_E_RUNTIME
+                                                  : OSC_E_SAFETY,
+                       "%s", line);
+}
+
+/* ---- URLs ------------------------------------------------------------ */
+
+/* base without trailing slashes, then path (which starts with '/'). */
+static int join(struct osc_buf *b, const char *base, const char *path,
+                struct osc_error *err) {
+  size_t n = strlen(base);
+
+  while (n > 0 && base[n - 1] == '/')
+    n--;
+  if (osc_buf_append(b, base, n, err) < 0)
+    return err ? err->code : OSC_E_RUNTIME;
+  return osc_buf_puts(b, path, err);
+}
+
+/* Appends the percent-encoded s. */
+static int put_escaped(struct osc_buf *b, const char *s, struct osc_error *err) {
+  char *e = NULL;
+  int rc = osc_http_escape(s, &e, err);
+
+  if (rc < 0)
+    return rc;
+  rc = osc_buf_puts(b, e, err);
+  free(e);
+  return rc;
+}
+
+static const char *subscription(struct osc_azure *az, const char *sub) {
+  return nonempty(sub) ? sub : az->cfg->azure.subscription;
+}
+
+static const char *compute_version(struct osc_azure *az) {
+  return nonempty(az->cfg->azure.api_version) ? az->cfg->azure.api_version
+                                              : "2024-11-01";
+}
+
+static const char *network_version(struct osc_azure *az) {
+  return nonempty(az->cfg->azure.network_api_version)
+             ? az->cfg->azure.network_api_version
+             : "2017-03-30";
+}
+
+/* {management}/subscriptions/S/resourceGroups/R into b. */
+static int put_rg(struct osc_azure *az, struct osc_buf *b, const char *sub,
+                  const char *rg, struct osc_error *err) {
+  int rc;
+
+  sub = subscription(az, sub);
+  if (!nonempty(sub))
+    return osc_error_set(err, OSC_E_CONFIG,
+                         "no Azure subscription (azure.subscription)");
+  if (!nonempty(rg))
+    return osc_error_set(err, OSC_E_CONFIG, "no resource group");
+  rc = join(b, az->cfg->azure.management_endpoint, "/subscriptions/", err);
+  if (rc >= 0)
+    rc = put_escaped(b, sub, err);
+  if (rc >= 0)
+    rc = osc_buf_puts(b, "/resourceGroups/", err);
+  if (rc >= 0)
+    rc = put_escaped(b, rg, err);
+  return rc;
+}
+
+static int put_vmss(struct osc_azure *az, struct osc_buf *b, const char *sub,
+                    const char *rg, const char *vmss, struct osc_error *err) {
+  int rc = put_rg(az, b, sub, rg, err);
+
+  if (rc >= 0 && !nonempty(vmss))
+    rc = osc_error_set(err, OSC_E_CONFIG, "no scale set name");
+  if (rc >= 0)
+    rc = osc_buf_puts(
+        b, "/providers/Microsoft.Compute/virtualMachineScaleSets/", err);
+  if (rc >= 0)
+    rc = put_escaped(b, vmss, err);
+  return rc;
+}
+
+static int finish_url(struct osc_buf *b, int rc, char **out) {
+  if (rc < 0) {
+    osc_buf_free(b);
+    return rc;
+  }
+  *out = osc_buf_detach(b);
+  return OSC_OK;
+}
+
+int osc_azure_vmss_url(struct osc_azure *az, const char *sub, const char *rg,
+                       const char *vmss, char **out, struct osc_error *err) {
+  struct osc_buf b;
+  int rc;
+
+  osc_buf_init(&b, URL_MAX);
+  rc = put_vmss(az, &b, sub, rg, vmss, err);
+  if (rc >= 0)
+    rc = osc_buf_printf(&b, err, "?api-version=%s", compute_version(az));
+  return finish_url(&b, rc, out);
+}
+
+int osc_azure_vm_list_url(struct osc_azure *az, const char *sub,
+                          const char *rg, const char *vmss,
+                          const char *vmss_id, enum osc_orchestration mode,
+                          char **out, struct osc_error *err) {
+  struct osc_buf b;
+  struct osc_buf id;
+  struct osc_buf filter;
+  int rc;
+
+  osc_buf_init(&b, URL_MAX);
+  osc_buf_init(&id, URL_MAX);
+  osc_buf_init(&filter, URL_MAX);
+  if (mode == OSC_UNIFORM) {
+    rc = put_vmss(az, &b, sub, rg, vmss, err);
+    if (rc >= 0)
+      rc = osc_buf_printf(&b, err,
+                          "/virtualMachines?api-version=%s"
+                          "&$expand=instanceView",
+                          compute_version(az));
+    goto done;
+  }
+  if (nonempty(vmss_id)) {
+    rc = osc_buf_puts(&id, vmss_id, err);
+  } else {
+    rc = osc_buf_printf(&id, err,
+                        "/subscriptions/%s/resourceGroups/%s/providers/"
+                        "Microsoft.Compute/virtualMachineScaleSets/%s",
+                        subscription(az, sub), rg, vmss);
+  }
+  if (rc >= 0)
+    rc = osc_buf_printf(&filter, err, "'virtualMachineScaleSet/id' eq '%s'",
+                        osc_buf_str(&id));
+  if (rc >= 0)
+    rc = put_rg(az, &b, sub, rg, err);
+  if (rc >= 0)
+    rc = osc_buf_printf(&b, err,
+                        "/providers/Microsoft.Compute/virtualMachines"
+                        "?api-version=%s&$filter=",
+                        compute_version(az));
+  if (rc >= 0)
+    rc = put_escaped(&b, osc_buf_str(&filter), err);
+  if (rc >= 0)
+    rc = osc_buf_puts(&b, "&$expand=instanceView", err);
+done:
+  osc_buf_free(&id);
+  osc_buf_free(&filter);
+  return finish_url(&b, rc, out);
+}
+
+int osc_azure_nic_list_url(struct osc_azure *az, const char *sub,
+                           const char *rg, const char *vmss,
+                           enum osc_orchestration mode, char **out,
+                           struct osc_error *err) {
+  struct osc_buf b;
+  int rc;
+
+  osc_buf_init(&b, URL_MAX);
+  if (mode == OSC_UNIFORM) {
+    rc = put_vmss(az, &b, sub, rg, vmss, err);
+    if (rc >= 0)
+      rc = osc_buf_printf(&b, err, "/networkInterfaces?api-version=%s",
+                          network_version(az));
+  } else {
+    rc = put_rg(az, &b, sub, rg, err);
+    if (rc >= 0)
+      rc = osc_buf_printf(&b, err,
+                          "/providers/Microsoft.Network/networkInterfaces"
+                          "?api-version=%s",
+                          OSC_AZURE_NIC_API_VERSION);
+  }
+  return finish_url(&b, rc, out);
+}
+
+/* Length of "scheme://authority" at the start of url, or 0. */
+static size_t origin_len(const char *url) {
+  const char *p = strstr(url, "://");
+
+  if (p == NULL)
+    return 0;
+  p += 3;
+  p += strcspn(p, "/?#");
+  return (size_t)(p - url);
+}
+
+static bool same_origin(const char *a, const char *b) {
+  size_t na = origin_len(a);
+  size_t nb = origin_len(b);
+
+  return na > 0 && na == nb && strncasecmp(a, b, na) == 0;
+}
+
+int osc_azure_url(struct osc_azure *az, const char *path, char **out,
+                  struct osc_error *err) {
+  struct osc_buf b;
+  int rc;
+
+  osc_buf_init(&b, URL_MAX);
+  if (strstr(path, "://") != NULL) {
+    if (!same_origin(path, az->cfg->azure.management_endpoint)) {
+      osc_buf_free(&b);
+      return osc_error_set(err, OSC_E_USAGE,
+                           "URL is not on the Azure management endpoint");
+    }
+    rc = osc_buf_puts(&b, path, err);
+  } else if (path[0] != '/') {
+    osc_buf_free(&b);
+    return osc_error_set(err, OSC_E_USAGE,
+                         "Azure path must start with '/': %s", path);
+  } else {
+    rc = join(&b, az->cfg->azure.management_endpoint, path, err);
+  }
+  if (rc >= 0 && strstr(osc_buf_str(&b), "api-version=") == NULL)
+    rc = osc_buf_printf(&b, err, "%capi-version=%s",
+                        strchr(osc_buf_str(&b), '?') ? '&' : '?',
+                        compute_version(az));
+  if (rc >= 0)
+    rc = osc_http_fix_url(osc_buf_str(&b), out, err);
+  osc_buf_free(&b);
+  return rc;
+}
+
+int osc_azure_next_link(struct osc_azure *az, const char *link, char **out,
+                        struct osc_error *err) {
+  *out = NULL;
+  if (!same_origin(link, az->cfg->azure.management_endpoint))
+    return osc_error_set(err, OSC_E_SAFETY,
+                         "nextLink does not point at the management endpoint");
+  return osc_http_fix_url(link, out, err);
+}
+
+/* ---- tokens ---------------------------------------------------------- */
+
+struct tok_parse {
+  const char *body;
+  size_t len;
+  char *token; /* malloc'ed "Bearer ..." */
+  int64_t expires_in;
+  int64_t expires_on;
+  struct osc_error *err;
+  int rc;
+};
+
+static int tok_parse_l(lua_State *L) {
+  struct tok_parse *p = lua_touserdata(L, 1);
+  const char *tok;
+  size_t n;
+
+  p->rc = osc_json_decode(L, p->body, p->len, "token response", p->err);
+  if (p->rc < 0)
+    return 0;
+  tok = osc_json_string(L, -1, "access_token");
+  if (tok == NULL || tok[0] == '\0') {
+    p->rc = osc_error_set(p->err, OSC_E_RUNTIME,
+                          "token response has no access_token");
+    return 0;
+  }
+  n = strlen(tok) + sizeof("Bearer ");
+  p->token = malloc(n);
+  if (p->token == NULL) {
+    p->rc = osc_error_set(p->err, OSC_E_NOMEM, "out of memory");
+    return 0;
+  }
+  snprintf(p->token, n, "Bearer %s", tok);
+  if (!osc_json_path_int(L, -1, "expires_in", &p->expires_in))
+    p->expires_in = -1;
+  if (!osc_json_path_int(L, -1, "expires_on", &p->expires_on))
+    p->expires_on = -1;
+  return 0;
+}
+
+/* Appends "&name=value" (value percent-encoded) to a form body. */
+static int form(struct osc_buf *b, const char *name, const char *value,
+                struct osc_error *err) {
+  int rc;
+
+  if (b->len > 0 && osc_buf_puts(b, "&", err) < 0)
+    return err ? err->code : OSC_E_RUNTIME;
+  rc = osc_buf_printf(b, err, "%s=", name);
+  if (rc >= 0)
+    rc = put_escaped(b, value, err);
+  return rc;
+}
+
+/* The audience: the management endpoint without a trailing slash. */
+static int audience(struct osc_azure *az, char *out, size_t cap) {
+  const char *m = az->cfg->azure.management_endpoint;
+  size_t n = m ? strlen(m) : 0;
+
+  while (n > 0 && m[n - 1] == '/')
+    n--;
+  if (n == 0 || n >= cap)
+    return -1;
+  memcpy(out, m, n);
+  out[n] = '\0';
+  return 0;
+}
+
+static void wipe(struct osc_buf *b) {
+  if (b->data != NULL)
+    memset(b->data, 0, b->cap);
+  osc_buf_free(b);
+}
+
+/* Builds the token request for the selected credential. */
+static int token_request(struct osc_azure *az, struct osc_buf *url,
+                         struct osc_buf *body, struct osc_http_header *hdr,
+                         size_t *n_hdr, const char **method,
+                         struct osc_error *err) {
+  const struct osc_config *cfg = az->cfg;
+  const char *tenant = nonempty(cfg->azure.tenant) ? cfg->azure.tenant
+                                                   : env_nonempty(
+                                                         "AZURE_TENANT_ID");
+  const char *client_id = nonempty(cfg->azure.client_id)
+                              ? cfg->azure.client_id
+                              : env_nonempty("AZURE_CLIENT_ID");
+  char aud[1024];
+  char scope[1100];
+  int rc = OSC_OK;
+
+  *n_hdr = 0;
+  if (audience(az, aud, sizeof(aud)) < 0)
+    return osc_error_set(err, OSC_E_CONFIG,
+                         "no Azure management endpoint configured");
+  snprintf(scope, sizeof(scope), "%s/.default", aud);
+  switch (az->cred) {
+  case OSC_AZURE_CRED_CLIENT_SECRET:
+  case OSC_AZURE_CRED_WORKLOAD_IDENTITY:
+    if (tenant == NULL || client_id == NULL)
+      return osc_error_set(err, OSC_E_CONFIG,
+                           "Azure %s authentication needs azure.tenant and "
+                           "azure.client_id",
+                           osc_azure_credential_name(az->cred));
+    rc = join(url, cfg->azure.login_endpoint, "/", err);
+    if (rc >= 0)
+      rc = put_escaped(url, tenant, err);
+    if (rc >= 0)
+      rc = osc_buf_puts(url, "/oauth2/v2.0/token", err);
+    if (rc >= 0)
+      rc = form(body, "grant_type", "client_credentials", err);
+    if (rc >= 0)
+      rc = form(body, "client_id", client_id, err);
+    if (rc >= 0)
+      rc = form(body, "scope", scope, err);
+    if (rc < 0)
+      return rc;
+    if (az->cred == OSC_AZURE_CRED_CLIENT_SECRET) {
+      if (!nonempty(cfg->azure.client_secret))
+        return osc_error_set(err, OSC_E_CONFIG,
+                             "Azure client secret authentication needs "
+                             "azure.client_secret");
+      rc = form(body, "client_secret", cfg->azure.client_secret, err);
+    } else {
+      const char *path = env_nonempty("AZURE_FEDERATED_TOKEN_FILE");
+      struct osc_buf assertion;
+      size_t n;
+
+      if (path == NULL)
+        return osc_error_set(err, OSC_E_CONFIG,
+                             "workload identity needs "
+                             "AZURE_FEDERATED_TOKEN_FILE");
+      /* Re-read every time: Kubernetes rotates the projected token. */
+      osc_buf_init(&assertion, ASSERTION_MAX);
+      rc = osc_buf_read_file(&assertion, path, err);
+      if (rc < 0) {
+        wipe(&assertion);
+        return osc_error_set(err, OSC_E_RUNTIME,
+                             "cannot read AZURE_FEDERATED_TOKEN_FILE %s",
+                             path);
+      }
+      n = assertion.len;
+      while (n > 0 && (assertion.data[n - 1] == '\n' ||
+                       assertion.data[n - 1] == '\r' ||
+                       assertion.data[n - 1] == ' '))
+        assertion.data[--n] = '\0';
+      rc = form(body, "client_assertion_type",
+                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer", err);
+      if (rc >= 0)
+        rc = form(body, "client_assertion", osc_buf_str(&assertion), err);
+      wipe(&assertion);
+    }
+    hdr[0].name = "Content-Type";
+    hdr[0].value = "application/x-www-form-urlencoded";
+    hdr[0].secret = false;
+    *n_hdr = 1;
+    *method = "POST";
+    return rc;
+  case OSC_AZURE_CRED_APP_SERVICE: {
+    const char *endpoint = env_nonempty("IDENTITY_ENDPOINT");
+    const char *header = env_nonempty("IDENTITY_HEADER");
+
+    if (endpoint == NULL || header == NULL)
+      return osc_error_set(err, OSC_E_CONFIG,
+                           "App Service identity needs IDENTITY_ENDPOINT and "
+                           "IDENTITY_HEADER");
+    rc = osc_buf_printf(url, err, "%s%cresource=", endpoint,
+                        strchr(endpoint, '?') ? '&' : '?');
+    if (rc >= 0)
+      rc = put_escaped(url, aud, err);
+    if (rc >= 0)
+      rc = osc_buf_puts(url, "&api-version=2019-08-01", err);
+    if (rc >= 0 && client_id != NULL) {
+      rc = osc_buf_puts(url, "&client_id=", err);
+      if (rc >= 0)
+        rc = put_escaped(url, client_id, err);
+    }
+    hdr[0].name = "X-IDENTITY-HEADER";
+    hdr[0].value = header;
+    hdr[0].secret = true;
+    *n_hdr = 1;
+    *method = "GET";
+    return rc;
+  }
+  default: {
+    char resource[1100];
+
+    snprintf(resource, sizeof(resource), "%s/", aud);
+    rc = join(url, cfg->azure.imds_endpoint,
+              "/metadata/identity/oauth2/token?api-version=2018-02-01"
+              "&resource=",
+              err);
+    if (rc >= 0)
+      rc = put_escaped(url, resource, err);
+    if (rc >= 0 && client_id != NULL) {
+      rc = osc_buf_puts(url, "&client_id=", err);
+      if (rc >= 0)
+        rc = put_escaped(url, client_id, err);
+    }
+    hdr[0].name = "Metadata";
+    hdr[0].value = "true";
+    hdr[0].secret = false;
+    *n_hdr = 1;
+    *method = "GET";
+    return rc;
+  }
+  }
+}
+
+static int fetch_token(struct osc_azure *az, struct osc_apierr *detail,
+                       struct osc_error *err) {
+  struct osc_buf url;
+  struct osc_buf body;
+  struct osc_http_header hdr[2];
+  struct osc_http_request req;
+  struct osc_http_response resp;
+  struct osc_error herr = OSC_ERROR_INIT;
+  struct tok_parse p;
+  char what[96];
+  const char *method = "GET";
+  size_t n_hdr = 0;
+  int64_t now;
+  int rc;
+  int top;
+
+  memset(&p, 0, sizeof(p));
+  osc_buf_init(&url, URL_MAX);
+  osc_buf_init(&body, ASSERTION_MAX + 8192);
+  osc_http_response_init(&resp, TOKEN_MAX_BODY);
+  snprintf(what, sizeof(what), "Azure token (%s)",
+           osc_azure_credential_name(az->cred));
+  rc = token_request(az, &url, &body, hdr, &n_hdr, &method, err);
+  if (rc < 0)
+    goto done;
+  memset(&req, 0, sizeof(req));
+  req.method = method;
+  req.url = osc_buf_str(&url);
+  req.headers = hdr;
+  req.n_headers = n_hdr;
+  req.body = body.len ? body.data : NULL;
+  req.body_len = body.len;
+  req.body_secret = true;
+  req.retry_unsafe = true; /* a token request can be repeated */
+  req.what = what;
+  az->fetches++;
+  osc_log_debug("requesting an Azure token (%s)",
+                osc_azure_credential_name(az->cred));
+  rc = osc_http_perform(az->http, &req, &resp, &herr);
+  if (rc < 0 || resp.status < 200 || resp.status > 299) {
+    struct osc_apierr local;
+    struct osc_apierr *d = detail ? detail : &local;
+    char line[OSC_ERROR_MAX];
+
+    osc_azure_error_detail(az, &resp, rc < 0 ? &herr : NULL, d);
+    osc_apierr_format(d, what, line, sizeof(line));
+    /* Entra and the identity endpoints answer 400/401 when they refuse
+     * the credential: that is "authentication refused" (exit 1). */
+    rc = osc_error_set(err,
+                       (d->status >= 400 && d->status < 500 &&
+                        d->status != 408 && d->status != 429)
+                           ? OSC_E_RUNTIME
+                           : OSC_E_SAFETY,
+                       "%s", line);
+    goto done;
+  }
+  p.body = resp.body.data;
+  p.len = resp.body.len;
+  p.err = err;
+  top = lua_gettop(az->json);
+  lua_pushcfunction(az->json, tok_parse_l);
+  lua_pushlightuserdata(az->json, &p);
+  if (lua_pcall(az->json, 1, 0, 0) != LUA_OK) {
+    lua_settop(az->json, top);
+    rc = osc_error_set(err, OSC_E_NOMEM, "%s: out of memory", what);
+    goto done;
+  }
+  lua_settop(az->json, top);
+  lua_gc(az->json, LUA_GCCOLLECT, 0); /* drop the decoded token */
+  rc = p.rc;
+  if (rc < 0) {
+    osc_error_prefix(err, "%s", what);
+    goto done;
+  }
+  /* The real clock, even when OCTOSCALE_NOW replays another time. */
+  now = (int64_t)time(NULL);
+  forget_token(az);
+  az->auth_value = p.token;
+  p.token = NULL;
+  if (p.expires_in > 0)
+    az->expires_at = now + p.expires_in;
+  else if (p.expires_on > 0)
+    az->expires_at = p.expires_on;
+  else
+    az->expires_at = now + 3600;
+done:
+  if (p.token != NULL) {
+    memset(p.token, 0, strlen(p.token));
+    free(p.token);
+  }
+  wipe(&body);
+  osc_buf_free(&url);
+  if (resp.body.data != NULL)
+    memset(resp.body.data, 0, resp.body.len);
+  osc_http_response_free(&resp);
+  return rc;
+}
+
+int osc_azure_authorize(struct osc_azure *az, struct osc_http_header *out,
+                        struct osc_apierr *detail, struct osc_error *err) {
+  int64_t now = (int64_t)time(NULL);
+  int rc;
+
+  osc_apierr_clear(detail);
+  if (az->auth_value == NULL ||
+      now + OSC_AZURE_TOKEN_SKEW_S >= az->expires_at) {
+    rc = fetch_token(az, detail, err);
+    if (rc < 0)
+      return rc;
+  }
+  out->name = "Authorization";
+  out->value = az->auth_value;
+  out->secret = true;
+  return OSC_OK;
+}
+
+/* ---- requests -------------------------------------------------------- */
+
+int osc_azure_send(struct osc_azure *az, const char *method, const char *url,
+                   const char *body, bool retry_unsafe, const char *what,
+                   struct osc_http_response *resp, struct osc_apierr *detail,
+                   struct osc_error *err) {
+  struct osc_http_header hdr[3];
+  struct osc_http_request req;
+  struct osc_error herr = OSC_ERROR_INIT;
+  int rc;
+
+  rc = osc_azure_authorize(az, &hdr[0], detail, err);
+  if (rc < 0)
+    return rc;
+  hdr[1].name = "Accept";
+  hdr[1].value = "application/json";
+  hdr[1].secret = false;
+  hdr[2].name = "Content-Type";
+  hdr[2].value = "application/json";
+  hdr[2].secret = false;
+  memset(&req, 0, sizeof(req));
+  req.method = method;
+  req.url = url;
+  req.headers = hdr;
+  req.n_headers = body ? 3 : 2;
+  req.body = body;
+  req.body_len = body ? strlen(body) : 0;
+  req.retry_unsafe = retry_unsafe;
+  req.what = what;
+  rc = osc_http_perform(az->http, &req, resp, &herr);
+  if (rc < 0)
+    return osc_azure_fail(az, what, resp, &herr, detail, err);
+  return OSC_OK;
+}
+
+int osc_azure_set_capacity(struct osc_azure *az, const char *sub,
+                           const char *rg, const char *vmss, int64_t capacity,
+                           struct osc_apierr *detail, struct osc_error *err) {
+  struct osc_http_response resp;
+  char body[96];
+  char what[512];
+  char *url = NULL;
+  int rc;
+
+  osc_http_response_init(&resp, 8u << 20);
+  if (capacity < 0) {
+    rc = osc_error_set(err, OSC_E_USAGE, "capacity must be >= 0");
+    goto done;
+  }
+  snprintf(what, sizeof(what), "Azure VMSS PATCH %s/%s", rg ? rg : "",
+           vmss ? vmss : "");
+  rc = osc_azure_vmss_url(az, sub, rg, vmss, &url, err);
+  if (rc < 0)
+    goto done;
+  snprintf(body, sizeof(body), "{\"sku\":{\"capacity\":%lld}}",
+           (long long)capacity);
+  rc = osc_azure_send(az, "PATCH", url, body, true, what, &resp, detail, err);
+  if (rc < 0)
+    goto done;
+  if (resp.status != 200 && resp.status != 202)
+    rc = osc_azure_fail(az, what, &resp, NULL, detail, err);
+done:
+  free(url);
+  osc_http_response_free(&resp);
+  return rc;
+}

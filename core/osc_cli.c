@@ -1,0 +1,555 @@
+#include "core/osc_cli.h"
+
+#include <curl/curl.h>
+#include <glob.h>
+#include <stdarg.h>
+#include <lua.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <yaml.h>
+
+#include "core/osc_config.h"
+#include "core/osc_error.h"
+#include "core/osc_log.h"
+#include "core/osc_policy.h"
+#include "core/osc_reconcile.h"
+#include "core/osc_report.h"
+#include "core/osc_time.h"
+
+#define MAX_SCALE_SET_ARGS 256
+
+static const char usage_text[] =
+    "usage: octoscale [-c FILE] [-s NAME]... [--format text|json] [-v|-q] "
+    "COMMAND [ARGS]\n"
+    "\n"
+    "Keeps Octopus Deploy deployment targets in step with Azure VM Scale "
+    "Sets.\n"
+    "\n"
+    "commands:\n"
+    "  plan       show what would change; writes nothing (state included)\n"
+    "  apply      reconcile: optionally wait for provisioning, then act per "
+    "policy\n"
+    "  run FILE [ARGS...]  run a Lua automation script with the full API\n"
+    "  check      validate config and every policy offline (no network)\n"
+    "  snapshot -o FILE    capture Azure + Octopus state as JSON\n"
+    "  test [FILE...]      run Lua policy tests offline\n"
+    "  version    print the version\n"
+    "\n"
+    "options:\n"
+    "  -c, --config FILE     config file (default ./octoscale.yaml, else "
+    "$OCTOSCALE_CONFIG)\n"
+    "  -s, --scale-set NAME  limit the run to this entry (repeatable)\n"
+    "      --format FORMAT   text (default) or json\n"
+    "  -v, --verbose         log requests and decisions to stderr\n"
+    "  -q, --quiet           only warnings and errors on stderr\n"
+    "  -h, --help            this help; `octoscale COMMAND --help` for a "
+    "command\n"
+    "\n"
+    "exit codes: 0 ok, 1 runtime failure, 2 plan: changes pending, 3 "
+    "usage/config/policy error,\n"
+    "4 safety stop (incomplete or implausible data, deletion budget), 5 "
+    "provisioning did not settle\n";
+
+struct command_help {
+  const char *name;
+  const char *text;
+};
+
+static const struct command_help command_help[] = {
+    {"plan",
+     "usage: octoscale plan [--snapshot FILE] [--force] [common options]\n"
+     "\n"
+     "Shows what apply would change, per scale set, with a reason for every\n"
+     "action. Writes nothing: not to Azure, not to Octopus, not to the state\n"
+     "file.\n"
+     "\n"
+     "  --snapshot FILE  plan from a snapshot (see `octoscale snapshot`)\n"
+     "                   instead of the network\n"
+     "  --force          plan as apply --force would (deletion budget "
+     "lifted)\n"
+     "\n"
+     "exit: 0 nothing to change, 2 changes pending, 4 safety stop, 3 "
+     "config or\n"
+     "policy error, 1 runtime failure\n"},
+    {"apply",
+     "usage: octoscale apply [--wait[=DURATION]] [--poll-interval DURATION]\n"
+     "                       [--on-timeout proceed|fail] [--only-new] "
+     "[--health-check]\n"
+     "                       [--octopus-output] [--report FILE.html] "
+     "[--force]\n"
+     "\n"
+     "Reconciles: optionally waits for provisioning to settle, then deletes,\n"
+     "disables or enables targets as each scale set's policy decides, within\n"
+     "the safety rules. One apply at a time per state file.\n"
+     "\n"
+     "  --wait[=DURATION]       wait until no VM is Creating (bounded by the\n"
+     "                          policy's provisioning grace without DURATION)\n"
+     "  --poll-interval DURATION  between polls while waiting (default 10s)\n"
+     "  --on-timeout proceed|fail  when waiting times out (default proceed;\n"
+     "                          fail exits 5)\n"
+     "  --only-new              outputs list only targets absent from the "
+     "previous\n"
+     "                          successful run\n"
+     "  --health-check          run an Octopus health check on new targets\n"
+     "  --octopus-output        print Octopus service messages (output "
+     "variables)\n"
+     "  --report FILE.html      write a self-contained HTML report\n"
+     "  --force                 override the deletion budget (never the\n"
+     "                          incomplete-data rule)\n"},
+    {"run",
+     "usage: octoscale run FILE [ARGS...]\n"
+     "\n"
+     "Runs a Lua automation script with the azure, octopus and reconcile\n"
+     "namespaces; ARGS are in the global table `arg`. The exit code is the\n"
+     "integer the script returns (0 when it returns nothing).\n"},
+    {"check",
+     "usage: octoscale check [-c FILE] [-s NAME]...\n"
+     "\n"
+     "Validates the config and loads every policy it names, offline.\n"},
+    {"snapshot",
+     "usage: octoscale snapshot -o FILE\n"
+     "\n"
+     "Captures the raw Azure and Octopus responses of every selected scale "
+     "set\n"
+     "into FILE; `octoscale plan --snapshot FILE` plans from it offline.\n"},
+    {"test",
+     "usage: octoscale test [FILE...]\n"
+     "\n"
+     "Runs Lua policy tests (files using require \"octoscale.testing\") in "
+     "the\n"
+     "sandbox. Without FILE, runs tests/policies/*.lua under the current\n"
+     "directory. Exit 0 when every test passes, 1 otherwise.\n"},
+    {"version", "usage: octoscale version\n"},
+};
+
+static int usage_error(const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Prints "octoscale: error: <message> (see 'octoscale CMD --help')" and
+ * returns the usage exit code. */
+static int usage_error(const char *cmd, const char *fmt, ...) {
+  va_list ap;
+
+  fprintf(stderr, "octoscale: error: ");
+  va_start(ap, fmt);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  if (cmd != NULL)
+    fprintf(stderr, " (see 'octoscale %s --help')\n", cmd);
+  else
+    fprintf(stderr, " (see 'octoscale --help')\n");
+  return 3;
+}
+
+static const char *find_help(const char *cmd) {
+  size_t i;
+
+  for (i = 0; i < sizeof(command_help) / sizeof(command_help[0]); i++) {
+    if (strcmp(command_help[i].name, cmd) == 0)
+      return command_help[i].text;
+  }
+  return NULL;
+}
+
+/* Matches "--name" and "--name=value". */
+static bool long_opt(const char *arg, const char *name, const char **value) {
+  size_t n = strlen(name);
+
+  if (strncmp(arg, name, n) != 0)
+    return false;
+  if (arg[n] == '\0') {
+    *value = NULL;
+    return true;
+  }
+  if (arg[n] == '=') {
+    *value = arg + n + 1;
+    return true;
+  }
+  return false;
+}
+
+static int parse_duration_arg(const char *opt, const char *text,
+                              int64_t *out) {
+  struct osc_error err = OSC_ERROR_INIT;
+
+  if (osc_duration_parse(text, out, &err) < 0) {
+    fprintf(stderr, "octoscale: error: %s: %s\n", opt, err.msg);
+    return 3;
+  }
+  return 0;
+}
+
+/* Options that take a value: returns the value (from "--x=v" or the next
+ * argument) or NULL after printing a usage error. */
+static const char *need_value(int argc, char **argv, int *i, const char *opt,
+                              const char *inline_value) {
+  if (inline_value != NULL)
+    return inline_value;
+  if (*i + 1 >= argc) {
+    fprintf(stderr,
+            "octoscale: error: option '%s' needs a value (see 'octoscale "
+            "--help')\n",
+            opt);
+    return NULL;
+  }
+  (*i)++;
+  return argv[*i];
+}
+
+static bool command_takes(const char *cmd, const char *what) {
+  return cmd != NULL && strcmp(cmd, what) == 0;
+}
+
+/* Returns 0 to go on, or an exit code (help printed: 0 via *done). */
+static int parse_args(int argc, char **argv, struct osc_cli_options *o,
+                      bool *done) {
+  static const char *const commands[] = {"plan",     "apply", "run",
+                                         "check",    "snapshot", "test",
+                                         "version",  "help"};
+  int i;
+
+  *done = false;
+  o->wait_seconds = -1;
+  o->poll_interval_seconds = 10;
+  for (i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    const char *v = NULL;
+
+    /* After `run FILE`, everything belongs to the script. */
+    if (command_takes(o->command, "run") && o->n_args > 0) {
+      o->args = &argv[i - 1];
+      o->n_args = argc - i + 1;
+      break;
+    }
+    if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+      const char *help = o->command ? find_help(o->command) : NULL;
+
+      fputs(help ? help : usage_text, stdout);
+      *done = true;
+      return 0;
+    } else if (strcmp(a, "-c") == 0 || long_opt(a, "--config", &v)) {
+      if ((o->config_path = need_value(argc, argv, &i, "--config", v)) == NULL)
+        return 3;
+    } else if (strcmp(a, "-s") == 0 || long_opt(a, "--scale-set", &v)) {
+      const char *name = need_value(argc, argv, &i, "--scale-set", v);
+
+      if (name == NULL)
+        return 3;
+      if (o->n_scale_sets >= MAX_SCALE_SET_ARGS)
+        return usage_error(NULL, "too many %s options", "--scale-set");
+      o->scale_sets[o->n_scale_sets++] = name;
+    } else if (long_opt(a, "--format", &v)) {
+      const char *f = need_value(argc, argv, &i, "--format", v);
+
+      if (f == NULL)
+        return 3;
+      if (strcmp(f, "text") == 0)
+        o->format = OSC_FORMAT_TEXT;
+      else if (strcmp(f, "json") == 0)
+        o->format = OSC_FORMAT_JSON;
+      else
+        return usage_error(o->command, "--format must be text or json, not '%s'", f);
+    } else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
+      o->verbosity = 1;
+    } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
+      o->verbosity = -1;
+    } else if (command_takes(o->command, "plan") &&
+               long_opt(a, "--snapshot", &v)) {
+      if ((o->snapshot = need_value(argc, argv, &i, "--snapshot", v)) == NULL)
+        return 3;
+    } else if ((command_takes(o->command, "plan") ||
+                command_takes(o->command, "apply")) &&
+               strcmp(a, "--force") == 0) {
+      o->force = true;
+    } else if (command_takes(o->command, "apply") &&
+               long_opt(a, "--wait", &v)) {
+      o->wait = true;
+      if (v != NULL && parse_duration_arg("--wait", v, &o->wait_seconds))
+        return 3;
+    } else if (command_takes(o->command, "apply") &&
+               long_opt(a, "--poll-interval", &v)) {
+      const char *d = need_value(argc, argv, &i, "--poll-interval", v);
+
+      if (d == NULL ||
+          parse_duration_arg("--poll-interval", d, &o->poll_interval_seconds))
+        return 3;
+      if (o->poll_interval_seconds <= 0)
+        return usage_error(o->command, "--poll-interval must be positive, not '%s'", d);
+    } else if (command_takes(o->command, "apply") &&
+               long_opt(a, "--on-timeout", &v)) {
+      const char *t = need_value(argc, argv, &i, "--on-timeout", v);
+
+      if (t == NULL)
+        return 3;
+      if (strcmp(t, "proceed") == 0)
+        o->on_timeout = OSC_ON_TIMEOUT_PROCEED;
+      else if (strcmp(t, "fail") == 0)
+        o->on_timeout = OSC_ON_TIMEOUT_FAIL;
+      else
+        return usage_error(o->command, "--on-timeout must be proceed or fail, not '%s'", t);
+    } else if (command_takes(o->command, "apply") &&
+               strcmp(a, "--only-new") == 0) {
+      o->only_new = true;
+    } else if (command_takes(o->command, "apply") &&
+               strcmp(a, "--health-check") == 0) {
+      o->health_check = true;
+    } else if (command_takes(o->command, "apply") &&
+               strcmp(a, "--octopus-output") == 0) {
+      o->octopus_output = true;
+    } else if (command_takes(o->command, "apply") &&
+               long_opt(a, "--report", &v)) {
+      if ((o->report_path = need_value(argc, argv, &i, "--report", v)) ==
+          NULL)
+        return 3;
+    } else if (command_takes(o->command, "snapshot") &&
+               (strcmp(a, "-o") == 0 || long_opt(a, "--output", &v))) {
+      if ((o->output_path = need_value(argc, argv, &i, "--output", v)) ==
+          NULL)
+        return 3;
+    } else if (a[0] == '-' && a[1] != '\0') {
+      return usage_error(o->command, "unknown option '%s'", a);
+    } else if (o->command == NULL) {
+      size_t k;
+
+      for (k = 0; k < sizeof(commands) / sizeof(commands[0]); k++) {
+        if (strcmp(a, commands[k]) == 0)
+          o->command = commands[k];
+      }
+      if (o->command == NULL)
+        return usage_error(NULL, "unknown command '%s'", a);
+    } else if (command_takes(o->command, "run") ||
+               command_takes(o->command, "test")) {
+      if (o->n_args == 0)
+        o->args = &argv[i];
+      o->n_args++;
+      if (command_takes(o->command, "test") && &argv[i] != &o->args[o->n_args - 1])
+        return usage_error(o->command, "options must not separate test files ('%s')", a);
+    } else {
+      return usage_error(o->command, "unexpected argument '%s'", a);
+    }
+  }
+  return 0;
+}
+
+static const char *config_path(const struct osc_cli_options *o) {
+  struct stat st;
+  const char *env;
+
+  if (o->config_path != NULL)
+    return o->config_path;
+  if (stat("octoscale.yaml", &st) == 0)
+    return "octoscale.yaml";
+  env = getenv("OCTOSCALE_CONFIG");
+  if (env != NULL && *env != '\0')
+    return env;
+  return "octoscale.yaml";
+}
+
+static int load_config(const struct osc_cli_options *o,
+                       struct osc_config **cfg) {
+  struct osc_error err = OSC_ERROR_INIT;
+  int rc = osc_config_load(config_path(o), cfg, &err);
+
+  if (rc < 0) {
+    fprintf(stderr, "octoscale: error: %s\n", err.msg);
+    return osc_error_exit_code(rc);
+  }
+  return 0;
+}
+
+static int cmd_version(void) {
+  const curl_version_info_data *curl = curl_version_info(CURLVERSION_NOW);
+
+  printf("octoscale %s (%s, libcurl %s, libyaml %s)\n", OSC_VERSION,
+         LUA_RELEASE, curl->version, yaml_get_version_string());
+  return 0;
+}
+
+static int cmd_check(const struct osc_cli_options *o) {
+  struct osc_config *cfg = NULL;
+  size_t i;
+  size_t j;
+  size_t checked = 0;
+  int64_t now = 0;
+  int code;
+
+  code = load_config(o, &cfg);
+  if (code != 0)
+    return code;
+  for (i = 0; i < o->n_scale_sets; i++) {
+    if (osc_config_find(cfg, o->scale_sets[i]) == NULL) {
+      fprintf(stderr, "octoscale: error: no scale set named '%s' in %s\n",
+              o->scale_sets[i], cfg->path);
+      code = 3;
+      goto done;
+    }
+  }
+  osc_time_now(&now, NULL);
+  for (i = 0; i < cfg->n_scale_sets; i++) {
+    const struct osc_config_scale_set *e = &cfg->scale_sets[i];
+    struct osc_error err = OSC_ERROR_INIT;
+    struct osc_policy *policy = NULL;
+    bool wanted = o->n_scale_sets == 0;
+
+    for (j = 0; j < o->n_scale_sets && !wanted; j++)
+      wanted = strcasecmp(o->scale_sets[j], e->name) == 0;
+    if (!wanted)
+      continue;
+    if (osc_policy_load(e->policy, e, now, &policy, &err) < 0) {
+      fprintf(stderr, "octoscale: error: %s\n", err.msg);
+      code = osc_error_exit_code(err.code);
+      goto done;
+    }
+    osc_policy_free(policy);
+    checked++;
+  }
+  if (o->verbosity >= 0)
+    printf("%s: ok (%zu scale set%s, policies loaded)\n", cfg->path, checked,
+           checked == 1 ? "" : "s");
+done:
+  osc_config_free(cfg);
+  return code;
+}
+
+static void log_plan_problems(const struct osc_reconcile *r) {
+  size_t i;
+
+  for (i = 0; i < r->n_entries; i++) {
+    const struct osc_plan *p = r->plans[i];
+
+    if (p->status == OSC_PLAN_ERROR)
+      fprintf(stderr, "octoscale: error: %s: %s\n", p->scale_set, p->message);
+    else if (p->status == OSC_PLAN_SAFETY_STOP)
+      fprintf(stderr, "octoscale: error: %s: %s\n", p->scale_set, p->message);
+  }
+}
+
+static int cmd_plan(const struct osc_cli_options *o) {
+  struct osc_reconcile_options ro;
+  struct osc_reconcile *r = NULL;
+  struct osc_config *cfg = NULL;
+  struct osc_outputs outputs;
+  struct osc_error err = OSC_ERROR_INIT;
+  int code;
+  int rc;
+
+  memset(&outputs, 0, sizeof(outputs));
+  code = load_config(o, &cfg);
+  if (code != 0)
+    return code;
+  memset(&ro, 0, sizeof(ro));
+  ro.only = o->scale_sets;
+  ro.n_only = o->n_scale_sets;
+  ro.snapshot = o->snapshot;
+  ro.force = o->force;
+  ro.verbose = o->verbosity > 0;
+  rc = osc_time_now(&ro.now, &err);
+  if (rc < 0)
+    goto failed;
+  rc = osc_reconcile_plan(cfg, &ro, &r, &err);
+  if (rc < 0)
+    goto failed;
+  rc = osc_outputs_build(r->plans, r->n_entries, r->state, false, &outputs,
+                         &err);
+  if (rc < 0)
+    goto failed;
+  log_plan_problems(r);
+  if (o->format == OSC_FORMAT_JSON) {
+    rc = osc_report_json(stdout, "plan", r->plans, r->n_entries, &outputs,
+                         &err);
+    if (rc < 0)
+      goto failed;
+  } else {
+    osc_report_text(stdout, r->plans, r->n_entries, o->verbosity > 0);
+  }
+  code = osc_reconcile_exit_code(r, false);
+  goto done;
+failed:
+  fprintf(stderr, "octoscale: error: %s\n", err.msg);
+  code = osc_error_exit_code(rc);
+done:
+  fflush(stdout);
+  osc_outputs_free(&outputs);
+  osc_reconcile_free(r);
+  osc_config_free(cfg);
+  return code;
+}
+
+static int cmd_test(const struct osc_cli_options *o) {
+  struct osc_error err = OSC_ERROR_INIT;
+  const char **files = NULL;
+  glob_t found;
+  size_t n = 0;
+  int failed = 0;
+  int code = 0;
+  int i;
+
+  if (o->n_args > 0) {
+    files = calloc((size_t)o->n_args, sizeof(*files));
+    if (files == NULL)
+      return 1;
+    for (i = 0; i < o->n_args; i++)
+      files[n++] = o->args[i];
+  } else {
+    /* Default: every tests/policies .lua file (glob sorts), so teams can just run
+     * `octoscale test` in their policy repository. */
+    if (glob("tests/policies/*.lua", 0, NULL, &found) != 0 ||
+        found.gl_pathc == 0) {
+      globfree(&found);
+      fprintf(stderr, "octoscale: error: no test files given and none in "
+                      "tests/policies/\n");
+      return 3;
+    }
+    files = (const char **)found.gl_pathv;
+    n = found.gl_pathc;
+  }
+  if (osc_policy_run_tests(files, n, &failed, &err) < 0) {
+    fprintf(stderr, "octoscale: error: %s\n", err.msg);
+    code = osc_error_exit_code(err.code);
+  } else {
+    code = failed > 0 ? 1 : 0;
+  }
+  if (o->n_args == 0)
+    globfree(&found);
+  else
+    free(files);
+  return code;
+}
+
+int osc_cli_main(int argc, char **argv) {
+  const char *scale_sets[MAX_SCALE_SET_ARGS];
+  struct osc_cli_options o;
+  bool done = false;
+  int code;
+
+  memset(&o, 0, sizeof(o));
+  o.scale_sets = scale_sets;
+  code = parse_args(argc, argv, &o, &done);
+  if (code != 0 || done)
+    return code;
+  if (o.verbosity > 0)
+    osc_log_set_level(OSC_LOG_DEBUG);
+  else if (o.verbosity < 0)
+    osc_log_set_level(OSC_LOG_WARN);
+  if (o.command == NULL || strcmp(o.command, "help") == 0) {
+    fputs(usage_text, o.command ? stdout : stderr);
+    return o.command ? 0 : 3;
+  }
+  if (strcmp(o.command, "version") == 0)
+    return cmd_version();
+  if (strcmp(o.command, "check") == 0)
+    return cmd_check(&o);
+  if (strcmp(o.command, "plan") == 0)
+    return cmd_plan(&o);
+  if (strcmp(o.command, "test") == 0)
+    return cmd_test(&o);
+  if (strcmp(o.command, "snapshot") == 0 && o.output_path == NULL)
+    return usage_error("snapshot", "%s needs -o FILE", "snapshot");
+  if (strcmp(o.command, "run") == 0 && o.n_args == 0)
+    return usage_error("run", "%s needs a script FILE", "run");
+  fprintf(stderr, "octoscale: error: '%s' is not available in this build\n",
+          o.command);
+  return 1;
+}

@@ -1,0 +1,197 @@
+/* The reconcile engine: pure. (collection, scope, orphan state, policy
+ * decisions, now) -> plan. No I/O and no Lua: the policy is reached through
+ * a table of C callbacks (core/osc_policy.c implements them over Lua; unit
+ * tests implement them in C). DESIGN section 6 is the contract. */
+#ifndef OSC_ENGINE_H
+#define OSC_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/osc_arena.h"
+#include "core/osc_error.h"
+#include "core/osc_model.h"
+
+enum osc_class {
+  OSC_CLASS_IN_SYNC = 0,
+  OSC_CLASS_PROVISIONING,
+  OSC_CLASS_UNREGISTERED,
+  OSC_CLASS_FAILED_VM,
+  OSC_CLASS_ORPHAN,
+  OSC_CLASS_CONFLICT, /* duplicate names: reported, never guessed */
+  OSC_CLASS_COUNT,
+};
+
+enum osc_action_kind {
+  OSC_ACT_KEEP = 0,
+  OSC_ACT_WAIT,
+  OSC_ACT_REPORT,
+  OSC_ACT_ENABLE,
+  OSC_ACT_DISABLE,
+  OSC_ACT_DELETE,
+};
+
+/* What a policy hook may answer. Each hook accepts a subset (DESIGN 7). */
+enum osc_decision {
+  OSC_DECIDE_KEEP = 0,
+  OSC_DECIDE_DELETE,
+  OSC_DECIDE_DISABLE,
+  OSC_DECIDE_ENABLE,
+  OSC_DECIDE_REPORT,
+  OSC_DECIDE_IGNORE,
+};
+
+enum osc_grace_kind {
+  OSC_GRACE_PROVISIONING = 0, /* subject: vm */
+  OSC_GRACE_REGISTRATION,     /* subject: vm */
+  OSC_GRACE_ORPHAN,           /* subject: target */
+};
+
+/* max_delete: a percentage of the in-scope targets or a count. The budget
+ * is at least 1. */
+struct osc_budget {
+  bool percent;
+  double value;
+};
+
+#define OSC_BUDGET_DEFAULT {true, 50.0}
+
+/* Every callback may be NULL, meaning the documented default:
+ * target_name = computer name (else the VM name); graces 30m / 10m / 10m;
+ * on_scale_in = delete; on_failed_vm = delete; on_unregistered = report;
+ * on_in_sync = keep. A callback that fails returns a negative code (usually
+ * OSC_E_POLICY) with a one-line message naming the policy file, line, hook
+ * and value; the engine stops that plan with it. */
+struct osc_policy_ops {
+  void *ud;
+  int (*target_name)(void *ud, const struct osc_vm *vm, char *out, size_t cap,
+                     struct osc_error *err);
+  int (*grace)(void *ud, enum osc_grace_kind kind, const struct osc_vm *vm,
+               const struct osc_target *target, int64_t *out_seconds,
+               struct osc_error *err);
+  int (*on_scale_in)(void *ud, const struct osc_target *target,
+                     int64_t orphaned_since, enum osc_decision *out,
+                     struct osc_error *err);
+  int (*on_failed_vm)(void *ud, const struct osc_vm *vm,
+                      const struct osc_target *target, enum osc_decision *out,
+                      struct osc_error *err);
+  int (*on_unregistered)(void *ud, const struct osc_vm *vm,
+                         enum osc_decision *out, struct osc_error *err);
+  /* For an in-sync target: keep, or enable it when it is disabled. */
+  int (*on_in_sync)(void *ud, const struct osc_vm *vm,
+                    const struct osc_target *target, enum osc_decision *out,
+                    struct osc_error *err);
+  struct osc_budget max_delete;
+};
+
+/* Which targets belong to a scale set entry: in the environment, carrying
+ * ALL roles (case-insensitive) and, when set, the tenant. */
+struct osc_scope {
+  const char *environment_id;
+  struct osc_strlist roles;
+  const char *tenant_id; /* NULL: any */
+};
+
+/* orphaned_since per target id, from the state file. */
+struct osc_orphan_entry {
+  const char *target_id;
+  int64_t since;
+};
+
+struct osc_engine_input {
+  const struct osc_collection *collection;
+  const struct osc_scope *scope;
+  const struct osc_orphan_entry *orphans;
+  size_t n_orphans;
+  const struct osc_policy_ops *policy;
+  int64_t now;
+  bool force; /* lifts the deletion budget, never rules 1 and 2 */
+};
+
+enum osc_plan_status {
+  OSC_PLAN_OK = 0,
+  OSC_PLAN_SAFETY_STOP,
+  OSC_PLAN_ERROR,
+  OSC_PLAN_TIMEOUT,
+};
+
+enum osc_action_result {
+  OSC_RESULT_PENDING = 0, /* not attempted (plan, or blocked by status) */
+  OSC_RESULT_DONE,
+  OSC_RESULT_FAILED,
+};
+
+struct osc_action {
+  enum osc_action_kind kind;
+  enum osc_class cls;
+  const char *target_id;   /* NULL for a VM without a target */
+  const char *target_name; /* NULL likewise */
+  const char *vm_name;     /* NULL for an orphan whose VM is gone */
+  const char *reason;      /* "VM gone 12m, grace 10m" */
+  enum osc_action_result result;
+  const char *result_message; /* set by apply on failure */
+};
+
+/* A deployable target: in sync and enabled (the outputs). */
+struct osc_target_ref {
+  const char *id;
+  const char *name;
+};
+
+/* All strings are copies in the plan's arena: a plan outlives its input. */
+struct osc_plan {
+  struct osc_arena arena;
+  const char *scale_set; /* the config entry's name */
+  enum osc_plan_status status;
+  int error_code; /* OSC_E_* behind an OSC_PLAN_ERROR */
+  char message[OSC_ERROR_MAX];
+  /* Sorted by target name (else VM name), case-insensitively, then id. */
+  struct osc_action *actions;
+  size_t n_actions;
+  size_t class_counts[OSC_CLASS_COUNT];
+  size_t n_vms;
+  size_t n_in_scope;   /* in-scope targets */
+  size_t n_destructive; /* delete + disable actions */
+  size_t budget;        /* deletions/disables allowed this run */
+  /* Targets orphaned now, with the time first seen (to store in state);
+   * a target that is no longer orphaned is dropped. */
+  struct osc_orphan_entry *orphans;
+  size_t n_orphans;
+  struct osc_target_ref *deployable; /* sorted by name */
+  size_t n_deployable;
+};
+
+/* Builds the plan. Returns < 0 only when out of memory or misused; policy
+ * failures and safety stops are reported in (*out)->status. */
+int osc_engine_plan(const struct osc_engine_input *in, struct osc_plan **out,
+                    struct osc_error *err);
+
+/* A plan for a scale set that could not be planned at all (collect failed,
+ * policy did not load): status and message only. */
+int osc_plan_new_failed(const char *scale_set, enum osc_plan_status status,
+                        int error_code, const char *message,
+                        struct osc_plan **out, struct osc_error *err);
+
+void osc_plan_free(struct osc_plan *plan);
+
+/* True when the plan has delete, disable or enable actions. */
+bool osc_plan_has_changes(const struct osc_plan *plan);
+
+/* The exit code of one plan for `plan` (is_apply false) or `apply`:
+ * 3 policy/config error, 1 runtime error, 4 safety stop, 5 timeout, 2 changes
+ * pending (plan only), else 0. */
+int osc_plan_exit_code(const struct osc_plan *plan, bool is_apply);
+
+/* Combines per-scale-set exit codes: the first of 3, 1, 4, 5, 2, 0 present. */
+int osc_exit_code_combine(const int *codes, size_t n);
+
+const char *osc_class_name(enum osc_class cls);
+const char *osc_action_name(enum osc_action_kind kind);
+const char *osc_plan_status_name(enum osc_plan_status status);
+const char *osc_decision_name(enum osc_decision d);
+
+/* Budget for n in-scope targets: floor(n * pct / 100) or the count; >= 1. */
+size_t osc_budget_limit(const struct osc_budget *b, size_t n_in_scope);
+
+#endif

@@ -1,0 +1,296 @@
+#include "core/osc_report.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/osc_buf.h"
+#include "core/osc_jsonw.h"
+
+static bool in_last_success(const struct osc_state_scale_set *set,
+                            const char *id) {
+  size_t i;
+
+  if (set == NULL || !set->have_last_success)
+    return false;
+  for (i = 0; i < set->n_last_targets; i++) {
+    if (strcasecmp(set->last_targets[i].id, id) == 0)
+      return true;
+  }
+  return false;
+}
+
+static int add_output(struct osc_outputs *o, size_t cap, const char *name,
+                      const char *suffix, const char *value) {
+  struct osc_output *item;
+  struct osc_buf b;
+  struct osc_error err;
+
+  if (o->n >= cap)
+    return OSC_E_RUNTIME;
+  item = &o->items[o->n];
+  osc_buf_init(&b, 4096);
+  if (osc_buf_puts(&b, name, &err) < 0 ||
+      (suffix && osc_buf_printf(&b, &err, ".%s", suffix) < 0)) {
+    osc_buf_free(&b);
+    return OSC_E_NOMEM;
+  }
+  item->name = osc_arena_strdup(&o->arena, osc_buf_str(&b));
+  item->value = osc_arena_strdup(&o->arena, value);
+  osc_buf_free(&b);
+  if (item->name == NULL || item->value == NULL)
+    return OSC_E_NOMEM;
+  o->n++;
+  return OSC_OK;
+}
+
+int osc_outputs_build(struct osc_plan *const *plans, size_t n_plans,
+                      const struct osc_state *state, bool only_new,
+                      struct osc_outputs *out, struct osc_error *err) {
+  struct osc_buf all_ids, all_names, ids, names;
+  size_t cap = 3 * (n_plans + 1);
+  size_t total = 0;
+  size_t i;
+  size_t j;
+  int rc = OSC_OK;
+
+  memset(out, 0, sizeof(*out));
+  osc_buf_init(&all_ids, 64u << 20);
+  osc_buf_init(&all_names, 64u << 20);
+  osc_buf_init(&ids, 64u << 20);
+  osc_buf_init(&names, 64u << 20);
+  out->items = osc_arena_alloc(&out->arena, cap * sizeof(*out->items));
+  if (out->items == NULL) {
+    rc = osc_error_set(err, OSC_E_NOMEM, "out of memory");
+    goto done;
+  }
+  /* Combined outputs first: reserve their three slots. */
+  out->n = 3;
+  for (i = 0; i < n_plans; i++) {
+    const struct osc_plan *p = plans[i];
+    const struct osc_state_scale_set *set =
+        only_new ? osc_state_find(state, p->scale_set) : NULL;
+    size_t count = 0;
+
+    osc_buf_reset(&ids);
+    osc_buf_reset(&names);
+    for (j = 0; j < p->n_deployable; j++) {
+      const struct osc_target_ref *t = &p->deployable[j];
+
+      if (only_new && in_last_success(set, t->id))
+        continue;
+      if ((count > 0 && (osc_buf_puts(&ids, ",", err) < 0 ||
+                         osc_buf_puts(&names, ",", err) < 0)) ||
+          osc_buf_puts(&ids, t->id, err) < 0 ||
+          osc_buf_puts(&names, t->name, err) < 0 ||
+          (total > 0 && (osc_buf_puts(&all_ids, ",", err) < 0 ||
+                         osc_buf_puts(&all_names, ",", err) < 0)) ||
+          osc_buf_puts(&all_ids, t->id, err) < 0 ||
+          osc_buf_puts(&all_names, t->name, err) < 0) {
+        rc = err ? err->code : OSC_E_NOMEM;
+        goto done;
+      }
+      count++;
+      total++;
+    }
+    if (add_output(out, cap, "VMSSHasServersToDeployTo", p->scale_set,
+                   count ? "True" : "False") < 0 ||
+        add_output(out, cap, "VMSSDeploymentTargetIds", p->scale_set,
+                   osc_buf_str(&ids)) < 0 ||
+        add_output(out, cap, "VMSSDeploymentTargetNames", p->scale_set,
+                   osc_buf_str(&names)) < 0) {
+      rc = osc_error_set(err, OSC_E_NOMEM, "out of memory");
+      goto done;
+    }
+  }
+  {
+    size_t n = out->n;
+
+    out->n = 0;
+    if (add_output(out, cap, "VMSSHasServersToDeployTo", NULL,
+                   total ? "True" : "False") < 0 ||
+        add_output(out, cap, "VMSSDeploymentTargetIds", NULL,
+                   osc_buf_str(&all_ids)) < 0 ||
+        add_output(out, cap, "VMSSDeploymentTargetNames", NULL,
+                   osc_buf_str(&all_names)) < 0)
+      rc = osc_error_set(err, OSC_E_NOMEM, "out of memory");
+    out->n = n;
+  }
+done:
+  osc_buf_free(&all_ids);
+  osc_buf_free(&all_names);
+  osc_buf_free(&ids);
+  osc_buf_free(&names);
+  if (rc < 0)
+    osc_outputs_free(out);
+  return rc;
+}
+
+void osc_outputs_free(struct osc_outputs *outputs) {
+  osc_arena_free(&outputs->arena);
+  outputs->items = NULL;
+  outputs->n = 0;
+}
+
+const char *osc_outputs_get(const struct osc_outputs *outputs,
+                            const char *name) {
+  size_t i;
+
+  for (i = 0; i < outputs->n; i++) {
+    if (strcmp(outputs->items[i].name, name) == 0)
+      return outputs->items[i].value;
+  }
+  return NULL;
+}
+
+static size_t count_kind(const struct osc_plan *p, enum osc_action_kind kind) {
+  size_t n = 0;
+  size_t i;
+
+  for (i = 0; i < p->n_actions; i++)
+    n += p->actions[i].kind == kind;
+  return n;
+}
+
+static const char *result_suffix(const struct osc_action *a) {
+  switch (a->result) {
+  case OSC_RESULT_DONE:
+    return " [done]";
+  case OSC_RESULT_FAILED:
+    return " [FAILED]";
+  default:
+    return "";
+  }
+}
+
+void osc_report_text(FILE *f, struct osc_plan *const *plans, size_t n_plans,
+                     bool show_keep) {
+  size_t i;
+  size_t j;
+
+  for (i = 0; i < n_plans; i++) {
+    const struct osc_plan *p = plans[i];
+
+    if (i > 0)
+      fputc('\n', f);
+    fprintf(f, "%s: %zu VMs, %zu targets in scope\n", p->scale_set, p->n_vms,
+            p->n_in_scope);
+    if (p->status != OSC_PLAN_OK)
+      fprintf(f, "  %s: %s\n",
+              p->status == OSC_PLAN_SAFETY_STOP ? "SAFETY STOP"
+              : p->status == OSC_PLAN_TIMEOUT   ? "TIMEOUT"
+                                                : "ERROR",
+              p->message);
+    for (j = 0; j < p->n_actions; j++) {
+      const struct osc_action *a = &p->actions[j];
+      char who[512];
+
+      if (a->kind == OSC_ACT_KEEP && !show_keep)
+        continue;
+      if (a->target_name != NULL)
+        snprintf(who, sizeof(who), "%s (%s)", a->target_name, a->target_id);
+      else
+        snprintf(who, sizeof(who), "VM %s (no target)",
+                 a->vm_name ? a->vm_name : "?");
+      fprintf(f, "  %-7s %s: %s%s\n", osc_action_name(a->kind), who,
+              a->reason ? a->reason : "", result_suffix(a));
+    }
+    fprintf(f,
+            "  summary: %zu to delete, %zu to disable, %zu to enable, %zu "
+            "in sync, %zu waiting, %zu reported\n",
+            count_kind(p, OSC_ACT_DELETE), count_kind(p, OSC_ACT_DISABLE),
+            count_kind(p, OSC_ACT_ENABLE), p->class_counts[OSC_CLASS_IN_SYNC],
+            count_kind(p, OSC_ACT_WAIT), count_kind(p, OSC_ACT_REPORT));
+  }
+}
+
+static void json_action(struct osc_jsonw *w, const struct osc_action *a) {
+  osc_jsonw_object_begin(w);
+  osc_jsonw_key(w, "action");
+  osc_jsonw_string(w, osc_action_name(a->kind));
+  osc_jsonw_key(w, "class");
+  osc_jsonw_string(w, osc_class_name(a->cls));
+  osc_jsonw_key(w, "target_id");
+  osc_jsonw_string(w, a->target_id);
+  osc_jsonw_key(w, "target_name");
+  osc_jsonw_string(w, a->target_name);
+  osc_jsonw_key(w, "vm");
+  osc_jsonw_string(w, a->vm_name);
+  osc_jsonw_key(w, "reason");
+  osc_jsonw_string(w, a->reason);
+  osc_jsonw_key(w, "done");
+  osc_jsonw_bool(w, a->result == OSC_RESULT_DONE);
+  if (a->result == OSC_RESULT_FAILED) {
+    osc_jsonw_key(w, "error");
+    osc_jsonw_string(w, a->result_message);
+  }
+  osc_jsonw_object_end(w);
+}
+
+int osc_report_json(FILE *f, const char *command,
+                    struct osc_plan *const *plans, size_t n_plans,
+                    const struct osc_outputs *outputs, struct osc_error *err) {
+  struct osc_buf buf;
+  struct osc_jsonw w;
+  size_t i;
+  size_t j;
+  int rc;
+
+  osc_buf_init(&buf, 1u << 30);
+  osc_jsonw_init(&w, &buf, true);
+  osc_jsonw_object_begin(&w);
+  osc_jsonw_key(&w, "format_version");
+  osc_jsonw_int(&w, 1);
+  osc_jsonw_key(&w, "command");
+  osc_jsonw_string(&w, command);
+  osc_jsonw_key(&w, "scale_sets");
+  osc_jsonw_array_begin(&w);
+  for (i = 0; i < n_plans; i++) {
+    const struct osc_plan *p = plans[i];
+
+    osc_jsonw_object_begin(&w);
+    osc_jsonw_key(&w, "name");
+    osc_jsonw_string(&w, p->scale_set);
+    osc_jsonw_key(&w, "status");
+    osc_jsonw_string(&w, osc_plan_status_name(p->status));
+    osc_jsonw_key(&w, "message");
+    osc_jsonw_string(&w, p->message[0] ? p->message : NULL);
+    osc_jsonw_key(&w, "counts");
+    osc_jsonw_object_begin(&w);
+    osc_jsonw_key(&w, "vms");
+    osc_jsonw_int(&w, (int64_t)p->n_vms);
+    osc_jsonw_key(&w, "targets_in_scope");
+    osc_jsonw_int(&w, (int64_t)p->n_in_scope);
+    for (j = 0; j < OSC_CLASS_COUNT; j++) {
+      osc_jsonw_key(&w, osc_class_name((enum osc_class)j));
+      osc_jsonw_int(&w, (int64_t)p->class_counts[j]);
+    }
+    osc_jsonw_key(&w, "destructive");
+    osc_jsonw_int(&w, (int64_t)p->n_destructive);
+    osc_jsonw_key(&w, "budget");
+    osc_jsonw_int(&w, (int64_t)p->budget);
+    osc_jsonw_object_end(&w);
+    osc_jsonw_key(&w, "actions");
+    osc_jsonw_array_begin(&w);
+    for (j = 0; j < p->n_actions; j++)
+      json_action(&w, &p->actions[j]);
+    osc_jsonw_array_end(&w);
+    osc_jsonw_object_end(&w);
+  }
+  osc_jsonw_array_end(&w);
+  osc_jsonw_key(&w, "outputs");
+  osc_jsonw_object_begin(&w);
+  for (i = 0; outputs != NULL && i < outputs->n; i++) {
+    osc_jsonw_key(&w, outputs->items[i].name);
+    osc_jsonw_string(&w, outputs->items[i].value);
+  }
+  osc_jsonw_object_end(&w);
+  osc_jsonw_object_end(&w);
+  rc = osc_jsonw_finish(&w, err);
+  if (rc == OSC_OK) {
+    fwrite(buf.data, 1, buf.len, f);
+    fputc('\n', f);
+  }
+  osc_buf_free(&buf);
+  return rc;
+}

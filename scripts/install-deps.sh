@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs the Debian packages octoscale needs to build and test, only when
+# one is missing (so `make` stays fast on a prepared machine). Uses sudo when
+# not root.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config
+  liblua5.4-dev lua5.4 lua-cjson lua-cjson-dev
+  libcurl4-openssl-dev libyaml-dev libmicrohttpd-dev libcmocka-dev
+  curl ca-certificates clang-format
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  [[ $status == "install ok installed" ]] || missing+=("$p")
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+echo "install-deps: installing ${missing[*]}" >&2
+sudo=""
+if [[ $(id -u) -ne 0 ]]; then
+  command -v sudo >/dev/null || {
+    echo "install-deps: need root or sudo to install: ${missing[*]}" >&2
+    exit 1
+  }
+  sudo=sudo
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
