@@ -35,8 +35,14 @@ void osc_apierr_format(const struct osc_apierr *e, const char *what, char *out,
   if (e->request_id[0])
     snprintf(rid, sizeof(rid), " (request id %s)", e->request_id);
   if (e->status == 0) {
-    snprintf(out, cap, "%s failed: %s%s%s", what,
-             e->message[0] ? e->message : "no response", attempts, rid);
+    const char *msg = e->message[0] ? e->message : "no response";
+    size_t n = strlen(what);
+
+    /* The HTTP layer's messages start with the same `what`. */
+    if (strncmp(msg, what, n) == 0 && msg[n] == ':' && msg[n + 1] == ' ')
+      msg += n + 2;
+    snprintf(out, cap, "%s failed: %s%s", what, msg,
+             strstr(msg, "request id") ? "" : rid);
     return;
   }
   snprintf(out, cap, "%s: HTTP %ld%s%s%s%s%s%s", what, e->status,

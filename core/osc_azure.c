@@ -486,11 +486,31 @@ static int form(struct osc_buf *b, const char *name, const char *value,
   return rc;
 }
 
-/* The audience: the management endpoint without a trailing slash. */
+/* The token audience (without a trailing slash): the cloud's ARM audience,
+ * not the management endpoint, which may be overridden (a proxy, a
+ * simulator) while tokens are still issued for the cloud. An unknown cloud
+ * falls back to the management endpoint. */
 static int audience(struct osc_azure *az, char *out, size_t cap) {
+  static const struct {
+    const char *cloud;
+    const char *audience;
+  } clouds[] = {
+      {"public", "https://management.azure.com"},
+      {"usgovernment", "https://management.usgovcloudapi.net"},
+      {"china", "https://management.chinacloudapi.cn"},
+  };
+  const char *cloud = az->cfg->azure.cloud ? az->cfg->azure.cloud : "public";
   const char *m = az->cfg->azure.management_endpoint;
-  size_t n = m ? strlen(m) : 0;
+  size_t n;
+  size_t i;
 
+  for (i = 0; i < sizeof(clouds) / sizeof(clouds[0]); i++) {
+    if (strcasecmp(cloud, clouds[i].cloud) == 0) {
+      m = clouds[i].audience;
+      break;
+    }
+  }
+  n = m ? strlen(m) : 0;
   while (n > 0 && m[n - 1] == '/')
     n--;
   if (n == 0 || n >= cap)

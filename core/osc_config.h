@@ -1,9 +1,30 @@
 /* octoscale.yaml -> a typed, validated config (DESIGN section 5).
  *
- * Every error is one line "file:line:col: message" with code OSC_E_CONFIG.
- * ${VAR} expands from the environment; an unset variable is an error naming
- * it. Unknown keys are errors. Relative paths are resolved against the
- * config file's directory. */
+ * Every error is one line "file:line:col: message" with code OSC_E_CONFIG
+ * (exit 3), FILE being the path as given; an unreadable file is
+ * "FILE: reason", also OSC_E_CONFIG. No message quotes the value of
+ * octopus.api_key or azure.client_secret.
+ *
+ * - ${VAR} expands from the environment inside any scalar value (not keys),
+ *   several per value; $$ is a literal $, and a $ followed by anything but
+ *   { or $ stays as it is. An unset variable is an error naming it; one set
+ *   to "" is allowed. ${VAR:-default} is not supported (an error says so).
+ *   Expansion happens after YAML parsing, so a value can never inject YAML.
+ * - Unknown keys are errors at every level except inside `settings`, with a
+ *   "did you mean" hint for near misses. Duplicate keys in one mapping are
+ *   errors everywhere. Anchors, aliases and `<<` merge keys work.
+ * - An optional string key whose value is empty (or null) counts as unset.
+ * - Relative paths are resolved against the config file's directory; "d/.."
+ *   is collapsed only when d is a real directory (not a symbolic link).
+ *
+ * Extensions of DESIGN 5: azure.api_version, azure.network_api_version and
+ * the `http:` section (examples/octoscale.yaml documents them). Decisions:
+ * octopus.api_key is optional here (plan --snapshot and check need none);
+ * `roles` is required and must list at least one role (an empty list would
+ * put every target of the environment in scope); a plain string for roles
+ * is an error with the fix in the message; azure.cloud also accepts the ARM
+ * names AzureCloud, AzureUSGovernment and AzureChinaCloud; enum values
+ * compare case-insensitively. */
 #ifndef OSC_CONFIG_H
 #define OSC_CONFIG_H
 
@@ -16,8 +37,12 @@
 #include "core/osc_model.h"
 
 /* A generic YAML value, for `settings` (handed to policies as ctx.settings).
- * Plain scalars become booleans (true/false), integers or numbers when they
- * read as such, else strings; quoted scalars stay strings. */
+ * Plain scalars are typed by the YAML 1.2 core schema after ${VAR}
+ * expansion: ~/null/empty -> NULL, true/false (also True, TRUE...) -> BOOL,
+ * 42, -7, 0x1F, 0o17 -> INT, 3.5, 1e3, .5 -> NUMBER, anything else
+ * (including yes/no, .inf and integers beyond 64 bits) -> STRING; quoted
+ * scalars stay strings. `s` holds the expanded text of every non-null
+ * scalar, whatever its type. */
 enum osc_value_type {
   OSC_VALUE_NULL = 0,
   OSC_VALUE_BOOL,
@@ -53,8 +78,8 @@ struct osc_config_scale_set {
   const char *subscription; /* the entry's, else azure.subscription */
   const char *environment;  /* name or Environments-N */
   struct osc_strlist roles;
-  const char *tenant; /* NULL: untenanted scope */
-  const char *policy; /* resolved path: the entry's, else the default */
+  const char *tenant;        /* NULL: untenanted scope */
+  const char *policy;        /* resolved path: the entry's, else the default */
   struct osc_value settings; /* OSC_VALUE_MAP (empty when absent) */
   int line;                  /* where the entry starts, for messages */
 };
@@ -76,7 +101,7 @@ struct osc_config {
     enum osc_auth auth;
     const char *client_id;
     const char *client_secret;
-    const char *cloud; /* public | usgovernment | china */
+    const char *cloud;               /* public | usgovernment | china */
     const char *login_endpoint;      /* cloud default unless overridden */
     const char *management_endpoint; /* likewise */
     const char *imds_endpoint;       /* likewise */
@@ -112,7 +137,7 @@ int osc_config_load_string(const char *name, const char *text, size_t len,
 void osc_config_free(struct osc_config *cfg);
 
 /* The entry named `name`, or NULL. */
-const struct osc_config_scale_set *
-osc_config_find(const struct osc_config *cfg, const char *name);
+const struct osc_config_scale_set *osc_config_find(const struct osc_config *cfg,
+                                                   const char *name);
 
 #endif

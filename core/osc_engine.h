@@ -55,7 +55,8 @@ struct osc_budget {
   double value;
 };
 
-#define OSC_BUDGET_DEFAULT {true, 50.0}
+#define OSC_BUDGET_DEFAULT                                                     \
+  { true, 50.0 }
 
 /* Every callback may be NULL, meaning the documented default:
  * target_name = computer name (else the VM name); graces 30m / 10m / 10m;
@@ -151,11 +152,13 @@ struct osc_plan {
   size_t n_actions;
   size_t class_counts[OSC_CLASS_COUNT];
   size_t n_vms;
-  size_t n_in_scope;   /* in-scope targets */
+  size_t n_in_scope;    /* in-scope targets */
   size_t n_destructive; /* delete + disable actions */
   size_t budget;        /* deletions/disables allowed this run */
   /* Targets orphaned now, with the time first seen (to store in state);
-   * a target that is no longer orphaned is dropped. */
+   * a target that is no longer orphaned is dropped. On a stop before
+   * classification (rules 1 and 2, a policy error) the input's entries are
+   * carried unchanged: unknown is not absent. */
   struct osc_orphan_entry *orphans;
   size_t n_orphans;
   struct osc_target_ref *deployable; /* sorted by name */
@@ -179,8 +182,9 @@ void osc_plan_free(struct osc_plan *plan);
 bool osc_plan_has_changes(const struct osc_plan *plan);
 
 /* The exit code of one plan for `plan` (is_apply false) or `apply`:
- * 3 policy/config error, 1 runtime error, 4 safety stop, 5 timeout, 2 changes
- * pending (plan only), else 0. */
+ * 3 policy/config error, 1 runtime error (for apply also an action whose
+ * result is OSC_RESULT_FAILED), 4 safety stop, 5 timeout, 2 changes pending
+ * (plan only), else 0. */
 int osc_plan_exit_code(const struct osc_plan *plan, bool is_apply);
 
 /* Combines per-scale-set exit codes: the first of 3, 1, 4, 5, 2, 0 present. */

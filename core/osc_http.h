@@ -35,7 +35,8 @@ struct osc_http_options {
   uint64_t jitter_seed;       /* 0: seeded from time and pid */
 };
 
-#define OSC_HTTP_OPTIONS_INIT {0, 0, 0, 0, 0, 0, 0, 0, NULL, NULL, 0}
+#define OSC_HTTP_OPTIONS_INIT                                                  \
+  { 0, 0, 0, 0, 0, 0, 0, 0, NULL, NULL, 0 }
 
 struct osc_http_header {
   const char *name;
@@ -62,8 +63,8 @@ struct osc_http_request {
 #define OSC_HTTP_LOCATION_MAX 8192
 
 struct osc_http_response {
-  long status;         /* 0 when no HTTP response was obtained */
-  struct osc_buf body; /* bounded by options.max_body */
+  long status;          /* 0 when no HTTP response was obtained */
+  struct osc_buf body;  /* bounded by options.max_body */
   char request_id[128]; /* x-ms-request-id, else x-request-id / Request-Id */
   /* Azure-AsyncOperation when present, else Location (azure-api.md 6.4);
    * "" when absent or longer than the buffer (then location_too_long). */
@@ -75,9 +76,11 @@ struct osc_http_response {
 };
 
 /* Completion: err is set when no usable response was obtained (transport
- * failure or retries exhausted on a retryable status: then resp->status holds
- * the last status). The callback owns nothing: resp is freed after it
- * returns unless it calls osc_http_response_move(). */
+ * failure, body over the limit, or a retryable status that persisted after
+ * the attempts or budget, or was not retried because the method is not
+ * idempotent: then resp->status and resp->body hold the last response). The
+ * callback owns nothing: resp is freed after it returns unless it calls
+ * osc_http_response_move(). */
 typedef void (*osc_http_done_fn)(void *ud, const struct osc_http_request *req,
                                  struct osc_http_response *resp,
                                  const struct osc_error *err);
@@ -86,8 +89,8 @@ int osc_http_new(const struct osc_http_options *options, struct osc_http **out,
                  struct osc_error *err);
 void osc_http_free(struct osc_http *http);
 
-/* A token bucket for a host ("127.0.0.1:8080" or "octopus.example.com"; the
- * port only when the URLs carry a non-default one): requests wait for a token
+/* A token bucket for a host ("127.0.0.1:8080" or "octopus.example.com"; a
+ * default port, ":443" or ":80", is ignored): requests wait for a token
  * instead of provoking 429s. Every attempt takes a token; the bucket starts
  * full. One token of the burst is held back as headroom so that latency
  * jitter between our start and the server's count cannot make the server's
@@ -104,10 +107,11 @@ void osc_http_set_verbose(struct osc_http *http, bool verbose);
 /* Blocking, with retries. Returns 0 when a response was obtained (any
  * status: the caller interprets 4xx; a retryable status that persisted after
  * all attempts is an error, and so is one that was not retried because the
- * method is not idempotent). resp is overwritten (pass it initialised or
- * freed) and always filled, error or not: free it in both cases. Other
- * submitted requests progress meanwhile; may be called from a completion
- * callback (e.g. a token refresh before the next page). */
+ * method is not idempotent). resp must be initialised: its body.max is the
+ * limit unless req->max_body is set (0 in both: options.max_body), and any
+ * previous content is freed. resp is filled, error or not: free it in both
+ * cases. Other submitted requests progress meanwhile; may be called from a
+ * completion callback (e.g. a token refresh before the next page). */
 int osc_http_perform(struct osc_http *http, const struct osc_http_request *req,
                      struct osc_http_response *resp, struct osc_error *err);
 
@@ -120,6 +124,7 @@ int osc_http_submit(struct osc_http *http, const struct osc_http_request *req,
  * per-request failures go to the callbacks. */
 int osc_http_run(struct osc_http *http, struct osc_error *err);
 
+/* max_body 0: the client's options.max_body when used with perform. */
 void osc_http_response_init(struct osc_http_response *resp, size_t max_body);
 /* Moves src into dst (dst must be initialised or freed). */
 void osc_http_response_move(struct osc_http_response *dst,

@@ -14,6 +14,21 @@
 #include "core/osc_error.h"
 
 struct osc_policy;
+struct lua_State;
+
+/* The hooks a policy may define, with the answers each accepts. */
+enum osc_policy_hook {
+  OSC_HOOK_TARGET_NAME = 0,
+  OSC_HOOK_ON_SCALE_IN,     /* delete | disable | keep */
+  OSC_HOOK_ON_FAILED_VM,    /* delete | disable | keep */
+  OSC_HOOK_ON_UNREGISTERED, /* report | ignore */
+  OSC_HOOK_ON_IN_SYNC,      /* keep | enable (team extension) */
+  OSC_HOOK_COUNT,
+};
+
+/* Runtime limits of a policy sandbox (core/osc_sandbox.h defaults): 64 MiB,
+ * 200 million instructions and 1 s per hook call. */
+#define OSC_POLICY_MEMORY_LIMIT ((size_t)64 << 20)
 
 /* Loads and validates the policy at path for one scale set entry (entry may
  * be NULL: `check` and tests). `now` becomes ctx.now. Syntax errors, a
@@ -31,6 +46,19 @@ int osc_policy_provisioning_grace(struct osc_policy *policy, int64_t *out,
                                   struct osc_error *err);
 
 void osc_policy_free(struct osc_policy *policy);
+
+/* The policy's display name ("policies/x.lua", or "policy" for a table). */
+const char *osc_policy_name(const struct osc_policy *policy);
+
+/* For core/osc_bind_reconcile.c: a policy over a Lua value inside a running
+ * sandbox (L is a sandbox state, called from Lua). The stack holds
+ * [..., policy, scale_set, settings]: policy is a table, a path string
+ * (loaded into the same sandbox with a fresh environment) or nil (the
+ * defaults); scale_set and settings are tables or nil and become
+ * ctx.scale_set and ctx.settings. The three values are popped. Never raises:
+ * the Lua steps run protected. Hook calls nest inside the caller's budget. */
+int osc_policy_from_lua(struct lua_State *L, int64_t now,
+                        struct osc_policy **out, struct osc_error *err);
 
 /* `octoscale test [FILE...]`: runs Lua policy tests (files that use
  * require "octoscale.testing") in the sandbox, printing one line per test

@@ -113,6 +113,11 @@ void osc_sandbox_display_name(const char *path, char *out, size_t cap);
  * that compiles chunks itself). Must run in Lua context (may raise). */
 void osc_sandbox_push_env(lua_State *L);
 
+/* print(...) as a C function: joins its arguments with tabs and logs them
+ * at info level tagged with the caller's "file:LINE" (prefixed with upvalue
+ * 1 when it is a string). */
+int osc_sandbox_lua_print(lua_State *L);
+
 /* Inserts "name: " after the "file:LINE: " position of msg (or at the start
  * when msg has none): "p.lua:3: boom" -> "p.lua:3: on_scale_in: boom". */
 void osc_sandbox_tag_message(const char *msg, const char *name, char *out,

@@ -8,7 +8,9 @@
 #include <sys/stat.h>
 
 #include "core/osc_buf.h"
+#include "core/osc_fs.h"
 #include "core/osc_json.h"
+#include "core/osc_jsonw.h"
 #include "core/osc_time.h"
 
 #define STATE_MAX (256u * 1024u * 1024u)
@@ -52,7 +54,8 @@ static int read_set(lua_State *L, int idx, struct load_call *call,
       n++;
       lua_pop(L, 1);
     }
-    set->orphans = osc_arena_alloc(&s->arena, (n ? n : 1) * sizeof(*set->orphans));
+    set->orphans =
+        osc_arena_alloc(&s->arena, (n ? n : 1) * sizeof(*set->orphans));
     if (set->orphans == NULL)
       return osc_error_set(call->err, OSC_E_NOMEM, "out of memory");
     lua_pushnil(L);
@@ -135,6 +138,7 @@ static int read_runs(lua_State *L, struct load_call *call) {
       r->status = dup(s, osc_json_string(L, item, "status"));
       osc_json_path_int(L, item, "deleted", &r->deleted);
       osc_json_path_int(L, item, "disabled", &r->disabled);
+      osc_json_path_int(L, item, "failed", &r->failed);
       s->n_runs++;
     }
     lua_pop(L, 2);
@@ -161,8 +165,7 @@ static int do_load(lua_State *L) {
     call->rc = osc_error_set(call->err, OSC_E_RUNTIME,
                              "state file %s has format_version %lld; this "
                              "octoscale reads %d",
-                             call->path, (long long)version,
-                             OSC_STATE_VERSION);
+                             call->path, (long long)version, OSC_STATE_VERSION);
     return 0;
   }
   lua_getfield(L, 1, "updated_at");
@@ -170,7 +173,8 @@ static int do_load(lua_State *L) {
   lua_pop(L, 1);
   lua_getfield(L, 1, "scale_sets");
   if (lua_type(L, -1) != LUA_TTABLE) {
-    call->rc = lua_isnil(L, -1) ? OSC_OK : bad(call, "scale_sets is not an object");
+    call->rc =
+        lua_isnil(L, -1) ? OSC_OK : bad(call, "scale_sets is not an object");
     return 0;
   }
   lua_pushnil(L);
@@ -206,6 +210,8 @@ static int do_load(lua_State *L) {
 
 int osc_state_load(const char *path, struct osc_state **out,
                    struct osc_error *err) {
+  struct osc_error cause = OSC_ERROR_INIT; /* err->msg cannot be both the
+                                              source and the target */
   struct osc_state *state = NULL;
   struct load_call call;
   struct osc_buf buf;
@@ -224,21 +230,25 @@ int osc_state_load(const char *path, struct osc_state **out,
     rc = OSC_OK; /* first run: empty state */
     goto ok;
   }
-  rc = osc_buf_read_file(&buf, path, err);
+  rc = osc_buf_read_file(&buf, path, &cause);
   if (rc < 0) {
     rc = osc_error_set(err, OSC_E_RUNTIME, "cannot read state file: %s",
-                       err->msg);
+                       cause.msg);
     goto done;
   }
   rc = osc_json_state_new(&L, err);
   if (rc < 0)
     goto done;
-  rc = osc_json_decode(L, buf.data, buf.len, path, err);
+  rc = osc_json_decode(L, buf.data, buf.len, "state", &cause);
   if (rc < 0) {
+    const char *why = cause.msg;
+
+    if (strncmp(why, "state: ", 7) == 0)
+      why += 7; /* the message names the file already */
     rc = osc_error_set(err, OSC_E_RUNTIME,
                        "state file %s is corrupt: %s (fix or move it away; "
                        "octoscale never resets state silently)",
-                       path, err->msg);
+                       path, why);
     goto done;
   }
   call.state = state;
@@ -285,4 +295,328 @@ const struct osc_state_scale_set *osc_state_find(const struct osc_state *state,
       return &state->sets[i];
   }
   return NULL;
+}
+
+/* --- recording a run ------------------------------------------------------ */
+
+static int nomem(struct osc_error *err) {
+  return osc_error_set(err, OSC_E_NOMEM, "out of memory");
+}
+
+static struct osc_state_scale_set *find_set(struct osc_state_scale_set *sets,
+                                            size_t n, const char *name) {
+  size_t i;
+
+  for (i = 0; i < n; i++) {
+    if (strcasecmp(sets[i].name, name) == 0)
+      return &sets[i];
+  }
+  return NULL;
+}
+
+static bool plan_has_failed_action(const struct osc_plan *p) {
+  size_t i;
+
+  for (i = 0; i < p->n_actions; i++) {
+    if (p->actions[i].result == OSC_RESULT_FAILED)
+      return true;
+  }
+  return false;
+}
+
+/* A plan that stopped before classifying (or was never made) knows nothing
+ * about orphans: keep what the state had. */
+static bool plan_knows_orphans(const struct osc_plan *p) {
+  return p->status == OSC_PLAN_OK || p->n_actions > 0;
+}
+
+static int copy_orphans(struct osc_arena *a, struct osc_state_scale_set *set,
+                        const struct osc_plan *p) {
+  struct osc_orphan_entry *o;
+  size_t i;
+
+  o = osc_arena_alloc(a, (p->n_orphans ? p->n_orphans : 1) * sizeof(*o));
+  if (o == NULL)
+    return OSC_E_NOMEM;
+  for (i = 0; i < p->n_orphans; i++) {
+    o[i].target_id = osc_arena_strdup(a, p->orphans[i].target_id);
+    o[i].since = p->orphans[i].since;
+    if (o[i].target_id == NULL)
+      return OSC_E_NOMEM;
+  }
+  set->orphans = o;
+  set->n_orphans = p->n_orphans;
+  return OSC_OK;
+}
+
+static int copy_last_success(struct osc_arena *a,
+                             struct osc_state_scale_set *set,
+                             const struct osc_plan *p, int64_t now) {
+  struct osc_target_ref *t;
+  size_t i;
+
+  t = osc_arena_alloc(a, (p->n_deployable ? p->n_deployable : 1) * sizeof(*t));
+  if (t == NULL)
+    return OSC_E_NOMEM;
+  for (i = 0; i < p->n_deployable; i++) {
+    t[i].id = osc_arena_strdup(a, p->deployable[i].id);
+    t[i].name = osc_arena_strdup(a, p->deployable[i].name);
+    if (t[i].id == NULL || (p->deployable[i].name != NULL && t[i].name == NULL))
+      return OSC_E_NOMEM;
+  }
+  set->have_last_success = true;
+  set->last_success_at = now;
+  set->last_targets = t;
+  set->n_last_targets = p->n_deployable;
+  return OSC_OK;
+}
+
+static int make_run(struct osc_arena *a, struct osc_state_run *r,
+                    const struct osc_plan *p, int64_t now,
+                    const char *command) {
+  size_t i;
+
+  memset(r, 0, sizeof(*r));
+  r->at = now;
+  r->command = command;
+  r->scale_set = osc_arena_strdup(a, p->scale_set);
+  r->status = osc_plan_status_name(p->status);
+  if (r->scale_set == NULL)
+    return OSC_E_NOMEM;
+  for (i = 0; i < p->n_actions; i++) {
+    const struct osc_action *act = &p->actions[i];
+
+    if (act->result == OSC_RESULT_FAILED)
+      r->failed++;
+    else if (act->result == OSC_RESULT_DONE && act->kind == OSC_ACT_DELETE)
+      r->deleted++;
+    else if (act->result == OSC_RESULT_DONE && act->kind == OSC_ACT_DISABLE)
+      r->disabled++;
+  }
+  return OSC_OK;
+}
+
+/* Works on copies of the sets and runs arrays (allocated in the state's
+ * arena) and swaps them in at the end, so a failure changes nothing. */
+int osc_state_update(struct osc_state *state, struct osc_plan *const *plans,
+                     size_t n, int64_t now, const char *command,
+                     bool record_success, struct osc_error *err) {
+  struct osc_arena *a;
+  struct osc_state_scale_set *sets;
+  struct osc_state_run *runs;
+  const char *cmd;
+  size_t n_sets;
+  size_t n_new = 0;
+  size_t total;
+  size_t keep;
+  size_t first;
+  size_t i;
+
+  if (state == NULL || command == NULL || (n > 0 && plans == NULL))
+    return osc_error_set(err, OSC_E_RUNTIME, "state: invalid update");
+  for (i = 0; i < n; i++) {
+    if (plans[i] == NULL || plans[i]->scale_set == NULL)
+      return osc_error_set(err, OSC_E_RUNTIME, "state: invalid update");
+  }
+  a = &state->arena;
+  for (i = 0; i < n; i++) {
+    size_t j;
+    bool seen =
+        find_set(state->sets, state->n_sets, plans[i]->scale_set) != NULL;
+
+    for (j = 0; j < i && !seen; j++)
+      seen = strcasecmp(plans[j]->scale_set, plans[i]->scale_set) == 0;
+    n_new += !seen;
+  }
+  n_sets = state->n_sets;
+  sets = osc_arena_alloc(a, (n_sets + n_new + 1) * sizeof(*sets));
+  total = state->n_runs + n;
+  keep = total < OSC_STATE_MAX_RUNS ? total : OSC_STATE_MAX_RUNS;
+  first = total - keep;
+  runs = osc_arena_alloc(a, (keep + 1) * sizeof(*runs));
+  cmd = osc_arena_strdup(a, command);
+  if (sets == NULL || runs == NULL || cmd == NULL)
+    return nomem(err);
+  if (n_sets > 0)
+    memcpy(sets, state->sets, n_sets * sizeof(*sets));
+  for (i = first; i < state->n_runs; i++)
+    runs[i - first] = state->runs[i];
+
+  for (i = 0; i < n; i++) {
+    const struct osc_plan *p = plans[i];
+    struct osc_state_scale_set *set = find_set(sets, n_sets, p->scale_set);
+
+    if (set == NULL) {
+      set = &sets[n_sets++];
+      memset(set, 0, sizeof(*set));
+      set->name = osc_arena_strdup(a, p->scale_set);
+      if (set->name == NULL)
+        return nomem(err);
+    }
+    if (plan_knows_orphans(p) && copy_orphans(a, set, p) < 0)
+      return nomem(err);
+    if (record_success && p->status == OSC_PLAN_OK &&
+        !plan_has_failed_action(p) && copy_last_success(a, set, p, now) < 0)
+      return nomem(err);
+    if (state->n_runs + i >= first &&
+        make_run(a, &runs[state->n_runs + i - first], p, now, cmd) < 0)
+      return nomem(err);
+  }
+
+  state->sets = sets;
+  state->n_sets = n_sets;
+  state->runs = runs;
+  state->n_runs = keep;
+  state->updated_at = now;
+  return OSC_OK;
+}
+
+/* --- saving ----------------------------------------------------------------
+ */
+
+static int cmp_set(const void *a, const void *b) {
+  const struct osc_state_scale_set *x =
+      *(const struct osc_state_scale_set *const *)a;
+  const struct osc_state_scale_set *y =
+      *(const struct osc_state_scale_set *const *)b;
+  int c = strcasecmp(x->name, y->name);
+
+  return c != 0 ? c : strcmp(x->name, y->name);
+}
+
+static int cmp_orphan(const void *a, const void *b) {
+  const struct osc_orphan_entry *x = *(const struct osc_orphan_entry *const *)a;
+  const struct osc_orphan_entry *y = *(const struct osc_orphan_entry *const *)b;
+
+  return strcmp(x->target_id, y->target_id);
+}
+
+static void write_time(struct osc_jsonw *w, int64_t t) {
+  char text[64];
+
+  osc_time_format_rfc3339(t, text, sizeof(text));
+  osc_jsonw_string(w, text);
+}
+
+static int write_set(struct osc_jsonw *w, const struct osc_state_scale_set *s) {
+  const struct osc_orphan_entry **sorted = NULL;
+  size_t i;
+
+  if (s->n_orphans > 0) {
+    sorted = malloc(s->n_orphans * sizeof(*sorted));
+    if (sorted == NULL)
+      return OSC_E_NOMEM;
+    for (i = 0; i < s->n_orphans; i++)
+      sorted[i] = &s->orphans[i];
+    qsort(sorted, s->n_orphans, sizeof(*sorted), cmp_orphan);
+  }
+  osc_jsonw_key(w, s->name);
+  osc_jsonw_object_begin(w);
+  osc_jsonw_key(w, "orphans");
+  osc_jsonw_object_begin(w);
+  for (i = 0; i < s->n_orphans; i++) {
+    osc_jsonw_key(w, sorted[i]->target_id);
+    write_time(w, sorted[i]->since);
+  }
+  osc_jsonw_object_end(w);
+  if (s->have_last_success) {
+    osc_jsonw_key(w, "last_success");
+    osc_jsonw_object_begin(w);
+    osc_jsonw_key(w, "at");
+    write_time(w, s->last_success_at);
+    osc_jsonw_key(w, "targets");
+    osc_jsonw_array_begin(w);
+    for (i = 0; i < s->n_last_targets; i++) {
+      osc_jsonw_object_begin(w);
+      osc_jsonw_key(w, "id");
+      osc_jsonw_string(w, s->last_targets[i].id);
+      osc_jsonw_key(w, "name");
+      osc_jsonw_string(w, s->last_targets[i].name);
+      osc_jsonw_object_end(w);
+    }
+    osc_jsonw_array_end(w);
+    osc_jsonw_object_end(w);
+  }
+  osc_jsonw_object_end(w);
+  free(sorted);
+  return OSC_OK;
+}
+
+static void write_run(struct osc_jsonw *w, const struct osc_state_run *r) {
+  osc_jsonw_object_begin(w);
+  osc_jsonw_key(w, "at");
+  write_time(w, r->at);
+  osc_jsonw_key(w, "command");
+  osc_jsonw_string(w, r->command);
+  osc_jsonw_key(w, "scale_set");
+  osc_jsonw_string(w, r->scale_set);
+  osc_jsonw_key(w, "status");
+  osc_jsonw_string(w, r->status);
+  osc_jsonw_key(w, "deleted");
+  osc_jsonw_int(w, r->deleted);
+  osc_jsonw_key(w, "disabled");
+  osc_jsonw_int(w, r->disabled);
+  osc_jsonw_key(w, "failed");
+  osc_jsonw_int(w, r->failed);
+  osc_jsonw_object_end(w);
+}
+
+int osc_state_save(const struct osc_state *state, const char *path,
+                   struct osc_error *err) {
+  const struct osc_state_scale_set **sets = NULL;
+  struct osc_jsonw w;
+  struct osc_buf buf;
+  size_t i;
+  int rc = OSC_OK;
+
+  osc_buf_init(&buf, STATE_MAX);
+  osc_jsonw_init(&w, &buf, true);
+  if (state == NULL || path == NULL) {
+    rc = osc_error_set(err, OSC_E_RUNTIME, "state: invalid save");
+    goto done;
+  }
+  sets = malloc((state->n_sets + 1) * sizeof(*sets));
+  if (sets == NULL) {
+    rc = nomem(err);
+    goto done;
+  }
+  for (i = 0; i < state->n_sets; i++)
+    sets[i] = &state->sets[i];
+  qsort(sets, state->n_sets, sizeof(*sets), cmp_set);
+
+  osc_jsonw_object_begin(&w);
+  osc_jsonw_key(&w, "format_version");
+  osc_jsonw_int(&w, OSC_STATE_VERSION);
+  if (state->updated_at != 0) {
+    osc_jsonw_key(&w, "updated_at");
+    write_time(&w, state->updated_at);
+  }
+  osc_jsonw_key(&w, "scale_sets");
+  osc_jsonw_object_begin(&w);
+  for (i = 0; i < state->n_sets && rc == OSC_OK; i++)
+    rc = write_set(&w, sets[i]);
+  if (rc < 0) {
+    rc = nomem(err);
+    goto done;
+  }
+  osc_jsonw_object_end(&w);
+  osc_jsonw_key(&w, "runs");
+  osc_jsonw_array_begin(&w);
+  for (i = 0; i < state->n_runs; i++)
+    write_run(&w, &state->runs[i]);
+  osc_jsonw_array_end(&w);
+  osc_jsonw_object_end(&w);
+  rc = osc_jsonw_finish(&w, err);
+  if (rc < 0)
+    goto done;
+  rc = osc_buf_append(&buf, "\n", 1, err);
+  if (rc < 0)
+    goto done;
+  rc = osc_fs_write_atomic(path, buf.data, buf.len, 0600, 0700, err);
+  if (rc < 0)
+    osc_error_prefix(err, "saving state");
+done:
+  free(sets);
+  osc_buf_free(&buf);
+  return rc;
 }

@@ -314,10 +314,11 @@ int sim_http_start(struct sim_http **out, struct sim_lua *lua, int port,
   h->daemon = MHD_start_daemon(
       MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_THREAD_PER_CONNECTION |
           MHD_USE_ERROR_LOG,
-      (uint16_t)port, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR,
+      (uint16_t)port, NULL, NULL, on_request, h,
+      /* the logger must come first to catch errors in the options */
+      MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h, MHD_OPTION_SOCK_ADDR,
       (struct sockaddr *)&addr, MHD_OPTION_URI_LOG_CALLBACK, on_uri, h,
-      MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
-      MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h, MHD_OPTION_CONNECTION_LIMIT,
+      MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_CONNECTION_LIMIT,
       (unsigned int)512, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)120,
       MHD_OPTION_END);
   if (h->daemon == NULL) {

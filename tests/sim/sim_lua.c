@@ -328,8 +328,8 @@ done:
 
 /* ---- small calls --------------------------------------------------------- */
 
-/* Calls server[fn](arg) with an integer pair; used for finish and
- * set_port. */
+/* Calls server[fn](a[, b]) with nargs integer arguments; used for finish
+ * and set_port. */
 static int call_ints(struct sim_lua *s, const char *fn, int64_t a, int64_t b,
                      int nargs, char *err, size_t errlen) {
   int rc = -1;
@@ -339,7 +339,8 @@ static int call_ints(struct sim_lua *s, const char *fn, int64_t a, int64_t b,
   lua_pushcfunction(L, msghandler);
   push_server_fn(L, s, fn);
   lua_pushinteger(L, (lua_Integer)a);
-  lua_pushinteger(L, (lua_Integer)b);
+  if (nargs > 1)
+    lua_pushinteger(L, (lua_Integer)b);
   if (lua_pcall(L, nargs, 0, base + 1) != LUA_OK) {
     take_error(L, fn, err, errlen);
     goto done;

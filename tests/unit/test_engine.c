@@ -618,6 +618,23 @@ static void test_engine__orphan_past_grace(void **state) {
   }
 }
 
+/* The grace is a minimum: exactly at it, the policy decides. */
+static void test_engine__orphan_grace_boundary(void **state) {
+  struct fx *f = *state;
+  const struct osc_plan *p;
+
+  add_target(f, "Machines-4", "web000004", false);
+  add_target(f, "Machines-5", "web000005", false);
+  add_orphan_state(f, "Machines-4", NOW - 10 * MIN + 1);
+  add_orphan_state(f, "Machines-5", NOW - 10 * MIN);
+  p = run(f);
+  assert_int_equal(p->n_actions, 2);
+  assert_action(act_t(p, "web000004"), OSC_ACT_WAIT, OSC_CLASS_ORPHAN,
+                "VM gone 9m59s, grace 10m");
+  assert_action(act_t(p, "web000005"), OSC_ACT_DELETE, OSC_CLASS_ORPHAN,
+                "VM gone 10m, grace 10m");
+}
+
 /* orphaned_since: carried from state, new ones start now, and targets that
  * are no longer orphaned (or gone) drop out. */
 static void test_engine__orphaned_since(void **state) {
@@ -873,11 +890,12 @@ static void test_engine__budget_limit(void **state) {
     size_t n;
     size_t limit;
   } cases[] = {
-      {{true, 50}, 10, 5},    {{true, 50}, 11, 5},    {{true, 50}, 1, 1},
-      {{true, 50}, 0, 1},     {{true, 10}, 5, 1},     {{true, 33}, 10, 3},
-      {{true, 0.3}, 1000, 3}, {{true, 12.5}, 80, 10}, {{true, 100}, 7, 7},
-      {{true, 0}, 100, 1},    {{false, 3}, 10, 3},    {{false, 3}, 0, 3},
-      {{false, 0}, 10, 1},    {{false, 2.7}, 10, 2},  {{false, -4}, 10, 1},
+      {{true, 50}, 10, 5},    {{true, 50}, 11, 5},       {{true, 50}, 1, 1},
+      {{true, 50}, 0, 1},     {{true, 10}, 5, 1},        {{true, 33}, 10, 3},
+      {{true, 0.3}, 1000, 3}, {{true, 32.3}, 1000, 323}, {{true, 12.5}, 80, 10},
+      {{true, 100}, 7, 7},    {{true, 0}, 100, 1},       {{false, 3}, 10, 3},
+      {{false, 3}, 0, 3},     {{false, 0}, 10, 1},       {{false, 2.7}, 10, 2},
+      {{false, -4}, 10, 1},
   };
   size_t i;
 
@@ -1621,6 +1639,7 @@ int main(void) {
       T(deleting_vm_does_not_conflict),
       T(orphan_within_grace),
       T(orphan_past_grace),
+      T(orphan_grace_boundary),
       T(orphaned_since),
       T(empty_vm_list_with_capacity),
       T(empty_vm_list_capacity_zero),

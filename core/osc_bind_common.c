@@ -1,0 +1,245 @@
+#include "core/osc_bind_common.h"
+
+#include <lauxlib.h>
+#include <lua-cjson.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/osc_time.h"
+
+/* Registry keys (addresses, never strings: aesthetics C). */
+static const char session_key = 's';
+static const char why_key = 'w';
+static const char errmeta_key = 'e';
+static const char cjson_key = 'j';
+
+void osc_bind_set_session(lua_State *L, struct osc_session *s,
+                          const char *why) {
+  lua_pushlightuserdata(L, s);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &session_key);
+  if (why != NULL)
+    lua_pushstring(L, why);
+  else
+    lua_pushnil(L);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &why_key);
+}
+
+struct osc_session *osc_bind_get_session(lua_State *L, const char **why) {
+  struct osc_session *s;
+
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &session_key);
+  s = lua_touserdata(L, -1);
+  lua_pop(L, 1);
+  if (why != NULL) {
+    *why = "no configuration for API clients";
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &why_key);
+    if (lua_type(L, -1) == LUA_TSTRING)
+      *why = lua_tostring(L, -1); /* the registry keeps it alive */
+    lua_pop(L, 1);
+  }
+  return s;
+}
+
+static int err_tostring(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_getfield(L, 1, "text");
+  if (lua_type(L, -1) != LUA_TSTRING) {
+    lua_pop(L, 1);
+    lua_getfield(L, 1, "message");
+  }
+  if (lua_type(L, -1) != LUA_TSTRING) {
+    lua_pop(L, 1);
+    lua_pushliteral(L, "error");
+  }
+  return 1;
+}
+
+static void push_errmeta(lua_State *L) {
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &errmeta_key) == LUA_TTABLE)
+    return;
+  lua_pop(L, 1);
+  lua_createtable(L, 0, 3);
+  lua_pushcfunction(L, err_tostring);
+  lua_setfield(L, -2, "__tostring");
+  lua_pushliteral(L, "octoscale.Error");
+  lua_setfield(L, -2, "__name");
+  lua_pushvalue(L, -1);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &errmeta_key);
+}
+
+int osc_bind_push_fail(lua_State *L, const struct osc_apierr *d,
+                       const char *line) {
+  luaL_checkstack(L, 6, NULL);
+  lua_pushnil(L);
+  lua_createtable(L, 0, 6);
+  if (d != NULL && d->status != 0) {
+    lua_pushinteger(L, d->status);
+    lua_setfield(L, -2, "status");
+  }
+  if (d != NULL && d->code[0] != '\0') {
+    lua_pushstring(L, d->code);
+    lua_setfield(L, -2, "code");
+  }
+  lua_pushstring(L, d != NULL && d->message[0] != '\0' ? d->message
+                                                        : (line ? line : ""));
+  lua_setfield(L, -2, "message");
+  if (d != NULL && d->request_id[0] != '\0') {
+    lua_pushstring(L, d->request_id);
+    lua_setfield(L, -2, "request_id");
+  }
+  lua_pushstring(L, line ? line : "");
+  lua_setfield(L, -2, "text");
+  push_errmeta(L);
+  lua_setmetatable(L, -2);
+  return 2;
+}
+
+int osc_bind_ppush(lua_State *L, lua_CFunction fn, void *ud, int nresults) {
+  lua_pushcfunction(L, fn);
+  lua_pushlightuserdata(L, ud);
+  return lua_pcall(L, 1, nresults, 0);
+}
+
+static void set_str(lua_State *L, const char *key, const char *value) {
+  if (value == NULL)
+    return;
+  lua_pushstring(L, value);
+  lua_setfield(L, -2, key);
+}
+
+void osc_bind_push_strlist(lua_State *L, const struct osc_strlist *l) {
+  size_t i;
+
+  lua_createtable(L, (int)l->n, 0);
+  for (i = 0; i < l->n; i++) {
+    lua_pushstring(L, l->items[i] ? l->items[i] : "");
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+}
+
+/* Mirrors core/osc_policy.c's vm table: scripts and policies see the same
+ * fields. */
+void osc_bind_push_vm(lua_State *L, const struct osc_vm *vm) {
+  size_t i;
+
+  luaL_checkstack(L, 4, NULL);
+  lua_createtable(L, 0, 13);
+  set_str(L, "id", vm->id);
+  set_str(L, "name", vm->name);
+  set_str(L, "instance_id", vm->instance_id);
+  set_str(L, "computer_name", vm->computer_name);
+  set_str(L, "vm_id", vm->vm_id);
+  set_str(L, "provisioning_state", vm->provisioning_state);
+  set_str(L, "power_state", vm->power_state);
+  osc_bind_push_strlist(L, &vm->private_ips);
+  lua_setfield(L, -2, "private_ips");
+  if (vm->created_at != 0) {
+    lua_pushinteger(L, (lua_Integer)vm->created_at);
+    lua_setfield(L, -2, "created_at");
+  }
+  set_str(L, "zone", vm->zone);
+  lua_createtable(L, 0, (int)vm->n_tags);
+  for (i = 0; i < vm->n_tags; i++) {
+    if (vm->tags[i].key == NULL)
+      continue;
+    lua_pushstring(L, vm->tags[i].value ? vm->tags[i].value : "");
+    lua_setfield(L, -2, vm->tags[i].key);
+  }
+  lua_setfield(L, -2, "tags");
+  set_str(L, "scale_set", vm->scale_set);
+}
+
+void osc_bind_push_target(lua_State *L, const struct osc_target *t) {
+  luaL_checkstack(L, 4, NULL);
+  lua_createtable(L, 0, 11);
+  set_str(L, "id", t->id);
+  set_str(L, "name", t->name);
+  osc_bind_push_strlist(L, &t->roles);
+  lua_setfield(L, -2, "roles");
+  osc_bind_push_strlist(L, &t->environment_ids);
+  lua_setfield(L, -2, "environment_ids");
+  osc_bind_push_strlist(L, &t->tenant_ids);
+  lua_setfield(L, -2, "tenant_ids");
+  set_str(L, "health", t->health);
+  lua_pushboolean(L, t->disabled);
+  lua_setfield(L, -2, "disabled");
+  set_str(L, "comm_style", osc_comm_style_name(t->comm_style));
+  set_str(L, "uri", t->uri);
+  set_str(L, "thumbprint", t->thumbprint);
+}
+
+/* [] -> the cjson module of this state (opened once, kept in the
+ * registry). */
+static void push_cjson(lua_State *L) {
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &cjson_key) == LUA_TTABLE)
+    return;
+  lua_pop(L, 1);
+  luaL_requiref(L, "cjson", luaopen_cjson, 0);
+  lua_pushvalue(L, -1);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &cjson_key);
+}
+
+int osc_bind_push_json(lua_State *L, const char *buf, size_t len) {
+  luaL_checkstack(L, 4, NULL);
+  if (len == 0) {
+    lua_pushnil(L);
+    return 0;
+  }
+  push_cjson(L);
+  lua_getfield(L, -1, "decode"); /* [cjson, decode] */
+  lua_remove(L, -2);
+  lua_pushlstring(L, buf, len);
+  if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+    lua_pop(L, 1);
+    lua_pushnil(L);
+    return 0;
+  }
+  return 1;
+}
+
+bool osc_bind_body_arg(lua_State *L, int idx) {
+  idx = lua_absindex(L, idx);
+  switch (lua_type(L, idx)) {
+  case LUA_TNONE:
+  case LUA_TNIL:
+    return false;
+  case LUA_TSTRING:
+    lua_pushvalue(L, idx);
+    return true;
+  case LUA_TTABLE:
+    push_cjson(L);
+    lua_getfield(L, -1, "encode");
+    lua_remove(L, -2);
+    lua_pushvalue(L, idx);
+    lua_call(L, 1, 1); /* an unencodable value raises: misuse */
+    return true;
+  default:
+    luaL_typeerror(L, idx, "string or table");
+    return false;
+  }
+}
+
+long long osc_bind_duration(lua_State *L, int idx, const char *field,
+                            long long def) {
+  struct osc_error err = OSC_ERROR_INIT;
+  int64_t secs = 0;
+  int type;
+
+  idx = lua_absindex(L, idx);
+  type = lua_getfield(L, idx, field);
+  if (type == LUA_TNIL) {
+    lua_pop(L, 1);
+    return def;
+  }
+  if (type == LUA_TNUMBER) {
+    secs = (int64_t)lua_tonumber(L, -1);
+  } else if (type != LUA_TSTRING ||
+             osc_duration_parse(lua_tostring(L, -1), &secs, &err) < 0) {
+    luaL_error(L, "%s: expected seconds or a duration such as \"5m\"",
+               field);
+  }
+  lua_pop(L, 1);
+  if (secs < 0)
+    luaL_error(L, "%s: must not be negative", field);
+  return (long long)secs;
+}

@@ -1,0 +1,58 @@
+/* What the script bindings (core/osc_bind_azure.c, osc_bind_octopus.c,
+ * osc_bind_script.c) share: the run's session, the error table, VM and
+ * target tables (the fields policies see, DESIGN 7), JSON through the
+ * sandbox's lua-cjson, and a protected push so no Lua error unwinds past
+ * C-owned memory (aesthetics C). */
+#ifndef OSC_BIND_COMMON_H
+#define OSC_BIND_COMMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <lua.h>
+
+#include "core/osc_apierr.h"
+#include "core/osc_model.h"
+
+struct osc_session;
+
+/* The session behind azure.client() and octopus.client() (borrowed; must
+ * outlive L). NULL means clients are unavailable; `why` (copied, may be
+ * NULL) says why, for the nil, err they return. */
+void osc_bind_set_session(lua_State *L, struct osc_session *s,
+                          const char *why);
+/* The session, or NULL; *why (may be NULL) then says why (the string is
+ * kept alive by the registry). */
+struct osc_session *osc_bind_get_session(lua_State *L, const char **why);
+
+/* Pushes nil and an error table {status=, code=, message=, request_id=}
+ * whose __tostring is `line` (one line); returns 2. Raises only on memory
+ * errors, so call it with no C memory held. */
+int osc_bind_push_fail(lua_State *L, const struct osc_apierr *detail,
+                       const char *line);
+
+/* Calls fn(L) with ud (a light userdata) in protected mode, leaving
+ * nresults values. Returns the lua_pcall status; on failure the error
+ * object is on the stack: free C memory, then lua_error(L). */
+int osc_bind_ppush(lua_State *L, lua_CFunction fn, void *ud, int nresults);
+
+/* Tables for the model (same fields as the policy hooks get). */
+void osc_bind_push_vm(lua_State *L, const struct osc_vm *vm);
+void osc_bind_push_target(lua_State *L, const struct osc_target *t);
+void osc_bind_push_strlist(lua_State *L, const struct osc_strlist *l);
+
+/* Decodes buf with cjson and pushes the value; pushes nil when buf is empty
+ * or not JSON (returns 0 then, 1 when decoded). */
+int osc_bind_push_json(lua_State *L, const char *buf, size_t len);
+
+/* Body argument of request(): a string is sent as is, a table is encoded
+ * with cjson (note: an empty table encodes as {}). Pushes the string (or
+ * nothing and returns false when the argument is none/nil). */
+bool osc_bind_body_arg(lua_State *L, int idx);
+
+/* Reads a duration argument: seconds (number) or "90s"/"5m"/"1h30m".
+ * Raises (misuse) when malformed; returns def when absent. */
+long long osc_bind_duration(lua_State *L, int idx, const char *field,
+                            long long def);
+
+#endif

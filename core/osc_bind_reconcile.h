@@ -1,0 +1,63 @@
+/* The `reconcile` Lua namespace (DESIGN 7, aesthetics C).
+ *
+ * Offline form, here: reconcile.plan{instances = {...}, targets = {...},
+ * policy = <table | path | nil>, now = <unix seconds>, state =
+ * {orphaned_since = {[target_id] = t}}, scope = {environment_id =, roles =,
+ * tenant_id =}, scale_set = <config entry table | name>, settings = {...},
+ * capacity = n, complete = bool, incomplete_reason = s, force = bool}
+ * builds a struct osc_collection from the tables, runs osc_engine_plan and
+ * returns an "octoscale.Plan" userdata with :actions(), :summary(),
+ * :outputs(), :status(), :exit_code(), :orphans(), :message(), :close().
+ *
+ * Live form, later: reconcile.plan{scale_set = NAME} (no `instances`) and
+ * Plan:apply() are served by whoever registers a struct osc_reconcile_live
+ * (the online binding); without one they raise "... is not available".
+ *
+ * Misuse raises "file:LINE: bad argument #1 to 'reconcile.plan' (...)" at
+ * the first caller outside the embedded octoscale library (so t.plan blames
+ * the test's line). C memory is owned by the Plan userdata before anything
+ * can raise. */
+#ifndef OSC_BIND_RECONCILE_H
+#define OSC_BIND_RECONCILE_H
+
+#include <lua.h>
+
+#include "core/osc_engine.h"
+#include "core/osc_error.h"
+
+struct osc_sandbox;
+
+#define OSC_PLAN_METATABLE "octoscale.Plan"
+
+/* lua_CFunction: pushes the namespace table (for struct osc_sandbox_lib). */
+int osc_bind_reconcile_open(lua_State *L);
+
+/* The seam for the live binding. Both callbacks run as Lua C functions
+ * (they may raise) and return their number of results, like a
+ * lua_CFunction:
+ *   plan:  the argument table is at index 1; push a Plan made with
+ *          osc_bind_reconcile_new_plan (or nil, err for an operational
+ *          failure).
+ *   apply: the Plan userdata is at index 1 (remaining arguments follow). */
+struct osc_reconcile_live {
+  void *payload;
+  int (*plan)(lua_State *L, void *payload);
+  int (*apply)(lua_State *L, void *payload);
+};
+
+/* Registers live (copied) in sb's state; call after the reconcile library
+ * was added. */
+int osc_bind_reconcile_set_live(struct osc_sandbox *sb,
+                                const struct osc_reconcile_live *live,
+                                struct osc_error *err);
+
+/* Pushes an empty Plan userdata and returns its slot: store the plan there
+ * at once (the userdata frees it). Raises on memory errors, so create it
+ * before allocating the plan. */
+struct osc_plan **osc_bind_reconcile_new_plan(lua_State *L);
+
+/* The plan of the Plan userdata at idx; raises when idx is not an open
+ * Plan. */
+struct osc_plan *osc_bind_reconcile_check_plan(lua_State *L, int idx);
+
+#endif

@@ -1,0 +1,977 @@
+#include "core/osc_collect.h"
+
+#include <lauxlib.h>
+#include <lua.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/osc_json.h"
+#include "core/osc_log.h"
+#include "core/osc_parse.h"
+
+/* A list longer than this many pages is treated as a server loop. */
+#define MAX_PAGES 10000
+#define PAGE_MAX_BODY ((size_t)64 << 20)
+
+struct osc_session {
+  const struct osc_config *cfg;
+  struct osc_http *http;
+  struct osc_azure *azure;
+  struct osc_octopus *octopus;
+  lua_State *json; /* decoding and parsing of collected pages */
+};
+
+int osc_session_new(const struct osc_config *cfg, struct osc_session **out,
+                    struct osc_error *err) {
+  struct osc_http_options opt = OSC_HTTP_OPTIONS_INIT;
+  struct osc_session *s;
+  int rc;
+
+  *out = NULL;
+  s = calloc(1, sizeof(*s));
+  if (s == NULL)
+    return osc_error_set(err, OSC_E_NOMEM, "out of memory");
+  s->cfg = cfg;
+  opt.connect_timeout_ms = cfg->http.connect_timeout_ms;
+  opt.timeout_ms = cfg->http.timeout_ms;
+  opt.max_attempts = cfg->http.max_attempts;
+  opt.max_retry_ms = cfg->http.max_retry_ms;
+  opt.concurrency_per_host = cfg->http.concurrency;
+  opt.ca_file = cfg->http.ca_file;
+  rc = osc_http_new(&opt, &s->http, err);
+  if (rc < 0)
+    goto fail;
+  osc_http_set_verbose(s->http, osc_log_enabled(OSC_LOG_DEBUG) != 0);
+  rc = osc_json_state_new(&s->json, err);
+  if (rc < 0)
+    goto fail;
+  rc = osc_azure_new(cfg, s->http, &s->azure, err);
+  if (rc < 0)
+    goto fail;
+  if (cfg->octopus.url != NULL && cfg->octopus.url[0] != '\0') {
+    rc = osc_octopus_new(cfg, s->http, &s->octopus, err);
+    if (rc < 0)
+      goto fail;
+  }
+  *out = s;
+  return OSC_OK;
+fail:
+  osc_session_free(s);
+  return rc;
+}
+
+void osc_session_free(struct osc_session *s) {
+  if (s == NULL)
+    return;
+  osc_octopus_free(s->octopus);
+  osc_azure_free(s->azure);
+  if (s->json != NULL)
+    lua_close(s->json);
+  osc_http_free(s->http);
+  free(s);
+}
+
+const struct osc_config *osc_session_config(const struct osc_session *s) {
+  return s->cfg;
+}
+
+struct osc_http *osc_session_http(struct osc_session *s) {
+  return s->http;
+}
+
+struct osc_azure *osc_session_azure(struct osc_session *s) {
+  return s->azure;
+}
+
+struct osc_octopus *osc_session_octopus(struct osc_session *s) {
+  return s->octopus;
+}
+
+/* ---- raw bodies ------------------------------------------------------- */
+
+static void pages_free(struct osc_collect_pages *p) {
+  size_t i;
+
+  for (i = 0; i < p->n; i++)
+    osc_buf_free(&p->items[i]);
+  free(p->items);
+  memset(p, 0, sizeof(*p));
+}
+
+/* Takes the body out of resp (the HTTP layer frees what is left). */
+static int pages_take(struct osc_collect_pages *p,
+                      struct osc_http_response *resp) {
+  if (p->n == p->cap) {
+    size_t cap = p->cap ? p->cap * 2 : 4;
+    struct osc_buf *items = realloc(p->items, cap * sizeof(*items));
+
+    if (items == NULL)
+      return OSC_E_NOMEM;
+    p->items = items;
+    p->cap = cap;
+  }
+  p->items[p->n++] = resp->body;
+  osc_buf_init(&resp->body, resp->body.max);
+  return OSC_OK;
+}
+
+static void raw_free(struct osc_collect_raw *raw) {
+  if (raw == NULL)
+    return;
+  osc_buf_free(&raw->vmss);
+  pages_free(&raw->vm_pages);
+  pages_free(&raw->nic_pages);
+  pages_free(&raw->machine_pages);
+  free(raw);
+}
+
+void osc_collect_result_free(struct osc_collect_result *r) {
+  if (r == NULL)
+    return;
+  osc_collection_free(&r->collection);
+  raw_free(r->raw);
+  memset(r, 0, sizeof(*r));
+}
+
+void osc_collect_result_take(struct osc_collect_result *r,
+                             struct osc_collection *c,
+                             struct osc_scope *scope) {
+  *c = r->collection;
+  *scope = r->scope;
+  osc_collection_init(&r->collection, c->entry_name);
+  memset(&r->scope, 0, sizeof(r->scope));
+}
+
+bool osc_collect_in_scope(const struct osc_scope *scope,
+                          const struct osc_target *t) {
+  size_t i;
+
+  if (scope->environment_id != NULL &&
+      !osc_strlist_contains_ci(&t->environment_ids, scope->environment_id))
+    return false;
+  for (i = 0; i < scope->roles.n; i++) {
+    if (!osc_strlist_contains_ci(&t->roles, scope->roles.items[i]))
+      return false;
+  }
+  if (scope->tenant_id != NULL &&
+      !osc_strlist_contains_ci(&t->tenant_ids, scope->tenant_id))
+    return false;
+  return true;
+}
+
+/* ---- one collection run ----------------------------------------------- */
+
+struct run;
+
+struct entry {
+  struct run *run;
+  const struct osc_config_scale_set *cfg;
+  struct osc_collect_result *res;
+  char label[512]; /* "rg-web/vmss-web" */
+  int vm_page;     /* pages requested so far, per list */
+  int nic_page;
+  int machine_page;
+  bool vms_done; /* the VM list was read to its end */
+  bool nics_done;
+  bool machines_done;
+  int64_t machines_total; /* TotalResults of the last page; -1 unknown */
+  struct osc_collect_pages nic_bodies; /* parsed after the VM list */
+};
+
+/* A name looked up once for every entry that needs it. */
+struct lookup {
+  struct run *run;
+  enum osc_octopus_kind kind;
+  const char *name;
+  struct lookup *next;
+};
+
+struct run {
+  struct osc_session *s;
+  struct entry *entries;
+  size_t n;
+  unsigned parts;
+  bool keep_raw;
+  struct lookup *lookups;
+  struct osc_error fatal; /* out of memory inside a callback */
+};
+
+static void entry_error(struct entry *e, int code, const char *msg) {
+  if (e->res->error_code != OSC_OK)
+    return; /* keep the first */
+  e->res->error_code = code;
+  snprintf(e->res->error, sizeof(e->res->error), "%s", msg);
+}
+
+/* A read failed: 401/403 and refusals are errors, the rest incomplete.
+ * detail (may be NULL) is kept for the first failure. */
+static void entry_failed_detail(struct entry *e, const struct osc_error *err,
+                                const struct osc_apierr *detail) {
+  if (detail != NULL && e->res->failure.status == 0 &&
+      e->res->failure.message[0] == '\0')
+    e->res->failure = *detail;
+  if (err->code == OSC_E_SAFETY)
+    osc_collection_mark_incomplete(&e->res->collection, err->msg);
+  else
+    entry_error(e, err->code, err->msg);
+}
+
+static void entry_failed(struct entry *e, const struct osc_error *err) {
+  if (err->code == OSC_E_SAFETY)
+    osc_collection_mark_incomplete(&e->res->collection, err->msg);
+  else
+    entry_error(e, err->code, err->msg);
+}
+
+/* Decodes one page and parses its items into the collection. */
+enum page_kind {
+  PAGE_VMSS = 0,
+  PAGE_VMS,
+  PAGE_NICS,
+  PAGE_MACHINES,
+};
+
+struct page_call {
+  struct osc_collection *c;
+  const char *body;
+  size_t len;
+  enum page_kind kind;
+  bool parse_items; /* NIC pages are only scanned for nextLink at first */
+  char *next;       /* malloc'ed next-page link, or NULL */
+  int64_t total;    /* TotalResults, -1 */
+  struct osc_error *err;
+  int rc;
+};
+
+static int page_l(lua_State *L) {
+  struct page_call *p = lua_touserdata(L, 1);
+  const char *next = NULL;
+  int doc;
+
+  p->rc = osc_json_decode(L, p->body, p->len, "response", p->err);
+  if (p->rc < 0)
+    return 0;
+  doc = lua_gettop(L);
+  if (lua_type(L, doc) != LUA_TTABLE) {
+    p->rc = osc_error_set(p->err, OSC_E_SAFETY, "response is not an object");
+    return 0;
+  }
+  if (p->kind == PAGE_VMSS) {
+    p->rc = osc_parse_vmss(L, doc, p->c, p->err);
+    return 0;
+  }
+  lua_getfield(L, doc, p->kind == PAGE_MACHINES ? "Items" : "value");
+  if (lua_type(L, -1) != LUA_TTABLE) {
+    p->rc = osc_error_set(p->err, OSC_E_SAFETY, "response has no %s",
+                          p->kind == PAGE_MACHINES ? "Items" : "value");
+    return 0;
+  }
+  if (p->parse_items) {
+    if (p->kind == PAGE_VMS)
+      p->rc = osc_parse_vms(L, lua_gettop(L), p->c, p->err);
+    else if (p->kind == PAGE_NICS)
+      p->rc = osc_parse_nics(L, lua_gettop(L), p->c, p->err);
+    else
+      p->rc = osc_parse_targets(L, lua_gettop(L), p->c, p->err);
+    if (p->rc < 0)
+      return 0;
+  }
+  lua_pop(L, 1);
+  if (p->kind == PAGE_MACHINES) {
+    int64_t total = -1;
+
+    if (osc_json_path_int(L, doc, "TotalResults", &total))
+      p->total = total;
+    lua_getfield(L, doc, "Links");
+    if (lua_type(L, -1) == LUA_TTABLE)
+      next = osc_json_string(L, -1, "Page.Next");
+  } else {
+    next = osc_json_string(L, doc, "nextLink");
+  }
+  if (next != NULL && next[0] != '\0') {
+    size_t n = strlen(next) + 1;
+
+    p->next = malloc(n);
+    if (p->next == NULL) {
+      p->rc = osc_error_set(p->err, OSC_E_NOMEM, "out of memory");
+      return 0;
+    }
+    memcpy(p->next, next, n);
+  }
+  return 0;
+}
+
+static int run_page(struct osc_session *s, struct page_call *p) {
+  int top = lua_gettop(s->json);
+
+  p->next = NULL;
+  p->total = -1;
+  p->rc = OSC_OK;
+  lua_pushcfunction(s->json, page_l);
+  lua_pushlightuserdata(s->json, p);
+  if (lua_pcall(s->json, 1, 0, 0) != LUA_OK)
+    p->rc = osc_error_set(p->err, OSC_E_NOMEM, "out of memory");
+  lua_settop(s->json, top);
+  if (p->rc < 0) {
+    free(p->next);
+    p->next = NULL;
+  }
+  return p->rc;
+}
+
+static void on_vmss(void *ud, const struct osc_http_request *req,
+                    struct osc_http_response *resp,
+                    const struct osc_error *herr);
+static void on_vm_page(void *ud, const struct osc_http_request *req,
+                       struct osc_http_response *resp,
+                       const struct osc_error *herr);
+static void on_nic_page(void *ud, const struct osc_http_request *req,
+                        struct osc_http_response *resp,
+                        const struct osc_error *herr);
+static void on_machine_page(void *ud, const struct osc_http_request *req,
+                            struct osc_http_response *resp,
+                            const struct osc_error *herr);
+
+/* Submits an Azure GET with the (cached) bearer token. */
+static int submit_azure(struct entry *e, const char *url, const char *what,
+                        osc_http_done_fn done, struct osc_error *err) {
+  struct osc_session *s = e->run->s;
+  struct osc_http_header hdr[2];
+  struct osc_http_request req;
+  struct osc_apierr detail;
+  int rc;
+
+  rc = osc_azure_authorize(s->azure, &hdr[0], &detail, err);
+  if (rc < 0)
+    return rc;
+  hdr[1].name = "Accept";
+  hdr[1].value = "application/json";
+  hdr[1].secret = false;
+  memset(&req, 0, sizeof(req));
+  req.method = "GET";
+  req.url = url;
+  req.headers = hdr;
+  req.n_headers = 2;
+  req.what = what;
+  req.max_body = PAGE_MAX_BODY;
+  return osc_http_submit(s->http, &req, done, e, err);
+}
+
+static int submit_octopus(struct osc_session *s, const char *url,
+                          const char *what, osc_http_done_fn done, void *ud,
+                          struct osc_error *err) {
+  struct osc_http_header hdr[2];
+  struct osc_http_request req;
+
+  memset(&req, 0, sizeof(req));
+  req.method = "GET";
+  req.url = url;
+  req.headers = hdr;
+  req.n_headers = osc_octopus_headers(s->octopus, hdr);
+  req.what = what;
+  req.max_body = PAGE_MAX_BODY;
+  return osc_http_submit(s->http, &req, done, ud, err);
+}
+
+static void what_vm_page(struct entry *e, int page, char *out, size_t cap) {
+  snprintf(out, cap, "Azure VM list page %d (%s)", page, e->label);
+}
+
+static void what_nic_page(struct entry *e, int page, char *out, size_t cap) {
+  snprintf(out, cap, "Azure NIC list page %d (%s)", page, e->label);
+}
+
+static void what_machine_page(struct entry *e, int page, char *out,
+                              size_t cap) {
+  snprintf(out, cap, "Octopus machines list page %d (%s)", page,
+           e->cfg->name);
+}
+
+/* Starts (url != NULL) or continues (next link) a list. */
+static void next_vm_page(struct entry *e, const char *url) {
+  struct osc_error err = OSC_ERROR_INIT;
+  char what[640];
+
+  if (++e->vm_page > MAX_PAGES) {
+    what_vm_page(e, e->vm_page, what, sizeof(what));
+    osc_error_set(&err, OSC_E_SAFETY, "%s: more than %d pages", what,
+                  MAX_PAGES);
+    entry_failed(e, &err);
+    return;
+  }
+  what_vm_page(e, e->vm_page, what, sizeof(what));
+  if (submit_azure(e, url, what, on_vm_page, &err) < 0)
+    entry_failed(e, &err);
+}
+
+static void next_nic_page(struct entry *e, const char *url) {
+  struct osc_error err = OSC_ERROR_INIT;
+  char what[640];
+
+  if (++e->nic_page > MAX_PAGES) {
+    what_nic_page(e, e->nic_page, what, sizeof(what));
+    osc_error_set(&err, OSC_E_SAFETY, "%s: more than %d pages", what,
+                  MAX_PAGES);
+    entry_failed(e, &err);
+    return;
+  }
+  what_nic_page(e, e->nic_page, what, sizeof(what));
+  if (submit_azure(e, url, what, on_nic_page, &err) < 0)
+    entry_failed(e, &err);
+}
+
+static void next_machine_page(struct entry *e, const char *url) {
+  struct osc_error err = OSC_ERROR_INIT;
+  char what[640];
+
+  if (++e->machine_page > MAX_PAGES) {
+    what_machine_page(e, e->machine_page, what, sizeof(what));
+    osc_error_set(&err, OSC_E_SAFETY, "%s: more than %d pages", what,
+                  MAX_PAGES);
+    entry_failed(e, &err);
+    return;
+  }
+  what_machine_page(e, e->machine_page, what, sizeof(what));
+  if (submit_octopus(e->run->s, url, what, on_machine_page, e, &err) < 0)
+    entry_failed(e, &err);
+}
+
+/* Common handling of an Azure page: HTTP failure, then decode + parse. */
+static int azure_page(struct entry *e, const char *what,
+                      struct osc_http_response *resp,
+                      const struct osc_error *herr, enum page_kind kind,
+                      bool parse_items, char **next) {
+  struct osc_session *s = e->run->s;
+  struct osc_error err = OSC_ERROR_INIT;
+  struct page_call p;
+
+  *next = NULL;
+  if (herr != NULL || resp->status != 200) {
+    struct osc_apierr detail;
+
+    osc_azure_fail(s->azure, what, resp, herr, &detail, &err);
+    entry_failed_detail(e, &err, &detail);
+    return -1;
+  }
+  memset(&p, 0, sizeof(p));
+  p.c = &e->res->collection;
+  p.body = resp->body.data ? resp->body.data : "";
+  p.len = resp->body.len;
+  p.kind = kind;
+  p.parse_items = parse_items;
+  p.err = &err;
+  if (run_page(s, &p) < 0) {
+    osc_error_prefix(&err, "%s", what);
+    if (err.code != OSC_E_NOMEM)
+      err.code = OSC_E_SAFETY;
+    entry_failed(e, &err);
+    return -1;
+  }
+  *next = p.next;
+  return 0;
+}
+
+/* A nextLink, checked and fixed, or NULL with the entry marked. */
+static char *azure_next(struct entry *e, const char *what, const char *link) {
+  struct osc_error err = OSC_ERROR_INIT;
+  char *url = NULL;
+
+  if (osc_azure_next_link(e->run->s->azure, link, &url, &err) < 0) {
+    osc_error_prefix(&err, "%s", what);
+    err.code = OSC_E_SAFETY;
+    entry_failed(e, &err);
+    return NULL;
+  }
+  return url;
+}
+
+static void on_vmss(void *ud, const struct osc_http_request *req,
+                    struct osc_http_response *resp,
+                    const struct osc_error *herr) {
+  struct entry *e = ud;
+  struct osc_session *s = e->run->s;
+  struct osc_collection *c = &e->res->collection;
+  struct osc_error err = OSC_ERROR_INIT;
+  char what[640];
+  char *next = NULL;
+  char *url = NULL;
+
+  (void)req;
+  snprintf(what, sizeof(what), "Azure VMSS GET %s", e->label);
+  if (azure_page(e, what, resp, herr, PAGE_VMSS, true, &next) < 0)
+    return;
+  if (e->run->keep_raw) {
+    e->res->raw->vmss = resp->body;
+    osc_buf_init(&resp->body, resp->body.max);
+  }
+  if (osc_azure_vm_list_url(s->azure, e->cfg->subscription,
+                            e->cfg->resource_group, e->cfg->vmss, c->vmss.id,
+                            c->vmss.mode, &url, &err) < 0) {
+    entry_failed(e, &err);
+    return;
+  }
+  next_vm_page(e, url);
+  free(url);
+  url = NULL;
+  if (osc_azure_nic_list_url(s->azure, e->cfg->subscription,
+                             e->cfg->resource_group, e->cfg->vmss,
+                             c->vmss.mode, &url, &err) < 0) {
+    entry_failed(e, &err);
+    return;
+  }
+  next_nic_page(e, url);
+  free(url);
+}
+
+static void on_vm_page(void *ud, const struct osc_http_request *req,
+                       struct osc_http_response *resp,
+                       const struct osc_error *herr) {
+  struct entry *e = ud;
+  char what[640];
+  char *next = NULL;
+  char *url;
+
+  (void)req;
+  what_vm_page(e, e->vm_page, what, sizeof(what));
+  if (azure_page(e, what, resp, herr, PAGE_VMS, true, &next) < 0)
+    return;
+  if (e->run->keep_raw &&
+      pages_take(&e->res->raw->vm_pages, resp) < 0) {
+    osc_error_set(&e->run->fatal, OSC_E_NOMEM, "out of memory");
+    entry_error(e, OSC_E_NOMEM, "out of memory");
+  }
+  if (next == NULL) {
+    e->vms_done = true;
+    return;
+  }
+  url = azure_next(e, what, next);
+  free(next);
+  if (url != NULL)
+    next_vm_page(e, url);
+  free(url);
+}
+
+static void on_nic_page(void *ud, const struct osc_http_request *req,
+                        struct osc_http_response *resp,
+                        const struct osc_error *herr) {
+  struct entry *e = ud;
+  char what[640];
+  char *next = NULL;
+  char *url;
+
+  (void)req;
+  what_nic_page(e, e->nic_page, what, sizeof(what));
+  /* Parsed after the VM list is complete: the join needs every VM. */
+  if (azure_page(e, what, resp, herr, PAGE_NICS, false, &next) < 0)
+    return;
+  if (pages_take(&e->nic_bodies, resp) < 0) {
+    osc_error_set(&e->run->fatal, OSC_E_NOMEM, "out of memory");
+    entry_error(e, OSC_E_NOMEM, "out of memory");
+    free(next);
+    return;
+  }
+  if (next == NULL) {
+    e->nics_done = true;
+    return;
+  }
+  url = azure_next(e, what, next);
+  free(next);
+  if (url != NULL)
+    next_nic_page(e, url);
+  free(url);
+}
+
+static void on_machine_page(void *ud, const struct osc_http_request *req,
+                            struct osc_http_response *resp,
+                            const struct osc_error *herr) {
+  struct entry *e = ud;
+  struct osc_session *s = e->run->s;
+  struct osc_error err = OSC_ERROR_INIT;
+  struct page_call p;
+  char what[640];
+  char *url = NULL;
+
+  (void)req;
+  what_machine_page(e, e->machine_page, what, sizeof(what));
+  if (herr != NULL || resp->status != 200) {
+    struct osc_apierr detail;
+
+    osc_octopus_fail(s->octopus, what, resp, herr, OSC_E_SAFETY, &detail,
+                     &err);
+    entry_failed_detail(e, &err, &detail);
+    return;
+  }
+  memset(&p, 0, sizeof(p));
+  p.c = &e->res->collection;
+  p.body = resp->body.data ? resp->body.data : "";
+  p.len = resp->body.len;
+  p.kind = PAGE_MACHINES;
+  p.parse_items = true;
+  p.err = &err;
+  if (run_page(s, &p) < 0) {
+    osc_error_prefix(&err, "%s", what);
+    if (err.code != OSC_E_NOMEM)
+      err.code = OSC_E_SAFETY;
+    entry_failed(e, &err);
+    return;
+  }
+  if (p.total >= 0)
+    e->machines_total = p.total;
+  if (e->run->keep_raw &&
+      pages_take(&e->res->raw->machine_pages, resp) < 0) {
+    osc_error_set(&e->run->fatal, OSC_E_NOMEM, "out of memory");
+    entry_error(e, OSC_E_NOMEM, "out of memory");
+  }
+  if (p.next == NULL) {
+    e->machines_done = true;
+    return;
+  }
+  if (osc_octopus_link_url(s->octopus, p.next, &url, &err) < 0) {
+    osc_error_prefix(&err, "%s", what);
+    err.code = OSC_E_SAFETY;
+    entry_failed(e, &err);
+  } else {
+    next_machine_page(e, url);
+  }
+  free(p.next);
+  free(url);
+}
+
+/* ---- names ------------------------------------------------------------ */
+
+static const char *entry_name_for(const struct entry *e,
+                                  enum osc_octopus_kind kind) {
+  return kind == OSC_OCTOPUS_ENVIRONMENT ? e->cfg->environment
+                                         : e->cfg->tenant;
+}
+
+/* The entry's environment is known: list its machines. */
+static void start_machines(struct entry *e, const char *environment_id) {
+  struct osc_session *s = e->run->s;
+  struct osc_error err = OSC_ERROR_INIT;
+  char *url = NULL;
+
+  e->res->scope.environment_id =
+      osc_arena_strdup(&e->res->collection.arena, environment_id);
+  if (e->res->scope.environment_id == NULL) {
+    entry_error(e, OSC_E_NOMEM, "out of memory");
+    return;
+  }
+  if (!(e->run->parts & OSC_COLLECT_OCTOPUS))
+    return;
+  if (osc_octopus_machines_url(s->octopus, environment_id, &url, &err) < 0) {
+    entry_failed(e, &err);
+    return;
+  }
+  next_machine_page(e, url);
+  free(url);
+}
+
+static void name_known(struct entry *e, enum osc_octopus_kind kind,
+                       const char *id) {
+  if (kind == OSC_OCTOPUS_ENVIRONMENT) {
+    start_machines(e, id);
+    return;
+  }
+  e->res->scope.tenant_id = osc_arena_strdup(&e->res->collection.arena, id);
+  if (e->res->scope.tenant_id == NULL)
+    entry_error(e, OSC_E_NOMEM, "out of memory");
+}
+
+static void on_lookup(void *ud, const struct osc_http_request *req,
+                      struct osc_http_response *resp,
+                      const struct osc_error *herr) {
+  struct lookup *l = ud;
+  struct run *r = l->run;
+  struct osc_error err = OSC_ERROR_INIT;
+  struct osc_apierr detail;
+  const char *id = NULL;
+  size_t i;
+  int rc;
+
+  (void)req;
+  rc = osc_octopus_lookup_done(r->s->octopus, l->kind, l->name, resp, herr,
+                               &id, &detail, &err);
+  for (i = 0; i < r->n; i++) {
+    struct entry *e = &r->entries[i];
+    const char *want = entry_name_for(e, l->kind);
+
+    if (want == NULL || strcasecmp(want, l->name) != 0)
+      continue;
+    if (rc < 0)
+      entry_failed_detail(e, &err, &detail);
+    else
+      name_known(e, l->kind, id);
+  }
+}
+
+/* Resolves (or queues the lookup of) the entry's name of this kind. */
+static void need_name(struct run *r, struct entry *e,
+                      enum osc_octopus_kind kind) {
+  struct osc_session *s = r->s;
+  struct osc_error err = OSC_ERROR_INIT;
+  const char *name = entry_name_for(e, kind);
+  const char *id;
+  struct lookup *l;
+  char what[320];
+  char *url = NULL;
+
+  if (name == NULL || name[0] == '\0') {
+    if (kind == OSC_OCTOPUS_ENVIRONMENT)
+      entry_error(e, OSC_E_CONFIG, "no Octopus environment configured");
+    return;
+  }
+  id = osc_octopus_cached(s->octopus, kind, name);
+  if (id != NULL) {
+    name_known(e, kind, id);
+    return;
+  }
+  for (l = r->lookups; l != NULL; l = l->next) {
+    if (l->kind == kind && strcasecmp(l->name, name) == 0)
+      return; /* in flight: on_lookup serves this entry too */
+  }
+  l = calloc(1, sizeof(*l));
+  if (l == NULL) {
+    entry_error(e, OSC_E_NOMEM, "out of memory");
+    return;
+  }
+  l->run = r;
+  l->kind = kind;
+  l->name = name;
+  l->next = r->lookups;
+  r->lookups = l;
+  snprintf(what, sizeof(what), "Octopus %s lookup '%s'",
+           osc_octopus_kind_name(kind), name);
+  if (osc_octopus_lookup_url(s->octopus, kind, name, &url, &err) < 0 ||
+      submit_octopus(s, url, what, on_lookup, l, &err) < 0)
+    entry_failed(e, &err);
+  free(url);
+}
+
+/* ---- the run ---------------------------------------------------------- */
+
+static int init_result(struct entry *e, bool keep_raw) {
+  struct osc_collect_result *res = e->res;
+  const struct osc_config_scale_set *cfg = e->cfg;
+  struct osc_collection *c = &res->collection;
+  size_t i;
+
+  memset(res, 0, sizeof(*res));
+  osc_collection_init(c, cfg->name);
+  if (c->entry_name == NULL)
+    return OSC_E_NOMEM;
+  if (cfg->roles.n > 0) {
+    res->scope.roles.items =
+        osc_arena_alloc(&c->arena, cfg->roles.n * sizeof(char *));
+    if (res->scope.roles.items == NULL)
+      return OSC_E_NOMEM;
+    for (i = 0; i < cfg->roles.n; i++) {
+      res->scope.roles.items[i] = osc_arena_strdup(&c->arena,
+                                                   cfg->roles.items[i]);
+      if (res->scope.roles.items[i] == NULL)
+        return OSC_E_NOMEM;
+    }
+    res->scope.roles.n = cfg->roles.n;
+  }
+  if (keep_raw) {
+    res->raw = calloc(1, sizeof(*res->raw));
+    if (res->raw == NULL)
+      return OSC_E_NOMEM;
+    osc_buf_init(&res->raw->vmss, PAGE_MAX_BODY);
+  }
+  snprintf(e->label, sizeof(e->label), "%s/%s",
+           cfg->resource_group ? cfg->resource_group : "?",
+           cfg->vmss ? cfg->vmss : "?");
+  e->machines_total = -1;
+  return OSC_OK;
+}
+
+static void start_azure(struct run *r, struct entry *e) {
+  struct osc_session *s = r->s;
+  struct osc_error err = OSC_ERROR_INIT;
+  char what[640];
+  char *url = NULL;
+
+  snprintf(what, sizeof(what), "Azure VMSS GET %s", e->label);
+  if (osc_azure_vmss_url(s->azure, e->cfg->subscription,
+                         e->cfg->resource_group, e->cfg->vmss, &url,
+                         &err) < 0 ||
+      submit_azure(e, url, what, on_vmss, &err) < 0)
+    entry_failed(e, &err);
+  free(url);
+}
+
+/* After osc_http_run: NICs onto VMs, completeness checks. */
+static void finish_entry(struct run *r, struct entry *e) {
+  struct osc_collection *c = &e->res->collection;
+  char msg[OSC_ERROR_MAX];
+  size_t i;
+
+  if (r->parts & OSC_COLLECT_AZURE && e->res->error_code == OSC_OK &&
+      c->complete) {
+    for (i = 0; i < e->nic_bodies.n; i++) {
+      struct osc_error err = OSC_ERROR_INIT;
+      struct page_call p;
+      struct osc_buf *b = &e->nic_bodies.items[i];
+      char what[640];
+
+      memset(&p, 0, sizeof(p));
+      p.c = c;
+      p.body = b->data ? b->data : "";
+      p.len = b->len;
+      p.kind = PAGE_NICS;
+      p.parse_items = true;
+      p.err = &err;
+      if (run_page(r->s, &p) < 0) {
+        what_nic_page(e, (int)i + 1, what, sizeof(what));
+        osc_error_prefix(&err, "%s", what);
+        if (err.code != OSC_E_NOMEM)
+          err.code = OSC_E_SAFETY;
+        entry_failed(e, &err);
+        break;
+      }
+      free(p.next);
+    }
+  }
+  if (r->keep_raw && e->res->raw != NULL) {
+    /* The snapshot keeps the NIC bodies too. */
+    e->res->raw->nic_pages = e->nic_bodies;
+    memset(&e->nic_bodies, 0, sizeof(e->nic_bodies));
+  }
+  pages_free(&e->nic_bodies);
+  /* Every list must have reached its end (a failure already said why). */
+  if (e->res->error_code == OSC_OK && c->complete) {
+    if ((r->parts & OSC_COLLECT_AZURE) && !(e->vms_done && e->nics_done)) {
+      snprintf(msg, sizeof(msg), "Azure lists of %s were not read to the end",
+               e->label);
+      osc_collection_mark_incomplete(c, msg);
+    } else if ((r->parts & OSC_COLLECT_OCTOPUS) && !e->machines_done) {
+      snprintf(msg, sizeof(msg),
+               "Octopus machines list of %s was not read to the end",
+               e->cfg->name);
+      osc_collection_mark_incomplete(c, msg);
+    } else if ((r->parts & OSC_COLLECT_OCTOPUS) && e->machines_total >= 0 &&
+               (int64_t)c->n_targets < e->machines_total) {
+      snprintf(msg, sizeof(msg),
+               "Octopus machines list of %s returned %zu of %lld machines",
+               e->cfg->name, c->n_targets, (long long)e->machines_total);
+      osc_collection_mark_incomplete(c, msg);
+    }
+  }
+}
+
+int osc_collect_parts(struct osc_session *s,
+                      const struct osc_config_scale_set *const *entries,
+                      size_t n, unsigned parts, bool keep_raw,
+                      struct osc_collect_result *results,
+                      struct osc_error *err) {
+  struct run r;
+  struct osc_error az_err = OSC_ERROR_INIT;
+  struct osc_error oc_err = OSC_ERROR_INIT;
+  struct osc_http_header auth;
+  struct osc_apierr az_detail;
+  struct osc_apierr oc_detail;
+  bool az_ok = false;
+  bool oc_ok = false;
+  size_t i;
+  int rc = OSC_OK;
+
+  memset(&r, 0, sizeof(r));
+  r.s = s;
+  r.n = n;
+  r.parts = parts;
+  r.keep_raw = keep_raw;
+  r.entries = calloc(n ? n : 1, sizeof(*r.entries));
+  if (r.entries == NULL)
+    return osc_error_set(err, OSC_E_NOMEM, "out of memory");
+  for (i = 0; i < n; i++) {
+    r.entries[i].run = &r;
+    r.entries[i].cfg = entries[i];
+    r.entries[i].res = &results[i];
+    if (init_result(&r.entries[i], keep_raw) < 0) {
+      size_t j;
+
+      for (j = 0; j <= i; j++)
+        osc_collect_result_free(&results[j]);
+      free(r.entries);
+      return osc_error_set(err, OSC_E_NOMEM, "out of memory");
+    }
+  }
+  if (n == 0)
+    goto done;
+
+  /* Phase 1: the token and the space, once for every entry. */
+  osc_apierr_clear(&az_detail);
+  osc_apierr_clear(&oc_detail);
+  if (parts & OSC_COLLECT_AZURE)
+    az_ok = osc_azure_authorize(s->azure, &auth, &az_detail, &az_err) ==
+            OSC_OK;
+  if (parts & OSC_COLLECT_OCTOPUS) {
+    if (s->octopus == NULL) {
+      osc_error_set(&oc_err, OSC_E_CONFIG, "no Octopus URL (octopus.url)");
+    } else {
+      const char *space = s->cfg->octopus.space ? s->cfg->octopus.space
+                                                : "Default";
+      const char *id;
+
+      oc_ok = osc_octopus_resolve(s->octopus, OSC_OCTOPUS_SPACE, space, &id,
+                                  &oc_detail, &oc_err) == OSC_OK;
+    }
+  }
+
+  /* Phase 2: every entry's reads in flight together. */
+  for (i = 0; i < n; i++) {
+    struct entry *e = &r.entries[i];
+
+    if (parts & OSC_COLLECT_AZURE) {
+      if (az_ok)
+        start_azure(&r, e);
+      else
+        entry_failed_detail(e, &az_err, &az_detail);
+    }
+    if (parts & OSC_COLLECT_OCTOPUS) {
+      if (!oc_ok) {
+        entry_failed_detail(e, &oc_err, &oc_detail);
+      } else {
+        need_name(&r, e, OSC_OCTOPUS_ENVIRONMENT);
+        if (e->cfg->tenant != NULL && e->cfg->tenant[0] != '\0')
+          need_name(&r, e, OSC_OCTOPUS_TENANT);
+      }
+    }
+  }
+  rc = osc_http_run(s->http, err);
+  if (rc < 0)
+    goto done;
+  if (r.fatal.code == OSC_E_NOMEM) {
+    rc = osc_error_set(err, OSC_E_NOMEM, "out of memory");
+    goto done;
+  }
+  for (i = 0; i < n; i++)
+    finish_entry(&r, &r.entries[i]);
+done:
+  while (r.lookups != NULL) {
+    struct lookup *l = r.lookups;
+
+    r.lookups = l->next;
+    free(l);
+  }
+  for (i = 0; i < n; i++)
+    pages_free(&r.entries[i].nic_bodies);
+  free(r.entries);
+  if (rc < 0) {
+    for (i = 0; i < n; i++)
+      osc_collect_result_free(&results[i]);
+  }
+  return rc;
+}
+
+int osc_collect_all(struct osc_session *s,
+                    const struct osc_config_scale_set *const *entries,
+                    size_t n, bool keep_raw,
+                    struct osc_collect_result *results,
+                    struct osc_error *err) {
+  return osc_collect_parts(s, entries, n, OSC_COLLECT_BOTH, keep_raw, results,
+                           err);
+}

@@ -1,0 +1,37 @@
+/* Commands implemented outside the CLI module: `snapshot` and `run`. The
+ * CLI parses arguments and calls these; they return 0 or a negative OSC_E_*
+ * whose osc_error_exit_code() is the process exit code. */
+#ifndef OSC_COMMANDS_H
+#define OSC_COMMANDS_H
+
+#include <stddef.h>
+
+#include "core/osc_config.h"
+#include "core/osc_error.h"
+
+/* `octoscale snapshot -o FILE`: collects the selected entries live (only[]
+ * names them; n_only 0 means all; an unknown name is OSC_E_USAGE) and
+ * writes the contract document (DESIGN 4) atomically to out_path, raw API
+ * bodies spliced as received, plus per entry the extension keys
+ * "environment_id", "tenant_id", "nics" and, when a read failed,
+ * "incomplete" (core/osc_snapshot.h reads them). An entry with a runtime
+ * error (auth refused, unknown name) is left out and logged. The file is
+ * written even when some entries failed; the return value then says so:
+ * OSC_E_RUNTIME (exit 1) before OSC_E_SAFETY (exit 4). */
+int osc_cmd_snapshot(const struct osc_config *cfg, const char *const *only,
+                     size_t n_only, const char *out_path,
+                     struct osc_error *err);
+
+/* `octoscale run SCRIPT.lua [ARGS...]`: runs the script in a sandbox with
+ * the `azure`, `octopus` and `reconcile` namespaces, `arg` (arg[0] is the
+ * script, arg[1..] the arguments; they are also the chunk's `...`) and
+ * `octopus.set_output`. cfg may be NULL: the clients then read
+ * OCTOPUS_URL, OCTOPUS_API_KEY, OCTOPUS_SPACE and AZURE_* from the
+ * environment. *out_exit is the script's returned integer (0 when it
+ * returns nothing or true, 1 for false). A Lua error returns OSC_E_RUNTIME
+ * with "script.lua:LINE: message" (exit 1); a script that cannot be loaded
+ * is OSC_E_USAGE (exit 3). */
+int osc_cmd_run(const struct osc_config *cfg, const char *script, int argc,
+                char **argv, int *out_exit, struct osc_error *err);
+
+#endif

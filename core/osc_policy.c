@@ -1,0 +1,1184 @@
+#include "core/osc_policy.h"
+
+#include <ctype.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lauxlib.h>
+#include <lua.h>
+
+#include "core/osc_bind_reconcile.h"
+#include "core/osc_log.h"
+#include "core/osc_sandbox.h"
+#include "core/osc_time.h"
+
+/* The documented defaults (DESIGN 7; core/osc_engine.h). */
+#define GRACE_PROVISIONING_DEFAULT (30 * 60)
+#define GRACE_REGISTRATION_DEFAULT (10 * 60)
+#define GRACE_ORPHAN_DEFAULT (10 * 60)
+
+#define NAME_MAX_LEN 512
+#define WHERE_MAX 600
+#define RESULT_MAX 1024
+
+struct hook_spec {
+  const char *name;
+  const char *expected; /* for messages */
+  enum osc_decision allowed[3];
+  size_t n_allowed;
+};
+
+static const struct hook_spec hook_specs[OSC_HOOK_COUNT] = {
+    {"target_name", "a non-empty string", {0}, 0},
+    {"on_scale_in",
+     "delete, disable or keep",
+     {OSC_DECIDE_DELETE, OSC_DECIDE_DISABLE, OSC_DECIDE_KEEP},
+     3},
+    {"on_failed_vm",
+     "delete, disable or keep",
+     {OSC_DECIDE_DELETE, OSC_DECIDE_DISABLE, OSC_DECIDE_KEEP},
+     3},
+    {"on_unregistered",
+     "report or ignore",
+     {OSC_DECIDE_REPORT, OSC_DECIDE_IGNORE},
+     2},
+    {"on_in_sync", "keep or enable", {OSC_DECIDE_KEEP, OSC_DECIDE_ENABLE}, 2},
+};
+
+static const char *const grace_names[3] = {"provisioning", "registration",
+                                           "orphan"};
+static const int64_t grace_defaults[3] = {GRACE_PROVISIONING_DEFAULT,
+                                          GRACE_REGISTRATION_DEFAULT,
+                                          GRACE_ORPHAN_DEFAULT};
+
+/* Slots in the policy's record table (registry[policy]). */
+#define SLOT_TABLE 1
+#define SLOT_HOOK(h) (2 + (int)(h))
+#define SLOT_GRACE(k) (2 + OSC_HOOK_COUNT + (int)(k))
+#define SLOT_SCALE_SET (5 + OSC_HOOK_COUNT)
+#define SLOT_SETTINGS (6 + OSC_HOOK_COUNT)
+#define SLOT_CTX (7 + OSC_HOOK_COUNT)
+
+struct hook_slot {
+  bool set;
+  bool is_fn;
+  enum osc_decision constant; /* is_fn false */
+  char where[WHERE_MAX];      /* "policies/x.lua:12" */
+};
+
+struct grace_slot {
+  bool set;
+  bool is_fn;
+  int64_t seconds;
+  char where[WHERE_MAX];
+};
+
+struct osc_policy {
+  struct osc_sandbox *sb;
+  bool owns_sb;
+  bool registered; /* registry[policy] holds the record */
+  char name[NAME_MAX_LEN];
+  int64_t now;
+  const struct osc_config_scale_set *entry; /* NULL: ctx from Lua */
+  struct hook_slot hooks[OSC_HOOK_COUNT];
+  struct grace_slot graces[3];
+  struct osc_policy_ops ops;
+};
+
+static const char *decision_word(enum osc_decision d) {
+  switch (d) {
+  case OSC_DECIDE_KEEP:
+    return "keep";
+  case OSC_DECIDE_DELETE:
+    return "delete";
+  case OSC_DECIDE_DISABLE:
+    return "disable";
+  case OSC_DECIDE_ENABLE:
+    return "enable";
+  case OSC_DECIDE_REPORT:
+    return "report";
+  case OSC_DECIDE_IGNORE:
+    return "ignore";
+  }
+  return "?";
+}
+
+static bool decision_parse(enum osc_policy_hook h, const char *s,
+                           enum osc_decision *out) {
+  const struct hook_spec *spec = &hook_specs[h];
+  size_t i;
+
+  for (i = 0; i < spec->n_allowed; i++) {
+    if (strcmp(s, decision_word(spec->allowed[i])) == 0) {
+      *out = spec->allowed[i];
+      return true;
+    }
+  }
+  return false;
+}
+
+/* --- Lua values seen from C ------------------------------------------------ */
+
+/* What a hook returned, copied out of Lua (bounded). */
+struct result {
+  int type;
+  bool integer;
+  lua_Integer i;
+  lua_Number n;
+  char s[RESULT_MAX];
+  size_t len; /* the full length of a string (may exceed sizeof s) */
+};
+
+static void result_capture(lua_State *L, int idx, struct result *r) {
+  r->type = lua_type(L, idx);
+  r->s[0] = '\0';
+  r->len = 0;
+  r->integer = false;
+  if (r->type == LUA_TSTRING) {
+    const char *s = lua_tolstring(L, idx, &r->len);
+    size_t n = r->len < sizeof(r->s) - 1 ? r->len : sizeof(r->s) - 1;
+
+    memcpy(r->s, s, n);
+    r->s[n] = '\0';
+  } else if (r->type == LUA_TNUMBER) {
+    r->integer = lua_isinteger(L, idx);
+    r->i = lua_tointeger(L, idx);
+    r->n = lua_tonumber(L, idx);
+  } else if (r->type == LUA_TBOOLEAN) {
+    r->i = lua_toboolean(L, idx);
+  }
+}
+
+/* "'delet'", "nil", "42", "a table value" (strings shortened). */
+static void result_describe(const struct result *r, char *out, size_t cap) {
+  switch (r->type) {
+  case LUA_TNIL:
+  case LUA_TNONE:
+    snprintf(out, cap, "nil");
+    break;
+  case LUA_TBOOLEAN:
+    snprintf(out, cap, "%s", r->i ? "true" : "false");
+    break;
+  case LUA_TNUMBER:
+    if (r->integer)
+      snprintf(out, cap, "%lld", (long long)r->i);
+    else
+      snprintf(out, cap, "%.14g", (double)r->n);
+    break;
+  case LUA_TSTRING: {
+    size_t i;
+    size_t used = 0;
+
+    if (cap < 8) {
+      out[0] = '\0';
+      break;
+    }
+    out[used++] = '\'';
+    for (i = 0; r->s[i] != '\0' && i < 60 && used + 6 < cap; i++)
+      out[used++] = isprint((unsigned char)r->s[i]) ? r->s[i] : '?';
+    if (i < r->len && used + 6 < cap) {
+      memcpy(out + used, "...", 3);
+      used += 3;
+    }
+    out[used++] = '\'';
+    out[used] = '\0';
+    break;
+  }
+  default:
+    snprintf(out, cap, "a %s value", lua_typename(NULL, r->type));
+    break;
+  }
+}
+
+/* "policies/x.lua:12" for the function at idx. */
+static void function_where(lua_State *L, int idx, char *out, size_t cap) {
+  lua_Debug ar;
+
+  lua_pushvalue(L, idx);
+  if (lua_getinfo(L, ">S", &ar) && ar.linedefined > 0)
+    snprintf(out, cap, "%s:%d", ar.short_src, ar.linedefined);
+  else
+    snprintf(out, cap, "%s", ar.short_src);
+}
+
+/* --- validation of the policy table ---------------------------------------- */
+
+static const char *const known_fields[] = {
+    "target_name",  "grace",      "on_scale_in", "on_failed_vm",
+    "on_unregistered", "on_in_sync", "max_delete",
+};
+
+static size_t edit_distance(const char *a, const char *b) {
+  size_t la = strlen(a);
+  size_t lb = strlen(b);
+  size_t row[64];
+  size_t i;
+  size_t j;
+
+  if (la >= 63 || lb >= 63)
+    return 99;
+  for (j = 0; j <= lb; j++)
+    row[j] = j;
+  for (i = 1; i <= la; i++) {
+    size_t prev = row[0];
+
+    row[0] = i;
+    for (j = 1; j <= lb; j++) {
+      size_t cur = row[j];
+      size_t best = prev + (a[i - 1] != b[j - 1]);
+
+      if (row[j] + 1 < best)
+        best = row[j] + 1;
+      if (row[j - 1] + 1 < best)
+        best = row[j - 1] + 1;
+      row[j] = best;
+      prev = cur;
+    }
+  }
+  return row[lb];
+}
+
+static const char *suggest(const char *word, const char *const *list,
+                           size_t n) {
+  const char *best = NULL;
+  size_t best_d = 3;
+  size_t i;
+
+  for (i = 0; i < n; i++) {
+    size_t d = edit_distance(word, list[i]);
+
+    if (d < best_d) {
+      best_d = d;
+      best = list[i];
+    }
+  }
+  return best;
+}
+
+/* max_delete: "N%" (0 < N <= 100), a count, or a numeric string. */
+static int parse_max_delete(const struct result *r, struct osc_budget *out) {
+  if (r->type == LUA_TNUMBER) {
+    if (!r->integer || r->i < 0)
+      return -1;
+    out->percent = false;
+    out->value = (double)r->i;
+    return 0;
+  }
+  if (r->type == LUA_TSTRING && r->len > 0 && r->len < 32) {
+    char *end = NULL;
+    double v;
+
+    if (!isdigit((unsigned char)r->s[0]))
+      return -1;
+    v = strtod(r->s, &end);
+    if (end == r->s || !isfinite(v))
+      return -1;
+    if (strcmp(end, "%") == 0) {
+      if (v <= 0 || v > 100)
+        return -1;
+      out->percent = true;
+      out->value = v;
+      return 0;
+    }
+    if (*end == '\0' && v == floor(v)) {
+      out->percent = false;
+      out->value = v;
+      return 0;
+    }
+  }
+  return -1;
+}
+
+static int parse_seconds(const struct result *r, int64_t *out) {
+  if (r->type == LUA_TSTRING) {
+    struct osc_error e = OSC_ERROR_INIT;
+
+    if (r->len >= sizeof(r->s) - 1)
+      return -1;
+    return osc_duration_parse(r->s, out, &e) < 0 ? -1 : 0;
+  }
+  if (r->type == LUA_TNUMBER && r->integer && r->i >= 0) {
+    *out = (int64_t)r->i;
+    return 0;
+  }
+  return -1;
+}
+
+struct validate_args {
+  struct osc_policy *policy;
+  struct osc_error *err;
+  int rc;
+};
+
+static int vfail(struct validate_args *a, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int vfail(struct validate_args *a, const char *fmt, ...) {
+  char msg[OSC_ERROR_MAX];
+  va_list ap;
+
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof(msg), fmt, ap);
+  va_end(ap);
+  a->rc = osc_error_set(a->err, OSC_E_POLICY, "%s: %s", a->policy->name, msg);
+  return 0;
+}
+
+static int validate_hook(lua_State *L, struct validate_args *a,
+                         enum osc_policy_hook h, int rec) {
+  struct osc_policy *p = a->policy;
+  struct hook_slot *slot = &p->hooks[h];
+  struct result r;
+  char desc[128];
+
+  /* [..., value] */
+  if (lua_type(L, -1) == LUA_TFUNCTION) {
+    slot->set = true;
+    slot->is_fn = true;
+    function_where(L, -1, slot->where, sizeof(slot->where));
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, rec, SLOT_HOOK(h));
+    return 0;
+  }
+  result_capture(L, -1, &r);
+  if (h != OSC_HOOK_TARGET_NAME && r.type == LUA_TSTRING &&
+      decision_parse(h, r.s, &slot->constant)) {
+    slot->set = true;
+    slot->is_fn = false;
+    snprintf(slot->where, sizeof(slot->where), "%s", p->name);
+    return 0;
+  }
+  result_describe(&r, desc, sizeof(desc));
+  if (h == OSC_HOOK_TARGET_NAME)
+    return vfail(a, "target_name is %s (expected a function)", desc);
+  return vfail(a, "%s is %s (expected a function, or %s)",
+               hook_specs[h].name, desc, hook_specs[h].expected);
+}
+
+static int validate_grace(lua_State *L, struct validate_args *a, int rec) {
+  struct osc_policy *p = a->policy;
+  int t = lua_gettop(L);
+
+  if (lua_type(L, t) != LUA_TTABLE)
+    return vfail(a, "grace is a %s value (expected a table such as "
+                    "{ orphan = \"10m\" })",
+                 luaL_typename(L, t));
+  lua_pushnil(L);
+  while (lua_next(L, t) != 0) { /* [..., grace, key, value] */
+    const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2)
+                                                      : NULL;
+    struct grace_slot *slot = NULL;
+    struct result r;
+    char desc[128];
+    size_t k;
+
+    for (k = 0; key != NULL && k < 3; k++) {
+      if (strcmp(key, grace_names[k]) == 0)
+        slot = &p->graces[k];
+    }
+    if (slot == NULL) {
+      const char *hint = key ? suggest(key, grace_names, 3) : NULL;
+
+      return vfail(a, "unknown grace '%s'%s%s%s (expected provisioning, "
+                      "registration or orphan)",
+                   key ? key : luaL_typename(L, -2), hint ? " (did you mean '"
+                                                          : "",
+                   hint ? hint : "", hint ? "'?)" : "");
+    }
+    k = (size_t)(slot - p->graces);
+    slot->set = true;
+    if (lua_type(L, -1) == LUA_TFUNCTION) {
+      slot->is_fn = true;
+      function_where(L, -1, slot->where, sizeof(slot->where));
+      lua_pushvalue(L, -1);
+      lua_rawseti(L, rec, SLOT_GRACE(k));
+    } else {
+      result_capture(L, -1, &r);
+      if (parse_seconds(&r, &slot->seconds) < 0) {
+        result_describe(&r, desc, sizeof(desc));
+        return vfail(a, "grace.%s is %s (expected a duration such as 10m "
+                        "or 1h30m, a number of seconds, or a function)",
+                     grace_names[k], desc);
+      }
+    }
+    lua_pop(L, 1);
+  }
+  return 0;
+}
+
+/* [ud, policy-value, record] */
+static int validate_table(lua_State *L) {
+  struct validate_args *a = lua_touserdata(L, 1);
+  struct osc_policy *p = a->policy;
+  const int rec = 3;
+
+  if (lua_type(L, 2) != LUA_TTABLE)
+    return vfail(a, "the policy returned %s (expected a table of hooks)",
+                 lua_type(L, 2) == LUA_TNIL ? "nil"
+                                            : lua_typename(L, lua_type(L, 2)));
+  lua_pushvalue(L, 2);
+  lua_rawseti(L, rec, SLOT_TABLE);
+  lua_pushnil(L);
+  while (lua_next(L, 2) != 0) { /* [..., key, value] */
+    const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2)
+                                                      : NULL;
+    size_t h;
+
+    if (key == NULL)
+      return vfail(a, "unexpected %s key in the policy table (fields are "
+                      "named)",
+                   luaL_typename(L, -2));
+    for (h = 0; h < OSC_HOOK_COUNT; h++) {
+      if (strcmp(key, hook_specs[h].name) == 0)
+        break;
+    }
+    if (h < OSC_HOOK_COUNT) {
+      validate_hook(L, a, (enum osc_policy_hook)h, rec);
+    } else if (strcmp(key, "grace") == 0) {
+      validate_grace(L, a, rec);
+    } else if (strcmp(key, "max_delete") == 0) {
+      struct result r;
+      char desc[128];
+
+      result_capture(L, -1, &r);
+      if (parse_max_delete(&r, &p->ops.max_delete) < 0) {
+        result_describe(&r, desc, sizeof(desc));
+        vfail(a, "max_delete is %s (expected a percentage such as \"10%%\" "
+                 "or a count)",
+              desc);
+      }
+    } else {
+      const char *hint = suggest(
+          key, known_fields, sizeof(known_fields) / sizeof(known_fields[0]));
+
+      if (hint != NULL)
+        vfail(a, "unknown field '%s' in the policy table (did you mean "
+                 "'%s'?)",
+              key, hint);
+      else
+        vfail(a, "unknown field '%s' in the policy table", key);
+    }
+    if (a->rc < 0)
+      return 0;
+    lua_pop(L, 1);
+  }
+  return 0;
+}
+
+/* --- building ctx, vm and target tables ----------------------------------- */
+
+static void set_str(lua_State *L, const char *key, const char *value) {
+  if (value == NULL)
+    return;
+  lua_pushstring(L, value);
+  lua_setfield(L, -2, key);
+}
+
+static void push_strlist(lua_State *L, const struct osc_strlist *l) {
+  size_t i;
+
+  lua_createtable(L, (int)l->n, 0);
+  for (i = 0; i < l->n; i++) {
+    lua_pushstring(L, l->items[i] ? l->items[i] : "");
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+}
+
+static void push_value(lua_State *L, const struct osc_value *v, int depth) {
+  size_t i;
+
+  luaL_checkstack(L, 4, "settings nested too deeply");
+  if (depth > 64) {
+    lua_pushnil(L);
+    return;
+  }
+  switch (v->type) {
+  case OSC_VALUE_BOOL:
+    lua_pushboolean(L, v->b);
+    break;
+  case OSC_VALUE_INT:
+    lua_pushinteger(L, (lua_Integer)v->i);
+    break;
+  case OSC_VALUE_NUMBER:
+    lua_pushnumber(L, v->d);
+    break;
+  case OSC_VALUE_STRING:
+    lua_pushstring(L, v->s ? v->s : "");
+    break;
+  case OSC_VALUE_LIST:
+    lua_createtable(L, (int)v->n, 0);
+    for (i = 0; i < v->n; i++) {
+      push_value(L, &v->items[i], depth + 1);
+      lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    break;
+  case OSC_VALUE_MAP:
+    lua_createtable(L, 0, (int)v->n);
+    for (i = 0; i < v->n; i++) {
+      push_value(L, &v->items[i], depth + 1);
+      lua_setfield(L, -2, v->keys[i] ? v->keys[i] : "");
+    }
+    break;
+  default:
+    lua_pushnil(L);
+    break;
+  }
+}
+
+static void push_entry(lua_State *L, const struct osc_config_scale_set *e) {
+  lua_createtable(L, 0, 10);
+  set_str(L, "name", e->name);
+  set_str(L, "resource_group", e->resource_group);
+  set_str(L, "vmss", e->vmss);
+  set_str(L, "subscription", e->subscription);
+  set_str(L, "environment", e->environment);
+  push_strlist(L, &e->roles);
+  lua_setfield(L, -2, "roles");
+  set_str(L, "tenant", e->tenant);
+  set_str(L, "policy", e->policy);
+  push_value(L, &e->settings, 0);
+  lua_setfield(L, -2, "settings");
+}
+
+/* The ctx table, built once per policy and kept in the record. */
+static void push_ctx(lua_State *L, struct osc_policy *p, int rec) {
+  if (lua_rawgeti(L, rec, SLOT_CTX) == LUA_TTABLE)
+    return;
+  lua_pop(L, 1);
+  lua_createtable(L, 0, 4); /* [ctx] */
+  lua_pushinteger(L, (lua_Integer)p->now);
+  lua_setfield(L, -2, "now");
+  if (p->entry != NULL) {
+    push_entry(L, p->entry);
+    lua_getfield(L, -1, "settings");
+    lua_setfield(L, -3, "settings");
+    lua_pushstring(L, p->entry->name ? p->entry->name : "");
+  } else {
+    if (lua_rawgeti(L, rec, SLOT_SCALE_SET) != LUA_TTABLE) {
+      lua_pop(L, 1);
+      lua_newtable(L);
+    }
+    if (lua_rawgeti(L, rec, SLOT_SETTINGS) != LUA_TTABLE) {
+      lua_pop(L, 1);
+      if (lua_getfield(L, -1, "settings") != LUA_TTABLE) {
+        lua_pop(L, 1);
+        lua_newtable(L);
+      }
+    }
+    lua_setfield(L, -3, "settings");
+    if (lua_getfield(L, -1, "name") != LUA_TSTRING) {
+      lua_pop(L, 1);
+      lua_pushstring(L, p->name);
+    }
+  }
+  /* [ctx, scale_set, tag] */
+  lua_pushcclosure(L, osc_sandbox_lua_print, 1);
+  lua_setfield(L, -3, "log");
+  lua_setfield(L, -2, "scale_set");
+  lua_pushvalue(L, -1);
+  lua_rawseti(L, rec, SLOT_CTX);
+}
+
+static void push_vm(lua_State *L, const struct osc_vm *vm) {
+  size_t i;
+
+  if (vm == NULL) {
+    lua_newtable(L);
+    return;
+  }
+  lua_createtable(L, 0, 13);
+  set_str(L, "id", vm->id);
+  set_str(L, "name", vm->name);
+  set_str(L, "instance_id", vm->instance_id);
+  set_str(L, "computer_name", vm->computer_name);
+  set_str(L, "vm_id", vm->vm_id);
+  set_str(L, "provisioning_state", vm->provisioning_state);
+  set_str(L, "power_state", vm->power_state);
+  push_strlist(L, &vm->private_ips);
+  lua_setfield(L, -2, "private_ips");
+  if (vm->created_at != 0) {
+    lua_pushinteger(L, (lua_Integer)vm->created_at);
+    lua_setfield(L, -2, "created_at");
+  }
+  set_str(L, "zone", vm->zone);
+  lua_createtable(L, 0, (int)vm->n_tags);
+  for (i = 0; i < vm->n_tags; i++) {
+    if (vm->tags[i].key == NULL)
+      continue;
+    lua_pushstring(L, vm->tags[i].value ? vm->tags[i].value : "");
+    lua_setfield(L, -2, vm->tags[i].key);
+  }
+  lua_setfield(L, -2, "tags");
+  set_str(L, "scale_set", vm->scale_set);
+}
+
+static void push_target(lua_State *L, const struct osc_target *t,
+                        int64_t orphaned_since) {
+  if (t == NULL) {
+    lua_newtable(L);
+    return;
+  }
+  lua_createtable(L, 0, 11);
+  set_str(L, "id", t->id);
+  set_str(L, "name", t->name);
+  push_strlist(L, &t->roles);
+  lua_setfield(L, -2, "roles");
+  push_strlist(L, &t->environment_ids);
+  lua_setfield(L, -2, "environment_ids");
+  push_strlist(L, &t->tenant_ids);
+  lua_setfield(L, -2, "tenant_ids");
+  set_str(L, "health", t->health);
+  lua_pushboolean(L, t->disabled);
+  lua_setfield(L, -2, "disabled");
+  set_str(L, "comm_style", osc_comm_style_name(t->comm_style));
+  set_str(L, "uri", t->uri);
+  set_str(L, "thumbprint", t->thumbprint);
+  if (orphaned_since > 0) {
+    lua_pushinteger(L, (lua_Integer)orphaned_since);
+    lua_setfield(L, -2, "orphaned_since");
+  }
+}
+
+/* --- calling hooks ----------------------------------------------------------- */
+
+enum subject { SUBJ_VM, SUBJ_TARGET, SUBJ_VM_TARGET };
+
+struct call_args {
+  struct osc_policy *policy;
+  int slot;
+  enum subject subject;
+  const struct osc_vm *vm;
+  const struct osc_target *target;
+  int64_t orphaned_since;
+  struct result result;
+};
+
+/* [ud] -> calls the hook with its arguments, captures the result. */
+static int call_hook(lua_State *L) {
+  struct call_args *c = lua_touserdata(L, 1);
+  int rec;
+  int nargs = 0;
+
+  lua_rawgetp(L, LUA_REGISTRYINDEX, c->policy); /* [ud, rec] */
+  rec = lua_gettop(L);
+  lua_rawgeti(L, rec, c->slot); /* [ud, rec, fn] */
+  if (c->subject == SUBJ_VM || c->subject == SUBJ_VM_TARGET) {
+    push_vm(L, c->vm);
+    nargs++;
+  }
+  if (c->subject == SUBJ_TARGET || c->subject == SUBJ_VM_TARGET) {
+    push_target(L, c->target, c->orphaned_since);
+    nargs++;
+  }
+  push_ctx(L, c->policy, rec);
+  nargs++;
+  lua_call(L, nargs, 1);
+  result_capture(L, -1, &c->result);
+  return 0;
+}
+
+/* Runs one hook; a raised error becomes "x.lua:LINE: <label>: message". */
+static int run_hook(struct call_args *c, const char *label,
+                    struct osc_error *err) {
+  int rc = osc_sandbox_cpcall(c->policy->sb, call_hook, c, 0, err);
+
+  if (rc < 0 && err != NULL) {
+    char msg[OSC_ERROR_MAX];
+
+    osc_sandbox_tag_message(err->msg, label, msg, sizeof(msg));
+    osc_error_set(err, rc, "%s", msg);
+  }
+  return rc;
+}
+
+static int decide(struct osc_policy *p, enum osc_policy_hook h,
+                  struct call_args *c, enum osc_decision *out,
+                  struct osc_error *err) {
+  struct hook_slot *slot = &p->hooks[h];
+  char desc[128];
+  int rc;
+
+  if (!slot->is_fn) {
+    *out = slot->constant;
+    return OSC_OK;
+  }
+  c->policy = p;
+  c->slot = SLOT_HOOK(h);
+  rc = run_hook(c, hook_specs[h].name, err);
+  if (rc < 0)
+    return rc;
+  if (c->result.type == LUA_TSTRING && c->result.len < sizeof(c->result.s) &&
+      decision_parse(h, c->result.s, out))
+    return OSC_OK;
+  result_describe(&c->result, desc, sizeof(desc));
+  return osc_error_set(err, OSC_E_POLICY, "%s: %s returned %s (expected %s)",
+                       slot->where, hook_specs[h].name, desc,
+                       hook_specs[h].expected);
+}
+
+static int op_target_name(void *ud, const struct osc_vm *vm, char *out,
+                          size_t cap, struct osc_error *err) {
+  struct osc_policy *p = ud;
+  struct hook_slot *slot = &p->hooks[OSC_HOOK_TARGET_NAME];
+  struct call_args c;
+  char desc[128];
+  int rc;
+
+  memset(&c, 0, sizeof(c));
+  c.policy = p;
+  c.slot = SLOT_HOOK(OSC_HOOK_TARGET_NAME);
+  c.subject = SUBJ_VM;
+  c.vm = vm;
+  rc = run_hook(&c, "target_name", err);
+  if (rc < 0)
+    return rc;
+  if (c.result.type == LUA_TSTRING && c.result.len > 0 &&
+      strlen(c.result.s) == c.result.len) {
+    if (c.result.len >= cap || c.result.len >= sizeof(c.result.s))
+      return osc_error_set(err, OSC_E_POLICY,
+                           "%s: target_name returned a name of %zu bytes "
+                           "(the limit is %zu)",
+                           slot->where, c.result.len,
+                           (cap < sizeof(c.result.s) ? cap
+                                                     : sizeof(c.result.s)) -
+                               1);
+    memcpy(out, c.result.s, c.result.len + 1);
+    return OSC_OK;
+  }
+  result_describe(&c.result, desc, sizeof(desc));
+  return osc_error_set(err, OSC_E_POLICY,
+                       "%s: target_name returned %s (expected a non-empty "
+                       "string)",
+                       slot->where, desc);
+}
+
+static int grace_value(struct osc_policy *p, enum osc_grace_kind kind,
+                       const struct osc_vm *vm,
+                       const struct osc_target *target, int64_t *out,
+                       struct osc_error *err) {
+  struct grace_slot *slot = &p->graces[kind];
+  struct call_args c;
+  char label[64];
+  char desc[128];
+  int rc;
+
+  if (!slot->set) {
+    *out = grace_defaults[kind];
+    return OSC_OK;
+  }
+  if (!slot->is_fn) {
+    *out = slot->seconds;
+    return OSC_OK;
+  }
+  memset(&c, 0, sizeof(c));
+  c.policy = p;
+  c.slot = SLOT_GRACE(kind);
+  c.subject = kind == OSC_GRACE_ORPHAN ? SUBJ_TARGET : SUBJ_VM;
+  c.vm = vm;
+  c.target = target;
+  snprintf(label, sizeof(label), "grace.%s", grace_names[kind]);
+  rc = run_hook(&c, label, err);
+  if (rc < 0)
+    return rc;
+  if (parse_seconds(&c.result, out) == 0)
+    return OSC_OK;
+  result_describe(&c.result, desc, sizeof(desc));
+  return osc_error_set(err, OSC_E_POLICY,
+                       "%s: %s returned %s (expected a duration such as 10m "
+                       "or 1h30m, or a number of seconds)",
+                       slot->where, label, desc);
+}
+
+static int op_grace(void *ud, enum osc_grace_kind kind,
+                    const struct osc_vm *vm, const struct osc_target *target,
+                    int64_t *out, struct osc_error *err) {
+  if ((unsigned)kind > OSC_GRACE_ORPHAN)
+    return osc_error_set(err, OSC_E_POLICY, "unknown grace kind %d",
+                         (int)kind);
+  return grace_value(ud, kind, vm, target, out, err);
+}
+
+static int op_on_scale_in(void *ud, const struct osc_target *target,
+                          int64_t orphaned_since, enum osc_decision *out,
+                          struct osc_error *err) {
+  struct call_args c;
+
+  memset(&c, 0, sizeof(c));
+  c.subject = SUBJ_TARGET;
+  c.target = target;
+  c.orphaned_since = orphaned_since;
+  return decide(ud, OSC_HOOK_ON_SCALE_IN, &c, out, err);
+}
+
+static int op_on_failed_vm(void *ud, const struct osc_vm *vm,
+                           const struct osc_target *target,
+                           enum osc_decision *out, struct osc_error *err) {
+  struct call_args c;
+
+  memset(&c, 0, sizeof(c));
+  c.subject = SUBJ_VM_TARGET;
+  c.vm = vm;
+  c.target = target;
+  return decide(ud, OSC_HOOK_ON_FAILED_VM, &c, out, err);
+}
+
+static int op_on_unregistered(void *ud, const struct osc_vm *vm,
+                              enum osc_decision *out, struct osc_error *err) {
+  struct call_args c;
+
+  memset(&c, 0, sizeof(c));
+  c.subject = SUBJ_VM;
+  c.vm = vm;
+  return decide(ud, OSC_HOOK_ON_UNREGISTERED, &c, out, err);
+}
+
+static int op_on_in_sync(void *ud, const struct osc_vm *vm,
+                         const struct osc_target *target,
+                         enum osc_decision *out, struct osc_error *err) {
+  struct call_args c;
+
+  memset(&c, 0, sizeof(c));
+  c.subject = SUBJ_VM_TARGET;
+  c.vm = vm;
+  c.target = target;
+  return decide(ud, OSC_HOOK_ON_IN_SYNC, &c, out, err);
+}
+
+static void fill_ops(struct osc_policy *p) {
+  bool any_grace = p->graces[0].set || p->graces[1].set || p->graces[2].set;
+
+  p->ops.ud = p;
+  p->ops.target_name =
+      p->hooks[OSC_HOOK_TARGET_NAME].set ? op_target_name : NULL;
+  p->ops.grace = any_grace ? op_grace : NULL;
+  p->ops.on_scale_in =
+      p->hooks[OSC_HOOK_ON_SCALE_IN].set ? op_on_scale_in : NULL;
+  p->ops.on_failed_vm =
+      p->hooks[OSC_HOOK_ON_FAILED_VM].set ? op_on_failed_vm : NULL;
+  p->ops.on_unregistered =
+      p->hooks[OSC_HOOK_ON_UNREGISTERED].set ? op_on_unregistered : NULL;
+  p->ops.on_in_sync =
+      p->hooks[OSC_HOOK_ON_IN_SYNC].set ? op_on_in_sync : NULL;
+}
+
+/* --- life cycle ------------------------------------------------------------ */
+
+static struct osc_policy *policy_alloc(struct osc_sandbox *sb, bool owns,
+                                       const char *name, int64_t now) {
+  static const struct osc_budget budget = OSC_BUDGET_DEFAULT;
+  struct osc_policy *p = calloc(1, sizeof(*p));
+
+  if (p == NULL)
+    return NULL;
+  p->sb = sb;
+  p->owns_sb = owns;
+  p->now = now;
+  p->ops.max_delete = budget;
+  snprintf(p->name, sizeof(p->name), "%s", name);
+  return p;
+}
+
+/* [ud, value, scale_set, settings] -> registry[policy] = record; validates
+ * the value (a table, or nil for the defaults). */
+static int register_policy(lua_State *L) {
+  struct validate_args *a = lua_touserdata(L, 1);
+
+  lua_settop(L, 4);
+  lua_createtable(L, SLOT_CTX, 0); /* [ud, value, ss, settings, rec] */
+  lua_pushvalue(L, 3);
+  lua_rawseti(L, 5, SLOT_SCALE_SET);
+  lua_pushvalue(L, 4);
+  lua_rawseti(L, 5, SLOT_SETTINGS);
+  lua_pushvalue(L, 5);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, a->policy);
+  a->policy->registered = true;
+  if (lua_isnil(L, 2))
+    return 0;
+  lua_pushcfunction(L, validate_table);
+  lua_pushvalue(L, 1);
+  lua_pushvalue(L, 2);
+  lua_pushvalue(L, 5);
+  lua_call(L, 3, 0);
+  return 0;
+}
+
+static int unregister_policy(lua_State *L) {
+  struct osc_policy *p = lua_touserdata(L, 1);
+
+  lua_pushnil(L);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, p);
+  return 0;
+}
+
+/* Stack: [..., value, scale_set, settings] (popped). */
+static int finish_policy(struct osc_policy *p, struct osc_error *err) {
+  lua_State *L = osc_sandbox_state(p->sb);
+  struct validate_args a;
+  int rc;
+
+  a.policy = p;
+  a.err = err;
+  a.rc = OSC_OK;
+  lua_pushcfunction(L, register_policy);
+  lua_insert(L, -4);
+  lua_pushlightuserdata(L, &a);
+  lua_insert(L, -4); /* [..., fn, ud, value, ss, settings] */
+  rc = osc_sandbox_pcall(p->sb, 4, 0, err);
+  if (rc < 0)
+    return rc;
+  if (a.rc < 0)
+    return a.rc;
+  fill_ops(p);
+  return OSC_OK;
+}
+
+int osc_policy_load(const char *path, const struct osc_config_scale_set *entry,
+                    int64_t now, struct osc_policy **out,
+                    struct osc_error *err) {
+  struct osc_sandbox_options opts = {NULL, OSC_SANDBOX_LIMITS_DEFAULT};
+  struct osc_sandbox *sb = NULL;
+  struct osc_policy *p = NULL;
+  char display[NAME_MAX_LEN];
+  lua_State *L;
+  int rc;
+
+  *out = NULL;
+  osc_sandbox_display_name(path, display, sizeof(display));
+  opts.tag = display;
+  rc = osc_sandbox_new(&opts, &sb, err);
+  if (rc < 0)
+    goto done;
+  p = policy_alloc(sb, true, display, now);
+  if (p == NULL) {
+    osc_sandbox_free(sb);
+    rc = osc_error_set(err, OSC_E_NOMEM, "out of memory");
+    goto done;
+  }
+  p->entry = entry;
+  L = osc_sandbox_state(sb);
+  rc = osc_sandbox_load_file(sb, path, err);
+  if (rc < 0)
+    goto done;
+  rc = osc_sandbox_pcall(sb, 0, 1, err); /* [policy-value] */
+  if (rc < 0)
+    goto done;
+  lua_pushnil(L);
+  lua_pushnil(L);
+  rc = finish_policy(p, err);
+done:
+  if (rc < 0) {
+    osc_policy_free(p);
+    return rc;
+  }
+  *out = p;
+  return OSC_OK;
+}
+
+int osc_policy_from_lua(struct lua_State *L, int64_t now,
+                        struct osc_policy **out, struct osc_error *err) {
+  struct osc_sandbox *sb = osc_sandbox_from_state(L);
+  struct osc_policy *p = NULL;
+  char display[NAME_MAX_LEN];
+  int rc;
+
+  *out = NULL;
+  if (sb == NULL) {
+    lua_pop(L, 3);
+    return osc_error_set(err, OSC_E_POLICY, "not a sandbox state");
+  }
+  if (lua_type(L, -3) == LUA_TSTRING) {
+    osc_sandbox_display_name(lua_tostring(L, -3), display, sizeof(display));
+  } else {
+    snprintf(display, sizeof(display), "policy");
+  }
+  p = policy_alloc(sb, false, display, now);
+  if (p == NULL) {
+    lua_pop(L, 3);
+    return osc_error_set(err, OSC_E_NOMEM, "out of memory");
+  }
+  if (lua_type(L, -3) == LUA_TSTRING) {
+    /* Load the file in place of the path: [path, ss, settings] ->
+     * [value, ss, settings]. */
+    char path[NAME_MAX_LEN];
+
+    snprintf(path, sizeof(path), "%s", lua_tostring(L, -3));
+    rc = osc_sandbox_load_file(sb, path, err);
+    if (rc == OSC_OK)
+      rc = osc_sandbox_pcall(sb, 0, 1, err);
+    if (rc < 0) {
+      lua_pop(L, 3);
+      goto done;
+    }
+    lua_replace(L, -4);
+  } else if (!lua_isnil(L, -3) && lua_type(L, -3) != LUA_TTABLE) {
+    const char *tn = luaL_typename(L, -3);
+
+    lua_pop(L, 3);
+    rc = osc_error_set(err, OSC_E_POLICY,
+                       "policy must be a table or a path (got a %s value)",
+                       tn);
+    goto done;
+  }
+  rc = finish_policy(p, err);
+done:
+  if (rc < 0) {
+    osc_policy_free(p);
+    return rc;
+  }
+  *out = p;
+  return OSC_OK;
+}
+
+const struct osc_policy_ops *osc_policy_get_ops(struct osc_policy *policy) {
+  return &policy->ops;
+}
+
+const char *osc_policy_name(const struct osc_policy *policy) {
+  return policy->name;
+}
+
+int osc_policy_provisioning_grace(struct osc_policy *policy, int64_t *out,
+                                  struct osc_error *err) {
+  struct osc_vm vm;
+
+  memset(&vm, 0, sizeof(vm));
+  vm.scale_set = policy->entry != NULL ? policy->entry->vmss : NULL;
+  return grace_value(policy, OSC_GRACE_PROVISIONING, &vm, NULL, out, err);
+}
+
+void osc_policy_free(struct osc_policy *policy) {
+  if (policy == NULL)
+    return;
+  if (policy->owns_sb) {
+    osc_sandbox_free(policy->sb);
+  } else if (policy->registered) {
+    struct osc_error ignored = OSC_ERROR_INIT;
+
+    /* Clearing an existing registry key does not allocate. */
+    osc_sandbox_cpcall(policy->sb, unregister_policy, policy, 0, &ignored);
+  }
+  free(policy);
+}
+
+/* --- octoscale test ----------------------------------------------------------- */
+
+/* [ud] -> pushes require("octoscale.testing")._take_tests() or nil when the
+ * file never required the testing module. */
+static int take_tests(lua_State *L) {
+  lua_getglobal(L, "require");
+  lua_pushliteral(L, "octoscale.testing");
+  lua_call(L, 1, 1);
+  lua_getfield(L, -1, "_take_tests");
+  lua_call(L, 0, 1);
+  return 1;
+}
+
+/* [ud, list, i] -> pushes list[i].name, list[i].fn */
+static int test_at(lua_State *L) {
+  lua_Integer i = lua_tointeger(L, 3);
+
+  lua_rawgeti(L, 2, i);
+  lua_getfield(L, -1, "name");
+  lua_getfield(L, -2, "fn");
+  lua_remove(L, -3);
+  return 2;
+}
+
+static void report(bool ok, const char *name, const char *msg) {
+  if (ok)
+    printf("ok - %s\n", name);
+  else
+    printf("not ok - %s: %s\n", name, msg);
+  fflush(stdout);
+}
+
+static int run_file(const char *path, int *passed, int *failed,
+                    struct osc_error *err) {
+  static const struct osc_sandbox_lib reconcile_lib = {
+      "reconcile", osc_bind_reconcile_open};
+  struct osc_sandbox_options opts = {NULL, OSC_SANDBOX_LIMITS_DEFAULT};
+  struct osc_sandbox *sb = NULL;
+  struct osc_error e = OSC_ERROR_INIT;
+  char display[NAME_MAX_LEN];
+  lua_State *L;
+  lua_Integer i;
+  lua_Integer n;
+  int rc;
+
+  osc_sandbox_display_name(path, display, sizeof(display));
+  opts.tag = display;
+  rc = osc_sandbox_new(&opts, &sb, err);
+  if (rc < 0)
+    return rc;
+  L = osc_sandbox_state(sb);
+  printf("# %s\n", display);
+  rc = osc_sandbox_add_lib(sb, &reconcile_lib, err);
+  if (rc < 0)
+    goto done;
+  rc = osc_sandbox_load_file(sb, path, &e);
+  if (rc == OSC_OK)
+    rc = osc_sandbox_pcall(sb, 0, 0, &e);
+  if (rc == OSC_OK)
+    rc = osc_sandbox_cpcall(sb, take_tests, NULL, 1, &e);
+  if (rc < 0) {
+    report(false, display, e.msg);
+    (*failed)++;
+    rc = OSC_OK;
+    goto done;
+  }
+  /* [list] */
+  n = lua_type(L, -1) == LUA_TTABLE ? (lua_Integer)lua_rawlen(L, -1) : 0;
+  if (n == 0)
+    osc_log_warn("%s: no tests (register them with t.test)", display);
+  for (i = 1; i <= n; i++) {
+    char name[256];
+
+    lua_pushcfunction(L, test_at);
+    lua_pushnil(L);
+    lua_pushvalue(L, -3);
+    lua_pushinteger(L, i);
+    rc = osc_sandbox_pcall(sb, 3, 2, &e); /* [list, name, fn] */
+    if (rc < 0)
+      goto done;
+    snprintf(name, sizeof(name), "%s",
+             lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?");
+    lua_remove(L, -2); /* [list, fn] */
+    osc_error_clear(&e);
+    if (osc_sandbox_pcall(sb, 0, 0, &e) == OSC_OK) {
+      report(true, name, NULL);
+      (*passed)++;
+    } else {
+      report(false, name, e.msg);
+      (*failed)++;
+    }
+  }
+  lua_pop(L, 1);
+  rc = OSC_OK;
+done:
+  if (rc < 0 && err != NULL && err != &e && e.code != 0 && err->code == 0)
+    osc_error_set(err, rc, "%s", e.msg);
+  osc_sandbox_free(sb);
+  return rc;
+}
+
+int osc_policy_run_tests(const char *const *files, size_t n_files,
+                         int *out_failed, struct osc_error *err) {
+  int passed = 0;
+  int failed = 0;
+  size_t i;
+  int rc = OSC_OK;
+
+  for (i = 0; i < n_files; i++) {
+    rc = run_file(files[i], &passed, &failed, err);
+    if (rc < 0)
+      break;
+  }
+  printf("%d passed, %d failed\n", passed, failed);
+  fflush(stdout);
+  *out_failed = failed;
+  return rc;
+}

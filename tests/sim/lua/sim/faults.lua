@@ -1,0 +1,195 @@
+-- Fault injection: per-route rules from the scenario (replaceable at run
+-- time through /_sim/faults or a timeline `faults` action). A rule matches
+-- on route name (glob), method, path (POSIX ERE) and list page, fires for
+-- the first `count` matches after skipping `after`, and then answers with
+-- a status (with the real service's error body), resets the connection,
+-- adds latency or a slow body, or meters requests with a token bucket.
+local simc = require "simc"
+local json = require "sim.json"
+local time = require "sim.time"
+local util = require "sim.util"
+
+local M = {}
+
+local function init_rule(r, i)
+  r.name = r.name or ("rule-" .. i)
+  r.matched, r.fired = 0, 0
+  if r.rate_limit then
+    r.bucket = { tokens = r.rate_limit.burst, t = simc.monotonic_ms() }
+  end
+  return r
+end
+
+function M.build(W)
+  W.faults = {}
+  for i, r in ipairs(W.cfg.faults) do W.faults[i] = init_rule(r, i) end
+end
+
+function M.replace(W, rules)
+  W.faults = {}
+  for i, r in ipairs(rules) do W.faults[i] = init_rule(r, i) end
+end
+
+function M.run_action(W, a)
+  if a.clear then W.faults = {} end
+  local drop = util.lset(a.remove)
+  local kept = {}
+  for _, r in ipairs(W.faults) do
+    if not drop[r.name:lower()] then kept[#kept + 1] = r end
+  end
+  W.faults = kept
+  for _, r in ipairs(a.add) do W.faults[#W.faults + 1] = init_rule(r, #W.faults + 1) end
+  local names = {}
+  for _, r in ipairs(W.faults) do names[#names + 1] = r.name end
+  return "faults now: " .. (#names > 0 and table.concat(names, ", ") or "(none)")
+end
+
+local function matches(r, ctx)
+  if r.route and not util.glob_match(r.route, ctx.route) then return false end
+  if r.method and r.method ~= ctx.method then return false end
+  if r.path and not simc.re_match(r.path, ctx.path) then return false end
+  if r.page and r.page ~= ctx.page then return false end
+  return true
+end
+
+-- Token bucket on real time: a client's own pacing is what it meters.
+-- Returns nil when a token was taken, else seconds until one is available.
+local function take_token(r)
+  local b, rl = r.bucket, r.rate_limit
+  local now = simc.monotonic_ms()
+  local per_ms = rl.per_minute / 60000
+  b.tokens = math.min(rl.burst, b.tokens + (now - b.t) * per_ms)
+  b.t = now
+  if b.tokens >= 1 then
+    b.tokens = b.tokens - 1
+    return nil
+  end
+  return math.max(1, math.ceil((1 - b.tokens) / per_ms / 1000))
+end
+
+-- ctx: route, method, path, page. Returns effects: latency_ms,
+-- slow_body_ms, and terminal = {rule, status?, reset?, retry_after?} when a
+-- rule answers instead of the route.
+function M.evaluate(W, ctx)
+  local eff = { latency_ms = W.cfg.latency_ms, slow_body_ms = 0, rules = {} }
+  for _, r in ipairs(W.faults) do
+    if matches(r, ctx) then
+      r.matched = r.matched + 1
+      if r.matched > r.after and (r.count == nil or r.fired < r.count) then
+        if r.rate_limit then
+          local wait = take_token(r)
+          if wait and not eff.terminal then
+            r.fired = r.fired + 1
+            eff.terminal = { rule = r, status = 429, retry_after = tostring(wait) }
+            eff.rules[#eff.rules + 1] = r.name
+          end
+        else
+          r.fired = r.fired + 1
+          eff.rules[#eff.rules + 1] = r.name
+          eff.latency_ms = eff.latency_ms + r.latency_ms
+          eff.slow_body_ms = math.max(eff.slow_body_ms, r.slow_body_ms)
+          if (r.status or r.reset) and not eff.terminal then
+            eff.terminal = { rule = r, status = r.status, reset = r.reset }
+          end
+        end
+      end
+    end
+  end
+  return eff
+end
+
+local function retry_after_value(spec)
+  if not spec then return nil end
+  if spec.seconds then return tostring(spec.seconds) end
+  -- an HTTP-date is compared with the client's wall clock, not ours
+  if spec.date_in then return time.http_date((os.time() + spec.date_in) * 1000) end
+  return spec.literal
+end
+
+-- The error body each service family really sends for a status.
+local ARM_ERRORS = {
+  [500] = { "InternalServerError", "Encountered internal server error. Diagnostic information: timestamp '%s'." },
+  [502] = { "ProviderError", "Resource provider 'Microsoft.Compute' failed to return collection response for type 'virtualMachines'." },
+  [503] = { "ServiceUnavailable", "The server (leased) is currently unable to handle the request. Please retry." },
+  [504] = { "GatewayTimeout", "The gateway did not receive a response from 'Microsoft.Compute' within the specified time period." },
+}
+
+local OCTO_ERRORS = {
+  [429] = "Too many requests. The rate limit for this API key has been exceeded; retry after the time given in Retry-After.",
+  [500] = "An unexpected error occurred in Octopus Server. See the server log for details.",
+  [502] = "Bad gateway.",
+  [503] = "Octopus Server is currently unavailable. Please try again later.",
+  [504] = "The request timed out.",
+}
+
+function M.error_body(W, family, status, now_ms)
+  if family == "arm" then
+    if status == 429 then
+      -- the documented CRP throttling body: no "error" wrapper
+      local start = time.azure(now_ms)
+      return {
+        code = "OperationNotAllowed",
+        message = "The server rejected the request because too many requests have been received for this subscription.",
+        details = { {
+          code = "TooManyRequests",
+          target = "HighCostGet30Min",
+          message = json.encode({ operationGroup = "HighCostGet30Min", startTime = start,
+            endTime = time.azure(now_ms + 1200000), allowedRequestCount = 800, measuredRequestCount = 1238 }),
+        } },
+      }
+    end
+    local e = ARM_ERRORS[status] or { "Error" .. status, "Injected fault (HTTP %s)." }
+    local stamp = time.iso(now_ms):gsub("[-:]", "")
+    return { error = { code = e[1], message = string.format(e[2], status == 500 and stamp or tostring(status)) } }
+  elseif family == "octopus" then
+    return { ErrorMessage = OCTO_ERRORS[status] or ("HTTP " .. status), Errors = json.arr({}) }
+  elseif family == "entra" then
+    local code = status == 429 and 50196 or 90033
+    return {
+      error = "temporarily_unavailable",
+      error_description = string.format("AADSTS%d: The service is temporarily unavailable. Please retry.", code),
+      error_codes = { code },
+      timestamp = time.iso(now_ms):gsub("T", " "),
+      trace_id = "00000000-0000-0000-0000-000000000000",
+      correlation_id = "00000000-0000-0000-0000-000000000000",
+    }
+  elseif family == "imds" or family == "appservice" then
+    return { error = "temporarily_unavailable", error_description = "Injected fault (HTTP " .. status .. ")" }
+  end
+  return { error = "injected fault", status = status }
+end
+
+-- The response for a terminal effect.
+function M.respond(W, family, term, now_ms)
+  local r = term.rule
+  if term.reset then return { status = 0, reset = true, headers = {}, body = "" } end
+  local status = term.status
+  local headers = {}
+  local ra = term.retry_after or retry_after_value(r.retry_after)
+  if not ra and status == 429 then ra = "1" end
+  if ra then headers[#headers + 1] = { "Retry-After", ra } end
+  if family == "arm" and status == 429 then
+    headers[#headers + 1] = { "x-ms-ratelimit-remaining-resource", "Microsoft.Compute/HighCostGet3Min;0" }
+    headers[#headers + 1] = { "x-ms-ratelimit-remaining-resource", "Microsoft.Compute/HighCostGet30Min;0" }
+  end
+  for k, v in pairs(r.headers or {}) do headers[#headers + 1] = { k, tostring(v) } end
+  local body = r.body
+  if body == nil then body = M.error_body(W, family, status, now_ms) end
+  return { status = status, headers = headers, body = body, fault = r.name }
+end
+
+-- For GET /_sim/faults.
+function M.describe(W)
+  local out = {}
+  for i, r in ipairs(W.faults) do
+    out[i] = {
+      name = r.name, route = r.route, method = r.method, path = r.path, page = r.page,
+      count = r.count or "always", after = r.after, status = r.status, reset = r.reset,
+      latency_ms = r.latency_ms, slow_body_ms = r.slow_body_ms, rate_limit = r.rate_limit,
+      matched = r.matched, fired = r.fired,
+    }
+  end
+  return json.arr(out)
+end
+
+return M

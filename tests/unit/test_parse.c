@@ -1,0 +1,212 @@
+/* The parsers against the real Azure and Octopus shapes in
+ * tests/fixtures/api (copied from the shared fixtures). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <lua.h>
+#include <string.h>
+
+#include "core/osc_buf.h"
+#include "core/osc_json.h"
+#include "core/osc_model.h"
+#include "core/osc_parse.h"
+
+static lua_State *decode_file(const char *path) {
+  struct osc_error err = OSC_ERROR_INIT;
+  struct osc_buf buf;
+  lua_State *L = NULL;
+
+  osc_buf_init(&buf, 1u << 24);
+  assert_int_equal(osc_buf_read_file(&buf, path, &err), 0);
+  assert_int_equal(osc_json_state_new(&L, &err), 0);
+  assert_int_equal(osc_json_decode(L, buf.data, buf.len, path, &err), 0);
+  osc_buf_free(&buf);
+  return L;
+}
+
+static void test_parse__vmss_uniform_lowercase_state(void **state) {
+  struct osc_error err = OSC_ERROR_INIT;
+  struct osc_collection c;
+  lua_State *L = decode_file("tests/fixtures/api/azure/vmss-get-uniform.json");
+
+  (void)state;
+  osc_collection_init(&c, "web");
+  assert_int_equal(osc_parse_vmss(L, -1, &c, &err), 0);
+  assert_true(c.have_vmss);
+  assert_int_equal(c.vmss.mode, OSC_UNIFORM); /* orchestrationMode absent */
+  assert_int_equal(c.vmss.capacity, 4);
+  assert_string_equal(c.vmss.provisioning_state, "succeeded");
+  assert_false(c.vmss.overprovision);
+  assert_string_equal(c.vmss.computer_name_prefix, "myVirtualMachineScaleSet");
+  assert_int_equal(lua_gettop(L), 1); /* stack left as found */
+  osc_collection_free(&c);
+  lua_close(L);
+}
+
+static void test_parse__vmss_flexible(void **state) {
+  struct osc_error err = OSC_ERROR_INIT;
+  struct osc_collection c;
+  lua_State *L =
+      decode_file("tests/fixtures/api/azure/vmss-get-flexible.json");
+
+  (void)state;
+  osc_collection_init(&c, "api");
+  assert_int_equal(osc_parse_vmss(L, -1, &c, &err), 0);
+  assert_int_equal(c.vmss.mode, OSC_FLEXIBLE);
+  assert_int_equal(c.vmss.capacity, 10);
+  osc_collection_free(&c);
+  lua_close(L);
+}
+
+static void test_parse__uniform_vm_list(void **state) {
+  struct osc_error err = OSC_ERROR_INIT;
+  struct osc_collection c;
+  lua_State *L =
+      decode_file("tests/fixtures/api/azure/vmss-vms-list-uniform.json");
+
+  (void)state;
+  osc_collection_init(&c, "web");
+  lua_getfield(L, -1, "value");
+  assert_int_equal(osc_parse_vms(L, -1, &c, &err), 0);
+  assert_int_equal(c.n_vms, 2);
+  assert_string_equal(c.vms[0].instance_id, "1");
+  assert_string_equal(c.vms[0].computer_name, "statustes000001");
+  assert_int_equal(c.vms[0].state, OSC_VM_SUCCEEDED);
+  assert_string_equal(c.vms[0].scale_set, "{vmss-name}");
+  assert_true(c.vms[0].created_at > 0);
+  /* a second page appends */
+  assert_int_equal(osc_parse_vms(L, -1, &c, &err), 0);
+  assert_int_equal(c.n_vms, 4);
+  assert_string_equal(c.vms[3].computer_name, "statustes000002");
+  osc_collection_free(&c);
+  lua_close(L);
+}
+
+static void test_parse__instance_view_power_state(void **state) {
+  struct osc_error err = OSC_ERROR_INIT;
+  struct osc_collection c;
+  lua_State *L = decode_file(
+      "tests/fixtures/api/azure/vmss-vms-list-with-instanceview-maxset.json");
+
+  (void)state;
+  osc_collection_init(&c, "web");
+  lua_getfield(L, -1, "value");
+  assert_int_equal(osc_parse_vms(L, -1, &c, &err), 0);
+  assert_true(c.n_vms >= 1);
+  assert_string_equal(c.vms[0].computer_name, "test000000");
+  assert_string_equal(c.vms[0].zone, "a");
+  osc_collection_free(&c);
+  lua_close(L);
+}
+
+static void test_parse__flexible_member(void **state) {
+  struct osc_error err = OSC_ERROR_INIT;
+  struct osc_collection c;
+  lua_State *L = decode_file("tests/fixtures/api/azure/vm-flex-member.json");
+
+  (void)state;
+  osc_collection_init(&c, "api");
+  /* a one-element array holding the standard VM body */
+  lua_createtable(L, 1, 0);
+  lua_pushvalue(L, -2);
+  lua_rawseti(L, -2, 1);
+  assert_int_equal(osc_parse_vms(L, -1, &c, &err), 0);
+  assert_int_equal(c.n_vms, 1);
+  assert_string_equal(c.vms[0].name, "myVM");
+  assert_string_equal(c.vms[0].instance_id, "myVM"); /* Flexible: the name */
+  assert_string_equal(c.vms[0].scale_set, "myExistingFlexVmss");
+  assert_int_equal(c.vms[0].state, OSC_VM_CREATING);
+  osc_collection_free(&c);
+  lua_close(L);
+}
+
+static void test_parse__nics_join_private_ips(void **state) {
+  struct osc_error err = OSC_ERROR_INIT;
+  struct osc_collection c;
+  lua_State *L = decode_file("tests/fixtures/api/azure/vmss-nics-list.json");
+  static const char body[] =
+      "[{\"id\":\"/subscriptions/subid/resourceGroups/rg1/providers/"
+      "Microsoft.Compute/virtualMachineScaleSets/vmss1/virtualMachines/1\","
+      "\"properties\":{\"provisioningState\":\"Succeeded\"}},"
+      "{\"id\":\"/subscriptions/subid/resourceGroups/rg1/providers/"
+      "Microsoft.Compute/virtualMachineScaleSets/VMSS1/virtualMachines/0\","
+      "\"properties\":{\"provisioningState\":\"Succeeded\"}}]";
+
+  (void)state;
+  osc_collection_init(&c, "web");
+  assert_int_equal(osc_json_decode(L, body, sizeof(body) - 1, "vms", &err), 0);
+  assert_int_equal(osc_parse_vms(L, -1, &c, &err), 0);
+  lua_pop(L, 1);
+  lua_getfield(L, -1, "value");
+  assert_int_equal(osc_parse_nics(L, -1, &c, &err), 0);
+  assert_int_equal(c.vms[0].private_ips.n, 1);
+  assert_string_equal(c.vms[0].private_ips.items[0], "10.0.0.5");
+  assert_int_equal(c.vms[1].private_ips.n, 1); /* ids compare ignoring case */
+  assert_string_equal(c.vms[1].private_ips.items[0], "10.0.0.4");
+  osc_collection_free(&c);
+  lua_close(L);
+}
+
+static void test_parse__targets(void **state) {
+  struct osc_error err = OSC_ERROR_INIT;
+  struct osc_collection c;
+  lua_State *L = NULL;
+  static const char body[] =
+      "[{\"Id\":\"Machines-1\",\"Name\":\"web000001\",\"Roles\":[\"web\","
+      "\"api\"],\"EnvironmentIds\":[\"Environments-1\"],\"TenantIds\":[],"
+      "\"IsDisabled\":true,\"HealthStatus\":\"Unavailable\",\"Endpoint\":{"
+      "\"CommunicationStyle\":\"TentacleActive\",\"Uri\":\"poll://abc/\","
+      "\"Thumbprint\":\"AB\"}}]";
+
+  (void)state;
+  assert_int_equal(osc_json_state_new(&L, &err), 0);
+  osc_collection_init(&c, "web");
+  assert_int_equal(osc_json_decode(L, body, sizeof(body) - 1, "t", &err), 0);
+  assert_int_equal(osc_parse_targets(L, -1, &c, &err), 0);
+  assert_int_equal(c.n_targets, 1);
+  assert_string_equal(c.targets[0].id, "Machines-1");
+  assert_int_equal(c.targets[0].roles.n, 2);
+  assert_int_equal(c.targets[0].tenant_ids.n, 0);
+  assert_true(c.targets[0].disabled);
+  assert_int_equal(c.targets[0].comm_style, OSC_COMM_POLLING);
+  assert_string_equal(c.targets[0].uri, "poll://abc/");
+  assert_string_equal(c.targets[0].thumbprint, "AB");
+  osc_collection_free(&c);
+  lua_close(L);
+}
+
+static void test_parse__malformed_is_an_error(void **state) {
+  struct osc_error err = OSC_ERROR_INIT;
+  struct osc_collection c;
+  lua_State *L = NULL;
+  static const char body[] = "[{\"name\":\"no-id\"}]";
+
+  (void)state;
+  assert_int_equal(osc_json_state_new(&L, &err), 0);
+  osc_collection_init(&c, "web");
+  assert_int_not_equal(osc_json_decode(L, "{", 1, "page 2", &err), 0);
+  assert_non_null(strstr(err.msg, "page 2: invalid JSON"));
+  assert_int_equal(osc_json_decode(L, body, sizeof(body) - 1, "t", &err), 0);
+  assert_int_not_equal(osc_parse_vms(L, -1, &c, &err), 0);
+  assert_non_null(strstr(err.msg, "VM 1 has no id"));
+  assert_int_not_equal(osc_parse_targets(L, -1, &c, &err), 0);
+  osc_collection_free(&c);
+  lua_close(L);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_parse__vmss_uniform_lowercase_state),
+      cmocka_unit_test(test_parse__vmss_flexible),
+      cmocka_unit_test(test_parse__uniform_vm_list),
+      cmocka_unit_test(test_parse__instance_view_power_state),
+      cmocka_unit_test(test_parse__flexible_member),
+      cmocka_unit_test(test_parse__nics_join_private_ips),
+      cmocka_unit_test(test_parse__targets),
+      cmocka_unit_test(test_parse__malformed_is_an_error),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
