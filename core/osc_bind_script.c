@@ -2,6 +2,7 @@
 
 #include <lauxlib.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -52,6 +53,30 @@ static int s_getenv(lua_State *L) {
     lua_pushnil(L);
   else
     lua_pushstring(L, v);
+  return 1;
+}
+
+/* print() for scripts: stdout, like lua.c (policies log instead). */
+static int s_print(lua_State *L) {
+  int n = lua_gettop(L);
+  int i;
+
+  for (i = 1; i <= n; i++) {
+    size_t len;
+    const char *s = luaL_tolstring(L, i, &len);
+
+    if (i > 1)
+      fputc('\t', stdout);
+    fwrite(s, 1, len, stdout);
+    lua_pop(L, 1);
+  }
+  fputc('\n', stdout);
+  fflush(stdout);
+  return 0;
+}
+
+int osc_bind_script_open_print(lua_State *L) {
+  lua_pushcfunction(L, s_print);
   return 1;
 }
 

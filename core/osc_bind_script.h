@@ -21,6 +21,11 @@ struct osc_session;
 
 int luaopen_osc_script(lua_State *L);
 
+/* Pushes a print() that writes to stdout (scripts report there; policies'
+ * print logs). Published as the "print" library of a run sandbox, which
+ * replaces the base print. */
+int osc_bind_script_open_print(lua_State *L);
+
 /* Registers the live reconcile.plan for session s (which must outlive the
  * sandbox). The reconcile library must have been added. */
 int osc_bind_script_set_live(struct osc_sandbox *sb, struct osc_session *s,

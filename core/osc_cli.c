@@ -8,11 +8,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <yaml.h>
 
+#include "core/osc_apply.h"
+#include "core/osc_commands.h"
 #include "core/osc_config.h"
 #include "core/osc_error.h"
+#include "core/osc_html.h"
+#include "core/osc_lock.h"
 #include "core/osc_log.h"
+#include "core/osc_octout.h"
 #include "core/osc_policy.h"
 #include "core/osc_reconcile.h"
 #include "core/osc_report.h"
@@ -170,8 +176,7 @@ static bool long_opt(const char *arg, const char *name, const char **value) {
   return false;
 }
 
-static int parse_duration_arg(const char *opt, const char *text,
-                              int64_t *out) {
+static int parse_duration_arg(const char *opt, const char *text, int64_t *out) {
   struct osc_error err = OSC_ERROR_INIT;
 
   if (osc_duration_parse(text, out, &err) < 0) {
@@ -205,9 +210,8 @@ static bool command_takes(const char *cmd, const char *what) {
 /* Returns 0 to go on, or an exit code (help printed: 0 via *done). */
 static int parse_args(int argc, char **argv, struct osc_cli_options *o,
                       bool *done) {
-  static const char *const commands[] = {"plan",     "apply", "run",
-                                         "check",    "snapshot", "test",
-                                         "version",  "help"};
+  static const char *const commands[] = {
+      "plan", "apply", "run", "check", "snapshot", "test", "version", "help"};
   int i;
 
   *done = false;
@@ -250,7 +254,8 @@ static int parse_args(int argc, char **argv, struct osc_cli_options *o,
       else if (strcmp(f, "json") == 0)
         o->format = OSC_FORMAT_JSON;
       else
-        return usage_error(o->command, "--format must be text or json, not '%s'", f);
+        return usage_error(o->command,
+                           "--format must be text or json, not '%s'", f);
     } else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
       o->verbosity = 1;
     } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
@@ -276,7 +281,8 @@ static int parse_args(int argc, char **argv, struct osc_cli_options *o,
           parse_duration_arg("--poll-interval", d, &o->poll_interval_seconds))
         return 3;
       if (o->poll_interval_seconds <= 0)
-        return usage_error(o->command, "--poll-interval must be positive, not '%s'", d);
+        return usage_error(o->command,
+                           "--poll-interval must be positive, not '%s'", d);
     } else if (command_takes(o->command, "apply") &&
                long_opt(a, "--on-timeout", &v)) {
       const char *t = need_value(argc, argv, &i, "--on-timeout", v);
@@ -288,7 +294,8 @@ static int parse_args(int argc, char **argv, struct osc_cli_options *o,
       else if (strcmp(t, "fail") == 0)
         o->on_timeout = OSC_ON_TIMEOUT_FAIL;
       else
-        return usage_error(o->command, "--on-timeout must be proceed or fail, not '%s'", t);
+        return usage_error(o->command,
+                           "--on-timeout must be proceed or fail, not '%s'", t);
     } else if (command_takes(o->command, "apply") &&
                strcmp(a, "--only-new") == 0) {
       o->only_new = true;
@@ -300,13 +307,11 @@ static int parse_args(int argc, char **argv, struct osc_cli_options *o,
       o->octopus_output = true;
     } else if (command_takes(o->command, "apply") &&
                long_opt(a, "--report", &v)) {
-      if ((o->report_path = need_value(argc, argv, &i, "--report", v)) ==
-          NULL)
+      if ((o->report_path = need_value(argc, argv, &i, "--report", v)) == NULL)
         return 3;
     } else if (command_takes(o->command, "snapshot") &&
                (strcmp(a, "-o") == 0 || long_opt(a, "--output", &v))) {
-      if ((o->output_path = need_value(argc, argv, &i, "--output", v)) ==
-          NULL)
+      if ((o->output_path = need_value(argc, argv, &i, "--output", v)) == NULL)
         return 3;
     } else if (a[0] == '-' && a[1] != '\0') {
       return usage_error(o->command, "unknown option '%s'", a);
@@ -324,8 +329,10 @@ static int parse_args(int argc, char **argv, struct osc_cli_options *o,
       if (o->n_args == 0)
         o->args = &argv[i];
       o->n_args++;
-      if (command_takes(o->command, "test") && &argv[i] != &o->args[o->n_args - 1])
-        return usage_error(o->command, "options must not separate test files ('%s')", a);
+      if (command_takes(o->command, "test") &&
+          &argv[i] != &o->args[o->n_args - 1])
+        return usage_error(o->command,
+                           "options must not separate test files ('%s')", a);
     } else {
       return usage_error(o->command, "unexpected argument '%s'", a);
     }
@@ -457,8 +464,8 @@ static int cmd_plan(const struct osc_cli_options *o) {
     goto failed;
   log_plan_problems(r);
   if (o->format == OSC_FORMAT_JSON) {
-    rc = osc_report_json(stdout, "plan", r->plans, r->n_entries, &outputs,
-                         &err);
+    rc =
+        osc_report_json(stdout, "plan", r->plans, r->n_entries, &outputs, &err);
     if (rc < 0)
       goto failed;
   } else {
@@ -473,6 +480,109 @@ done:
   fflush(stdout);
   osc_outputs_free(&outputs);
   osc_reconcile_free(r);
+  osc_config_free(cfg);
+  return code;
+}
+
+/* The summary and outputs as Octopus service messages (--octopus-output):
+ * the summary highlighted, every output a setVariable, the report an
+ * artifact. */
+static int octopus_messages(const struct osc_cli_options *o,
+                            const struct osc_apply_result *res,
+                            struct osc_error *err) {
+  struct stat st;
+  int rc;
+
+  rc = osc_octout_highlight_begin(stdout, err);
+  if (rc < 0)
+    return rc;
+  printf("octoscale apply: %zu deleted, %zu disabled, %zu enabled, %zu "
+         "failed; VMSSHasServersToDeployTo=%s\n",
+         res->n_deleted, res->n_disabled, res->n_enabled, res->n_failed,
+         osc_outputs_get(&res->outputs, "VMSSHasServersToDeployTo"));
+  rc = osc_octout_highlight_end(stdout, err);
+  if (rc == 0)
+    rc = osc_octout_outputs(stdout, &res->outputs, err);
+  if (rc == 0 && o->report_path != NULL && stat(o->report_path, &st) == 0)
+    rc = osc_octout_create_artifact(stdout, o->report_path, NULL,
+                                    (int64_t)st.st_size, err);
+  return rc;
+}
+
+static int cmd_apply(const struct osc_cli_options *o) {
+  struct osc_reconcile_options ro;
+  struct osc_apply_options ao;
+  struct osc_apply_result res;
+  struct osc_reconcile *r = NULL;
+  struct osc_config *cfg = NULL;
+  struct osc_lock *lock = NULL;
+  struct osc_error err = OSC_ERROR_INIT;
+  int code;
+  int rc;
+
+  memset(&res, 0, sizeof(res));
+  code = load_config(o, &cfg);
+  if (code != 0)
+    return code;
+  memset(&ro, 0, sizeof(ro));
+  ro.only = o->scale_sets;
+  ro.n_only = o->n_scale_sets;
+  ro.force = o->force;
+  ro.verbose = o->verbosity > 0;
+  rc = osc_time_now(&ro.now, &err);
+  if (rc < 0)
+    goto failed;
+  /* One writer per state file, held from before the state is read until
+   * after it is written (safety rule 4). */
+  rc = osc_lock_acquire(cfg->state, &lock, &err);
+  if (rc < 0)
+    goto failed;
+  rc = osc_reconcile_plan(cfg, &ro, &r, &err);
+  if (rc < 0)
+    goto failed;
+  memset(&ao, 0, sizeof(ao));
+  ao.wait = o->wait;
+  ao.wait_seconds = o->wait_seconds;
+  ao.poll_interval_seconds = o->poll_interval_seconds;
+  ao.fail_on_timeout = o->on_timeout == OSC_ON_TIMEOUT_FAIL;
+  ao.only_new = o->only_new;
+  ao.health_check = o->health_check;
+  ao.health_timeout_seconds = 300;
+  ao.octopus_output = o->octopus_output;
+  ao.progress = (o->verbosity >= 0 && isatty(STDERR_FILENO)) ? stderr : NULL;
+  rc = osc_apply_run(r, &ro, &ao, &res, &err);
+  if (rc < 0)
+    goto failed;
+  log_plan_problems(r);
+  if (o->report_path != NULL) {
+    rc = osc_html_report_write(o->report_path, "apply", r->plans, r->n_entries,
+                               &res.outputs, ro.now, &err);
+    if (rc < 0)
+      goto failed;
+  }
+  if (o->format == OSC_FORMAT_JSON) {
+    rc = osc_report_json(stdout, "apply", r->plans, r->n_entries, &res.outputs,
+                         &err);
+    if (rc < 0)
+      goto failed;
+  } else {
+    osc_report_text(stdout, r->plans, r->n_entries, o->verbosity > 0);
+  }
+  if (o->octopus_output) {
+    rc = octopus_messages(o, &res, &err);
+    if (rc < 0)
+      goto failed;
+  }
+  code = osc_reconcile_exit_code(r, true);
+  goto done;
+failed:
+  fprintf(stderr, "octoscale: error: %s\n", err.msg);
+  code = osc_error_exit_code(rc);
+done:
+  fflush(stdout);
+  osc_apply_result_free(&res);
+  osc_reconcile_free(r);
+  osc_lock_release(lock);
   osc_config_free(cfg);
   return code;
 }
@@ -493,8 +603,8 @@ static int cmd_test(const struct osc_cli_options *o) {
     for (i = 0; i < o->n_args; i++)
       files[n++] = o->args[i];
   } else {
-    /* Default: every tests/policies .lua file (glob sorts), so teams can just run
-     * `octoscale test` in their policy repository. */
+    /* Default: every tests/policies .lua file (glob sorts), so teams can just
+     * run `octoscale test` in their policy repository. */
     if (glob("tests/policies/*.lua", 0, NULL, &found) != 0 ||
         found.gl_pathc == 0) {
       globfree(&found);
@@ -516,6 +626,50 @@ static int cmd_test(const struct osc_cli_options *o) {
   else
     free(files);
   return code;
+}
+
+static int cmd_snapshot(const struct osc_cli_options *o) {
+  struct osc_error err = OSC_ERROR_INIT;
+  struct osc_config *cfg = NULL;
+  int code;
+
+  if (o->output_path == NULL)
+    return usage_error("snapshot", "snapshot needs -o FILE");
+  code = load_config(o, &cfg);
+  if (code != 0)
+    return code;
+  if (osc_cmd_snapshot(cfg, o->scale_sets, o->n_scale_sets, o->output_path,
+                       &err) < 0) {
+    fprintf(stderr, "octoscale: error: %s\n", err.msg);
+    code = osc_error_exit_code(err.code);
+  }
+  osc_config_free(cfg);
+  return code;
+}
+
+/* `run` works without a config file (the clients then read OCTOPUS_* and
+ * AZURE_* from the environment), but a named or present one must load. */
+static int cmd_run(const struct osc_cli_options *o) {
+  struct osc_error err = OSC_ERROR_INIT;
+  struct osc_config *cfg = NULL;
+  const char *path = config_path(o);
+  struct stat st;
+  int exit_code = 0;
+  int code;
+
+  if (o->n_args == 0)
+    return usage_error("run", "run needs a script FILE");
+  if (o->config_path != NULL || stat(path, &st) == 0) {
+    code = load_config(o, &cfg);
+    if (code != 0)
+      return code;
+  }
+  if (osc_cmd_run(cfg, o->args[0], o->n_args, o->args, &exit_code, &err) < 0) {
+    fprintf(stderr, "octoscale: error: %s\n", err.msg);
+    exit_code = osc_error_exit_code(err.code);
+  }
+  osc_config_free(cfg);
+  return exit_code;
 }
 
 int osc_cli_main(int argc, char **argv) {
@@ -545,10 +699,12 @@ int osc_cli_main(int argc, char **argv) {
     return cmd_plan(&o);
   if (strcmp(o.command, "test") == 0)
     return cmd_test(&o);
-  if (strcmp(o.command, "snapshot") == 0 && o.output_path == NULL)
-    return usage_error("snapshot", "%s needs -o FILE", "snapshot");
-  if (strcmp(o.command, "run") == 0 && o.n_args == 0)
-    return usage_error("run", "%s needs a script FILE", "run");
+  if (strcmp(o.command, "apply") == 0)
+    return cmd_apply(&o);
+  if (strcmp(o.command, "snapshot") == 0)
+    return cmd_snapshot(&o);
+  if (strcmp(o.command, "run") == 0)
+    return cmd_run(&o);
   fprintf(stderr, "octoscale: error: '%s' is not available in this build\n",
           o.command);
   return 1;

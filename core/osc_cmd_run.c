@@ -81,6 +81,7 @@ int osc_cmd_run(const struct osc_config *cfg, const char *script, int argc,
       {"azure", luaopen_osc_azure},
       {"octopus", luaopen_osc_octopus},
       {"script", luaopen_osc_script},
+      {"print", osc_bind_script_open_print}, /* stdout, not the log */
   };
   struct osc_sandbox_options opts;
   struct setup_args setup;
@@ -93,6 +94,11 @@ int osc_cmd_run(const struct osc_config *cfg, const char *script, int argc,
   int rc;
 
   *out_exit = 0;
+  /* main-style argv (argv[0] is the script itself): skip it. */
+  if (argc > 0 && argv[0] == script) {
+    argc--;
+    argv++;
+  }
   if (cfg == NULL) {
     env_config(&envcfg);
     cfg = &envcfg;

@@ -31,6 +31,8 @@ int osc_cmd_snapshot(const struct osc_config *cfg, const char *const *only,
  * returns nothing or true, 1 for false). A Lua error returns OSC_E_RUNTIME
  * with "script.lua:LINE: message" (exit 1); a script that cannot be loaded
  * is OSC_E_USAGE (exit 3). */
+/* argv/argc are the script's arguments; main-style (argv[0] == script, the
+ * same pointer) is accepted too and argv[0] skipped. */
 int osc_cmd_run(const struct osc_config *cfg, const char *script, int argc,
                 char **argv, int *out_exit, struct osc_error *err);
 

@@ -121,7 +121,7 @@ static const char style[] =
     "td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}\n"
     "code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,"
     "monospace;font-size:12.5px}\n"
-    ".wrap{word-break:break-all}\n"
+    ".wrap{word-break:break-all}.vm{white-space:nowrap}\n"
     ".none{color:var(--muted)}\n"
     ".status{font-size:12px;font-weight:600;padding:2px 8px;"
     "border-radius:10px;color:#fff}\n"
@@ -131,7 +131,6 @@ static const char style[] =
     "#bc4c00;background:#fff8f2}\n"
     ".message.error{border-color:#cf222e;background:#fff5f5}\n"
     ".counts{width:auto;margin:8px 0}\n"
-    ".counts td{padding-right:24px}\n"
     ".act{font-weight:600}\n"
     ".act-delete{color:#cf222e}.act-disable{color:#bc4c00}"
     ".act-enable{color:#1a7f37}\n"
@@ -299,7 +298,7 @@ static void action_row(struct page *pg, const struct osc_action *a) {
   } else {
     raw(pg, "<span class=\"none\">no target</span>");
   }
-  raw(pg, "</td><td class=\"mono\">");
+  raw(pg, "</td><td class=\"mono vm\">");
   text(pg, a->vm_name);
   fmt(pg, "</td><td>%s</td><td>", osc_class_name(a->cls));
   text(pg, a->reason);

@@ -16,8 +16,8 @@ int osc_json_open_module(lua_State *L) {
 }
 
 static int open_state(lua_State *L) {
-  osc_json_open_module(L);           /* [cjson] */
-  lua_getfield(L, -1, "decode");     /* [cjson, decode] */
+  osc_json_open_module(L);       /* [cjson] */
+  lua_getfield(L, -1, "decode"); /* [cjson, decode] */
   lua_rawsetp(L, LUA_REGISTRYINDEX, &decode_key);
   /* Octopus and ARM nest a few levels; refuse absurd depth early. */
   lua_getfield(L, -1, "decode_max_depth");
@@ -42,15 +42,15 @@ int osc_json_state_new(lua_State **out, struct osc_error *err) {
   return OSC_OK;
 }
 
-int osc_json_decode(lua_State *L, const char *buf, size_t len,
-                    const char *what, struct osc_error *err) {
+int osc_json_decode(lua_State *L, const char *buf, size_t len, const char *what,
+                    struct osc_error *err) {
   if (!lua_checkstack(L, 3))
     return osc_error_set(err, OSC_E_NOMEM, "out of memory");
   lua_rawgetp(L, LUA_REGISTRYINDEX, &decode_key);
   if (lua_type(L, -1) != LUA_TFUNCTION) {
     lua_pop(L, 1);
-    return osc_error_set(err, OSC_E_RUNTIME,
-                         "%s: JSON decoder not initialised", what);
+    return osc_error_set(err, OSC_E_RUNTIME, "%s: JSON decoder not initialised",
+                         what);
   }
   lua_pushlstring(L, buf, len);
   if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
@@ -114,8 +114,7 @@ const char *osc_json_path_string(lua_State *L, int idx, const char *path) {
   return s;
 }
 
-bool osc_json_path_int(lua_State *L, int idx, const char *path,
-                       int64_t *out) {
+bool osc_json_path_int(lua_State *L, int idx, const char *path, int64_t *out) {
   bool ok = false;
   int type = osc_json_push_path(L, idx, path);
 

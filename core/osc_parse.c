@@ -128,8 +128,8 @@ static int do_vmss(lua_State *L, struct parse_call *call) {
   v->id = dup(c, osc_json_string(L, 1, "id"));
   v->name = dup(c, osc_json_string(L, 1, "name"));
   mode = osc_json_path_string(L, 1, "properties.orchestrationMode");
-  v->mode = (mode && strcasecmp(mode, "Flexible") == 0) ? OSC_FLEXIBLE
-                                                        : OSC_UNIFORM;
+  v->mode =
+      (mode && strcasecmp(mode, "Flexible") == 0) ? OSC_FLEXIBLE : OSC_UNIFORM;
   v->provisioning_state =
       dup(c, osc_json_path_string(L, 1, "properties.provisioningState"));
   if (osc_json_path_int(L, 1, "sku.capacity", &cap))
@@ -140,10 +140,10 @@ static int do_vmss(lua_State *L, struct parse_call *call) {
     v->overprovision = over;
   else /* ARM's default for Uniform is to overprovision */
     v->overprovision = v->mode == OSC_UNIFORM;
-  v->computer_name_prefix = dup(
-      c, osc_json_path_string(
-             L, 1, "properties.virtualMachineProfile.osProfile."
-                   "computerNamePrefix"));
+  v->computer_name_prefix =
+      dup(c, osc_json_path_string(L, 1,
+                                  "properties.virtualMachineProfile.osProfile."
+                                  "computerNamePrefix"));
   c->have_vmss = true;
   return OSC_OK;
 }
@@ -245,20 +245,20 @@ static int read_vm(lua_State *L, int vm_idx, struct osc_collection *c,
   vm->instance_id = dup(c, osc_json_string(L, vm_idx, "instanceId"));
   if (vm->instance_id == NULL)
     vm->instance_id = vm->name;
-  vm->computer_name =
-      dup(c, osc_json_path_string(L, vm_idx, "properties.osProfile.computerName"));
+  vm->computer_name = dup(
+      c, osc_json_path_string(L, vm_idx, "properties.osProfile.computerName"));
   if (vm->computer_name == NULL)
-    vm->computer_name = dup(
-        c, osc_json_path_string(L, vm_idx,
-                                "properties.instanceView.computerName"));
+    vm->computer_name =
+        dup(c, osc_json_path_string(L, vm_idx,
+                                    "properties.instanceView.computerName"));
   vm->vm_id = dup(c, osc_json_path_string(L, vm_idx, "properties.vmId"));
   read_statuses(L, vm_idx, c, vm, &prov_status);
   prov = osc_json_path_string(L, vm_idx, "properties.provisioningState");
   vm->provisioning_state = prov ? dup(c, prov) : prov_status;
   vm->state = osc_vm_state_parse(vm->provisioning_state);
   created = osc_json_path_string(L, vm_idx, "properties.timeCreated");
-  if (created == NULL || osc_time_parse_rfc3339(created, &vm->created_at,
-                                                NULL) < 0)
+  if (created == NULL ||
+      osc_time_parse_rfc3339(created, &vm->created_at, NULL) < 0)
     vm->created_at = 0;
   if (osc_json_push_path(L, vm_idx, "zones") == LUA_TTABLE) {
     if (lua_rawgeti(L, -1, 1) == LUA_TSTRING)
@@ -353,8 +353,7 @@ static int add_ip(struct osc_collection *c, struct osc_vm *vm, const char *ip,
 
   if (osc_strlist_contains_ci(&vm->private_ips, ip))
     return 0;
-  items = osc_arena_alloc(&c->arena,
-                          (vm->private_ips.n + 1) * sizeof(*items));
+  items = osc_arena_alloc(&c->arena, (vm->private_ips.n + 1) * sizeof(*items));
   if (items == NULL)
     return -1;
   if (first) {
@@ -364,8 +363,7 @@ static int add_ip(struct osc_collection *c, struct osc_vm *vm, const char *ip,
              vm->private_ips.n * sizeof(*items));
   } else {
     if (vm->private_ips.n > 0)
-      memcpy(items, vm->private_ips.items,
-             vm->private_ips.n * sizeof(*items));
+      memcpy(items, vm->private_ips.items, vm->private_ips.n * sizeof(*items));
     items[vm->private_ips.n] = dup(c, ip);
   }
   vm->private_ips.items = items;
@@ -426,8 +424,8 @@ static int read_target(lua_State *L, int t_idx, struct osc_collection *c,
   bool disabled = false;
 
   if (lua_type(L, t_idx) != LUA_TTABLE)
-    return osc_error_set(err, OSC_E_RUNTIME,
-                         "machine %zu is not a JSON object", pos);
+    return osc_error_set(err, OSC_E_RUNTIME, "machine %zu is not a JSON object",
+                         pos);
   t->id = dup(c, osc_json_string(L, t_idx, "Id"));
   t->name = dup(c, osc_json_string(L, t_idx, "Name"));
   if (t->id == NULL || t->name == NULL)
@@ -458,7 +456,8 @@ static int read_target(lua_State *L, int t_idx, struct osc_collection *c,
     t->uri = dup(c, osc_json_path_string(L, t_idx, "Endpoint.Uri"));
   t->thumbprint = dup(c, osc_json_string(L, t_idx, "Thumbprint"));
   if (t->thumbprint == NULL)
-    t->thumbprint = dup(c, osc_json_path_string(L, t_idx, "Endpoint.Thumbprint"));
+    t->thumbprint =
+        dup(c, osc_json_path_string(L, t_idx, "Endpoint.Thumbprint"));
   return OSC_OK;
 }
 

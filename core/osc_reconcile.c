@@ -4,6 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/osc_collect.h"
 #include "core/osc_log.h"
 #include "core/osc_snapshot.h"
 
@@ -13,17 +14,16 @@ static int select_entries(const struct osc_config *cfg,
   size_t i;
   size_t j;
 
-  r->entries = calloc(cfg->n_scale_sets ? cfg->n_scale_sets : 1,
-                      sizeof(*r->entries));
-  r->plans = calloc(cfg->n_scale_sets ? cfg->n_scale_sets : 1,
-                    sizeof(*r->plans));
+  r->entries =
+      calloc(cfg->n_scale_sets ? cfg->n_scale_sets : 1, sizeof(*r->entries));
+  r->plans =
+      calloc(cfg->n_scale_sets ? cfg->n_scale_sets : 1, sizeof(*r->plans));
   if (r->entries == NULL || r->plans == NULL)
     return osc_error_set(err, OSC_E_NOMEM, "out of memory");
   for (i = 0; i < o->n_only; i++) {
     if (osc_config_find(cfg, o->only[i]) == NULL)
-      return osc_error_set(err, OSC_E_USAGE,
-                           "no scale set named '%s' in %s", o->only[i],
-                           cfg->path);
+      return osc_error_set(err, OSC_E_USAGE, "no scale set named '%s' in %s",
+                           o->only[i], cfg->path);
   }
   for (i = 0; i < cfg->n_scale_sets; i++) {
     const struct osc_config_scale_set *e = &cfg->scale_sets[i];
@@ -75,8 +75,8 @@ int osc_reconcile_replan(struct osc_reconcile *r, size_t i,
   r->plans[i] = e->plan;
   return rc;
 failed:
-  rc = osc_plan_new_failed(e->config->name, OSC_PLAN_ERROR, perr.code,
-                           perr.msg, &e->plan, err);
+  rc = osc_plan_new_failed(e->config->name, OSC_PLAN_ERROR, perr.code, perr.msg,
+                           &e->plan, err);
   r->plans[i] = e->plan;
   return rc;
 }
@@ -95,8 +95,8 @@ static int collect_snapshot(struct osc_reconcile *r,
     struct osc_reconcile_entry *e = &r->entries[i];
     struct osc_error cerr = OSC_ERROR_INIT;
 
-    rc = osc_snapshot_collect(snap, e->config, &e->collection, &e->scope,
-                              &cerr);
+    rc =
+        osc_snapshot_collect(snap, e->config, &e->collection, &e->scope, &cerr);
     if (rc == OSC_E_NOMEM) {
       *err = cerr;
       goto done;
@@ -113,6 +113,61 @@ static int collect_snapshot(struct osc_reconcile *r,
 done:
   osc_snapshot_free(snap);
   return rc;
+}
+
+/* Live: every selected entry in flight together (core/osc_collect.h). A
+ * runtime failure of one entry (auth refused, unknown name) becomes its
+ * plan; incomplete reads stay in the collection for safety rule 1. */
+static int collect_live(struct osc_reconcile *r, struct osc_error *err) {
+  const struct osc_config_scale_set **entries = NULL;
+  struct osc_collect_result *results = NULL;
+  size_t i;
+  int rc;
+
+  if (r->session == NULL) {
+    rc = osc_session_new(r->config, &r->session, err);
+    if (rc < 0)
+      return rc;
+  }
+  entries = calloc(r->n_entries ? r->n_entries : 1, sizeof(*entries));
+  results = calloc(r->n_entries ? r->n_entries : 1, sizeof(*results));
+  if (entries == NULL || results == NULL) {
+    rc = osc_error_set(err, OSC_E_NOMEM, "out of memory");
+    goto done;
+  }
+  for (i = 0; i < r->n_entries; i++)
+    entries[i] = r->entries[i].config;
+  rc = osc_collect_all(r->session, entries, r->n_entries, false, results, err);
+  if (rc < 0)
+    goto done;
+  for (i = 0; i < r->n_entries; i++) {
+    struct osc_reconcile_entry *e = &r->entries[i];
+
+    osc_plan_free(e->plan);
+    e->plan = NULL;
+    r->plans[i] = NULL;
+    osc_collection_free(&e->collection);
+    osc_collect_result_take(&results[i], &e->collection, &e->scope);
+    if (results[i].error_code < 0) {
+      rc = osc_plan_new_failed(e->config->name, OSC_PLAN_ERROR,
+                               results[i].error_code, results[i].error,
+                               &e->plan, err);
+      if (rc < 0)
+        goto done;
+      r->plans[i] = e->plan;
+    }
+  }
+  rc = OSC_OK;
+done:
+  for (i = 0; results != NULL && i < r->n_entries; i++)
+    osc_collect_result_free(&results[i]);
+  free(results);
+  free(entries);
+  return rc;
+}
+
+int osc_reconcile_collect(struct osc_reconcile *r, struct osc_error *err) {
+  return collect_live(r, err);
 }
 
 int osc_reconcile_plan(const struct osc_config *config,
@@ -135,9 +190,7 @@ int osc_reconcile_plan(const struct osc_config *config,
   if (o->snapshot != NULL) {
     rc = collect_snapshot(r, o, err);
   } else {
-    rc = osc_error_set(err, OSC_E_USAGE,
-                       "live collection is not available in this build; use "
-                       "plan --snapshot FILE");
+    rc = collect_live(r, err);
   }
   if (rc < 0)
     goto done;
@@ -189,6 +242,7 @@ void osc_reconcile_free(struct osc_reconcile *r) {
   }
   free(r->entries);
   free(r->plans);
+  osc_session_free(r->session);
   osc_state_free(r->state);
   free(r);
 }

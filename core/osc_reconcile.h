@@ -33,8 +33,11 @@ struct osc_reconcile_entry {
   struct osc_plan *plan;     /* always set after osc_reconcile_plan */
 };
 
+struct osc_session;
+
 struct osc_reconcile {
   const struct osc_config *config;
+  struct osc_session *session; /* live runs: HTTP, tokens, name cache */
   struct osc_state *state;
   struct osc_reconcile_entry *entries;
   size_t n_entries;
@@ -54,6 +57,10 @@ int osc_reconcile_plan(const struct osc_config *config,
 int osc_reconcile_exit_code(const struct osc_reconcile *r, bool is_apply);
 
 void osc_reconcile_free(struct osc_reconcile *r);
+
+/* Collects every entry live again (apply --wait polls with it); plans made
+ * from the previous collection are dropped. */
+int osc_reconcile_collect(struct osc_reconcile *r, struct osc_error *err);
 
 /* Plans entry i again from its collection (after --wait re-collects). */
 int osc_reconcile_replan(struct osc_reconcile *r, size_t i,

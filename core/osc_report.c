@@ -227,9 +227,9 @@ static void json_action(struct osc_jsonw *w, const struct osc_action *a) {
   osc_jsonw_object_end(w);
 }
 
-int osc_report_json(FILE *f, const char *command,
-                    struct osc_plan *const *plans, size_t n_plans,
-                    const struct osc_outputs *outputs, struct osc_error *err) {
+int osc_report_json(FILE *f, const char *command, struct osc_plan *const *plans,
+                    size_t n_plans, const struct osc_outputs *outputs,
+                    struct osc_error *err) {
   struct osc_buf buf;
   struct osc_jsonw w;
   size_t i;

@@ -37,8 +37,8 @@ int osc_snapshot_load(const char *path, struct osc_snapshot **out,
     goto done;
   rc = osc_buf_read_file(&buf, path, err);
   if (rc < 0) {
-    rc = osc_error_set(err, OSC_E_RUNTIME, "cannot read snapshot: %s",
-                       err->msg);
+    rc =
+        osc_error_set(err, OSC_E_RUNTIME, "cannot read snapshot: %s", err->msg);
     goto done;
   }
   rc = osc_json_decode(snap->L, buf.data, buf.len, path, err);

@@ -19,11 +19,10 @@ static void test_core__durations(void **state) {
   static const struct {
     const char *text;
     int64_t seconds;
-  } ok[] = {{"90s", 90},   {"10m", 600},   {"2h", 7200},
-            {"1d", 86400}, {"1h30m", 5400}, {"0", 0},
-            {"1d2h3m4s", 93784}};
-  static const char *const bad[] = {"", "10", "m", "1x", "30m1h", "1h1h",
-                                    "-5m", "1.5h", "10 m"};
+  } ok[] = {{"90s", 90},     {"10m", 600}, {"2h", 7200},       {"1d", 86400},
+            {"1h30m", 5400}, {"0", 0},     {"1d2h3m4s", 93784}};
+  static const char *const bad[] = {"",     "10",  "m",    "1x",  "30m1h",
+                                    "1h1h", "-5m", "1.5h", "10 m"};
   struct osc_error err = OSC_ERROR_INIT;
   char text[64];
   size_t i;
@@ -54,8 +53,7 @@ static void test_core__rfc3339(void **state) {
   int64_t t = 0;
 
   (void)state;
-  assert_int_equal(osc_time_parse_rfc3339("2026-11-27T10:00:00Z", &t, &err),
-                   0);
+  assert_int_equal(osc_time_parse_rfc3339("2026-11-27T10:00:00Z", &t, &err), 0);
   assert_int_equal(t, 1795773600);
   osc_time_format_rfc3339(t, text, sizeof(text));
   assert_string_equal(text, "2026-11-27T10:00:00Z");

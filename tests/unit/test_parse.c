@@ -49,8 +49,7 @@ static void test_parse__vmss_uniform_lowercase_state(void **state) {
 static void test_parse__vmss_flexible(void **state) {
   struct osc_error err = OSC_ERROR_INIT;
   struct osc_collection c;
-  lua_State *L =
-      decode_file("tests/fixtures/api/azure/vmss-get-flexible.json");
+  lua_State *L = decode_file("tests/fixtures/api/azure/vmss-get-flexible.json");
 
   (void)state;
   osc_collection_init(&c, "api");

@@ -4,7 +4,8 @@
 --   lua5.4 json_assert.lua keys  FIXTURE FPATH FILE PATH [OPTIONAL,KEYS]
 -- Paths are dotted ("value.1.properties", "." for the root). Helpers
 -- available to EXPR: count(t), keys(t), find(list, field, value), all(list,
--- fn), ids(list, field) -> set, uniq(list, field) -> n, dup.
+-- fn), ids(list, field) -> set, uniq(list, field) and distinct(list, fn)
+-- -> number of distinct values, null.
 local cjson = require "cjson"
 
 local function read(path)
@@ -62,6 +63,12 @@ end
 -- number of distinct values of field
 function env.uniq(list, field)
   return env.count(env.ids(list, field))
+end
+-- number of distinct values of fn(item)
+function env.distinct(list, fn)
+  local s = {}
+  for _, x in ipairs(list or {}) do s[fn(x)] = true end
+  return env.count(s)
 end
 env.null = cjson.null
 

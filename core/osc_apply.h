@@ -1,0 +1,50 @@
+/* `apply` (DESIGN 4, 6): wait for provisioning when asked, execute the
+ * plans' actions with bounded concurrency, record state, and produce the
+ * outputs. The same path serves the CLI and Lua's plan:apply(). */
+#ifndef OSC_APPLY_H
+#define OSC_APPLY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "core/osc_error.h"
+#include "core/osc_reconcile.h"
+#include "core/osc_report.h"
+
+struct osc_apply_options {
+  bool wait;
+  int64_t wait_seconds; /* -1: the largest provisioning grace of the
+                           selected entries' policies */
+  int64_t poll_interval_seconds;
+  bool fail_on_timeout; /* --on-timeout fail: plans become TIMEOUT (5) */
+  bool only_new;
+  bool health_check;
+  int64_t health_timeout_seconds; /* default 5m */
+  bool octopus_output;            /* progress service messages while waiting */
+  FILE *progress;                 /* live progress line (a terminal), or NULL */
+};
+
+/* What an apply leaves for the report. */
+struct osc_apply_result {
+  struct osc_outputs outputs;
+  size_t n_deleted;
+  size_t n_disabled;
+  size_t n_enabled;
+  size_t n_failed;
+  char unavailable[OSC_ERROR_MAX]; /* targets a health check left unavailable */
+};
+
+/* Runs apply on a planned reconcile `r` (live: r->session is set). The
+ * caller holds the state lock (core/osc_lock.h) for the whole call. Plans
+ * whose status is not OK have none of their actions executed. Returns < 0
+ * only when the run as a whole failed (the state could not be saved); a
+ * failed action is recorded in its plan and makes the exit code 1. */
+int osc_apply_run(struct osc_reconcile *r,
+                  const struct osc_reconcile_options *ro,
+                  const struct osc_apply_options *o,
+                  struct osc_apply_result *result, struct osc_error *err);
+
+void osc_apply_result_free(struct osc_apply_result *result);
+
+#endif
