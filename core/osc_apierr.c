@@ -28,7 +28,7 @@ void osc_apierr_copy_line(char *dst, size_t cap, const char *s) {
 void osc_apierr_format(const struct osc_apierr *e, const char *what, char *out,
                        size_t cap) {
   char attempts[48] = "";
-  char rid[160] = "";
+  char rid[224] = "";
 
   if (e->attempts > 1)
     snprintf(attempts, sizeof(attempts), " after %d attempts", e->attempts);
@@ -45,9 +45,21 @@ void osc_apierr_format(const struct osc_apierr *e, const char *what, char *out,
              strstr(msg, "request id") ? "" : rid);
     return;
   }
-  snprintf(out, cap, "%s: HTTP %ld%s%s%s%s%s%s", what, e->status,
-           e->code[0] ? " " : "", e->code, e->message[0] ? ": " : "",
-           e->message, attempts, rid);
+  if (e->message[0] == '\0') {
+    /* "HTTP 503 after 6 attempts (request id ...)" */
+    snprintf(out, cap, "%s: HTTP %ld%s%s%s%s", what, e->status,
+             e->code[0] ? " " : "", e->code, attempts, rid);
+    return;
+  }
+  /* The message ends with its own punctuation: extras go in parentheses,
+   * "... was not found. (after 3 attempts; request id ...)". */
+  if (e->attempts > 1 && e->request_id[0])
+    snprintf(rid, sizeof(rid), " (after %d attempts; request id %s)",
+             e->attempts, e->request_id);
+  else if (e->attempts > 1)
+    snprintf(rid, sizeof(rid), " (after %d attempts)", e->attempts);
+  snprintf(out, cap, "%s: HTTP %ld%s%s: %s%s", what, e->status,
+           e->code[0] ? " " : "", e->code, e->message, rid);
 }
 
 int osc_apierr_is_auth(const struct osc_apierr *e) {

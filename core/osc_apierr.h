@@ -18,8 +18,9 @@ struct osc_apierr {
 void osc_apierr_clear(struct osc_apierr *e);
 
 /* One line: "<what>: HTTP 404 ResourceNotFound: The Resource ... (request id
- * abc)"; with no status, "<what> failed: <message>". " after N attempts" is
- * added when the request was retried. */
+ * abc)", "<what>: HTTP 503 after 6 attempts (request id abc)" or, with a
+ * message and retries, "<what>: HTTP 502 Code: message (after 3 attempts;
+ * request id abc)"; with no status, "<what> failed: <transport error>". */
 void osc_apierr_format(const struct osc_apierr *e, const char *what, char *out,
                        size_t cap);
 

@@ -23,6 +23,11 @@ struct settle_count {
   bool scale_set_updating;
 };
 
+/* A VM has settled when it is no longer Creating and, once up, its Tentacle
+ * has registered (or its registration grace has passed): the engine's
+ * "provisioning" class counts both, and deploying to exactly the new
+ * targets needs the targets. The collection's Creating count covers plans
+ * that could not classify (a failed read). */
 static void count_settled(const struct osc_reconcile *r,
                           struct settle_count *out) {
   size_t i;
@@ -31,14 +36,22 @@ static void count_settled(const struct osc_reconcile *r,
   memset(out, 0, sizeof(*out));
   for (i = 0; i < r->n_entries; i++) {
     const struct osc_collection *c = &r->entries[i].collection;
+    const struct osc_plan *p = r->plans[i];
+    size_t creating = 0;
+    size_t waiting;
 
     if (c->have_vmss && c->vmss.provisioning_state != NULL &&
         strcasecmp(c->vmss.provisioning_state, "Updating") == 0)
       out->scale_set_updating = true;
-    for (j = 0; j < c->n_vms; j++) {
-      out->total++;
-      out->settled += c->vms[j].state != OSC_VM_CREATING;
-    }
+    for (j = 0; j < c->n_vms; j++)
+      creating += c->vms[j].state == OSC_VM_CREATING;
+    waiting = p ? p->class_counts[OSC_CLASS_PROVISIONING] : 0;
+    if (waiting < creating)
+      waiting = creating;
+    if (waiting > c->n_vms)
+      waiting = c->n_vms;
+    out->total += c->n_vms;
+    out->settled += c->n_vms - waiting;
   }
 }
 

@@ -90,7 +90,8 @@ static const struct command_help command_help[] = {
      "disables or enables targets as each scale set's policy decides, within\n"
      "the safety rules. One apply at a time per state file.\n"
      "\n"
-     "  --wait[=DURATION]       wait until no VM is Creating (bounded by the\n"
+     "  --wait[=DURATION]       wait until no VM is Creating and new VMs'\n"
+     "                          targets have registered (bounded by the\n"
      "                          policy's provisioning grace without DURATION)\n"
      "  --poll-interval DURATION  between polls while waiting (default 10s)\n"
      "  --on-timeout proceed|fail  when waiting times out (default proceed;\n"
@@ -567,6 +568,10 @@ static int cmd_apply(const struct osc_cli_options *o) {
       goto failed;
   } else {
     osc_report_text(stdout, r->plans, r->n_entries, o->verbosity > 0);
+    printf(
+        "outputs: VMSSHasServersToDeployTo=%s VMSSDeploymentTargetNames=%s\n",
+        osc_outputs_get(&res.outputs, "VMSSHasServersToDeployTo"),
+        osc_outputs_get(&res.outputs, "VMSSDeploymentTargetNames"));
   }
   if (o->octopus_output) {
     rc = octopus_messages(o, &res, &err);

@@ -175,12 +175,18 @@ void osc_report_text(FILE *f, struct osc_plan *const *plans, size_t n_plans,
       fputc('\n', f);
     fprintf(f, "%s: %zu VMs, %zu targets in scope\n", p->scale_set, p->n_vms,
             p->n_in_scope);
-    if (p->status != OSC_PLAN_OK)
+    if (p->status != OSC_PLAN_OK) {
+      const char *msg = p->message;
+
+      /* the label already says it */
+      if (strncasecmp(msg, "safety stop: ", 13) == 0)
+        msg += 13;
       fprintf(f, "  %s: %s\n",
               p->status == OSC_PLAN_SAFETY_STOP ? "SAFETY STOP"
               : p->status == OSC_PLAN_TIMEOUT   ? "TIMEOUT"
                                                 : "ERROR",
-              p->message);
+              msg);
+    }
     for (j = 0; j < p->n_actions; j++) {
       const struct osc_action *a = &p->actions[j];
       char who[512];

@@ -96,6 +96,9 @@ reset_log() {
 }
 
 LUA_HELPERS='
+local function count(t) local k = 0 for _ in pairs(t or {}) do k = k + 1 end return k end
+local function all(list, fn) for _, x in ipairs(list or {}) do if not fn(x) then return false end end return true end
+local function find(list, field, value) for _, x in ipairs(list or {}) do if x[field] == value then return x end end return nil end
 local function n(route) local k = 0 for _, r in ipairs(J) do if r.route == route then k = k + 1 end end return k end
 local function where(fn) local out = {} for _, r in ipairs(J) do if fn(r) then out[#out + 1] = r end end return out end
 '

@@ -19,6 +19,8 @@ cjson.encode_sparse_array(false, 2, 10)
 cjson.encode_number_precision(14)
 cjson_safe.decode_max_depth(64)
 
+M.EMPTY_ARRAY = EMPTY
+
 function M.arr(t)
   if t == nil or next(t) == nil then return EMPTY end
   return t

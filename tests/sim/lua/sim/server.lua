@@ -86,7 +86,11 @@ end
 local function finalize(resp, family, req)
   resp.headers = resp.headers or {}
   local body = resp.body
-  if type(body) == "table" or type(body) == "userdata" then body = json.encode(body) end
+  if body == json.EMPTY_ARRAY then
+    body = "[]" -- an empty list as the whole body
+  elseif type(body) == "table" or type(body) == "userdata" then
+    body = json.encode(body)
+  end
   resp.body = body or ""
   if resp.body ~= "" then
     table.insert(resp.headers, 1, { "Content-Type", "application/json; charset=utf-8" })
