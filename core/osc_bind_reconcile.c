@@ -220,7 +220,11 @@ static void read_tags(struct reader *r, struct osc_vm *vm) {
   if (vm->tags == NULL)
     luaL_error(L, "not enough memory");
   lua_pushnil(L);
-  while (lua_next(L, -2) != 0 && i < n) { /* [tags, key, value] */
+  while (lua_next(L, -2) != 0) { /* [tags, key, value] */
+    if (i == n) { /* the table grew under us (a metamethod) */
+      lua_pop(L, 2);
+      break;
+    }
     if (lua_type(L, -2) != LUA_TSTRING ||
         (lua_type(L, -1) != LUA_TSTRING && lua_type(L, -1) != LUA_TNUMBER))
       bad_arg(L, "%s.tags: expected string keys and values)", r->path);
@@ -387,7 +391,11 @@ static void read_orphans(lua_State *L, struct plan_ud *u,
       luaL_error(L, "not enough memory");
   }
   lua_pushnil(L);
-  while (i < n && lua_next(L, -2) != 0) { /* [state, os, key, value] */
+  while (lua_next(L, -2) != 0) { /* [state, os, key, value] */
+    if (i == n) {
+      lua_pop(L, 2);
+      break;
+    }
     if (lua_type(L, -2) != LUA_TSTRING || !lua_isinteger(L, -1))
       bad_arg(L, "state.orphaned_since: expected {[target_id] = unix "
                  "seconds})");

@@ -1069,9 +1069,7 @@ void osc_policy_free(struct osc_policy *policy) {
 /* [ud] -> pushes require("octoscale.testing")._take_tests() or nil when the
  * file never required the testing module. */
 static int take_tests(lua_State *L) {
-  lua_getglobal(L, "require");
-  lua_pushliteral(L, "octoscale.testing");
-  lua_call(L, 1, 1);
+  osc_sandbox_require(L, "octoscale.testing");
   lua_getfield(L, -1, "_take_tests");
   lua_call(L, 0, 1);
   return 1;

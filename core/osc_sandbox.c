@@ -41,6 +41,8 @@ struct osc_sandbox {
   /* A refused growth; the identical retry after Lua's emergency GC is the
    * definitive refusal. */
   bool refused;
+  bool mem_refused;             /* any refusal during this outer call */
+  char mem_where[512];          /* where the last refusal happened */
   void *refused_ptr;
   size_t refused_osize;
   size_t refused_nsize;
@@ -115,6 +117,10 @@ static void *sb_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
       bool retry = sb->refused && sb->refused_ptr == ptr &&
                    sb->refused_osize == osize && sb->refused_nsize == nsize;
 
+      if (sb->L != NULL && sb->depth > 0) {
+        sb->mem_refused = true;
+        where_from(sb->L, 0, sb->mem_where, sizeof(sb->mem_where));
+      }
       if (!retry) {
         sb->refused = true;
         sb->refused_ptr = ptr;
@@ -244,6 +250,11 @@ static int finish_error(struct osc_sandbox *sb, int status,
     snprintf(sb->traceback, sizeof(sb->traceback), "%s", nl + 1);
   if (sb->tripped) {
     osc_error_set(err, code, "%s", sb->trip_msg);
+  } else if (sb->mem_refused &&
+             (status == LUA_ERRMEM || strstr(msg, "not enough memory"))) {
+    /* A single allocation past the cap (string.rep, a buffer). */
+    osc_error_set(err, code, "%smemory limit exceeded (limit %zu MiB)",
+                  sb->mem_where, sb->limits.memory_bytes >> 20);
   } else if (status == LUA_ERRMEM) {
     code = OSC_E_NOMEM;
     osc_error_set(err, code, "out of memory");
@@ -283,10 +294,11 @@ int osc_sandbox_pcall(struct osc_sandbox *sb, int nargs, int nresults,
     sb->deadline_ms = osc_time_monotonic_ms() + sb->limits.time_ms;
     sb->tripped = false;
     sb->mem_tripped = false;
+    sb->mem_refused = false;
     sb->refused = false;
   }
   sb->depth++;
-  status = lua_pcall(L, nargs, nresults, base + 1);
+  status = lua_pcall(L, nargs, nresults, base);
   sb->depth--;
   if (status != LUA_OK) {
     rc = finish_error(sb, status, err);
@@ -552,6 +564,12 @@ static int sb_require(lua_State *L) {
   lua_pushvalue(L, -1);
   lua_setfield(L, 2, name);
   return 1;
+}
+
+void osc_sandbox_require(lua_State *L, const char *name) {
+  lua_pushcfunction(L, sb_require);
+  lua_pushstring(L, name);
+  lua_call(L, 1, 1);
 }
 
 static void copy_global(lua_State *L, int base, const char *name) {

@@ -113,6 +113,10 @@ void osc_sandbox_display_name(const char *path, char *out, size_t cap);
  * that compiles chunks itself). Must run in Lua context (may raise). */
 void osc_sandbox_push_env(lua_State *L);
 
+/* require(name) from C, in Lua context (raises like require): pushes the
+ * module. */
+void osc_sandbox_require(lua_State *L, const char *name);
+
 /* print(...) as a C function: joins its arguments with tabs and logs them
  * at info level tagged with the caller's "file:LINE" (prefixed with upvalue
  * 1 when it is a string). */

@@ -76,8 +76,8 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *con) {
   return c;
 }
 
-static void on_completed(void *cls, struct MHD_Connection *con,
-                         void **req_cls, enum MHD_RequestTerminationCode toe) {
+static void on_completed(void *cls, struct MHD_Connection *con, void **req_cls,
+                         enum MHD_RequestTerminationCode toe) {
   (void)con;
   (void)toe;
   struct sim_http *h = cls;
@@ -150,11 +150,14 @@ static ssize_t slow_read(void *cls, uint64_t pos, char *buf, size_t max) {
   struct slow_body *sb = cls;
   if (pos >= sb->len)
     return MHD_CONTENT_READER_END_OF_STREAM;
-  if (sim_sleep_ms(sb->interval_ms) != 0)
+  /* MHD may ask for less than a chunk; pause only at chunk boundaries so
+   * the whole body takes slow_body_ms, not more. */
+  if (pos % sb->chunk == 0 && sim_sleep_ms(sb->interval_ms) != 0)
     return MHD_CONTENT_READER_END_WITH_ERROR;
   size_t n = sb->len - (size_t)pos;
-  if (n > sb->chunk)
-    n = sb->chunk;
+  size_t to_boundary = sb->chunk - (size_t)(pos % sb->chunk);
+  if (n > to_boundary)
+    n = to_boundary;
   if (n > max)
     n = max;
   memcpy(buf, sb->data + pos, n);
@@ -174,8 +177,8 @@ static struct MHD_Response *make_response(struct sim_response *resp) {
     struct slow_body *sb = calloc(1, sizeof *sb);
     if (sb == NULL)
       return NULL;
-    size_t chunks = resp->body_len < SIM_SLOW_CHUNKS ? resp->body_len
-                                                     : SIM_SLOW_CHUNKS;
+    size_t chunks =
+        resp->body_len < SIM_SLOW_CHUNKS ? resp->body_len : SIM_SLOW_CHUNKS;
     sb->data = resp->body;
     sb->len = resp->body_len;
     sb->chunk = (sb->len + chunks - 1) / chunks;
@@ -282,8 +285,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con,
     if (resp.headers[i].name != NULL && resp.headers[i].value != NULL)
       MHD_add_response_header(r, resp.headers[i].name, resp.headers[i].value);
   }
-  ret = MHD_queue_response(con, (unsigned)(resp.status ? resp.status : 500),
-                           r);
+  ret = MHD_queue_response(con, (unsigned)(resp.status ? resp.status : 500), r);
   MHD_destroy_response(r);
 done:
   /* Logged before the handler returns, so by the time the client has the

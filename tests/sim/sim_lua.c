@@ -69,8 +69,8 @@ static int luaopen_simc(lua_State *L) {
 static int msghandler(lua_State *L) {
   const char *msg = lua_tostring(L, 1);
   if (msg == NULL)
-    msg = lua_pushfstring(L, "(error object is a %s value)",
-                          luaL_typename(L, 1));
+    msg =
+        lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
   luaL_traceback(L, L, msg, 1);
   return 1;
 }
@@ -264,8 +264,8 @@ static int handle_protected(lua_State *L) {
   lua_setfield(L, -2, "body_too_large");
   lua_createtable(L, 0, (int)req->n_headers);
   for (size_t i = 0; i < req->n_headers; i++) {
-    lua_pushstring(L, req->headers[i].value != NULL ? req->headers[i].value
-                                                    : "");
+    lua_pushstring(L,
+                   req->headers[i].value != NULL ? req->headers[i].value : "");
     lua_setfield(L, -2, req->headers[i].name);
   }
   lua_setfield(L, -2, "headers");

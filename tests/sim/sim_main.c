@@ -31,20 +31,22 @@ struct cli {
 };
 
 static void usage(FILE *out) {
-  fputs("usage: octoscale-sim --scenario FILE [--port N] [--port-file FILE]\n"
-        "                     [--log FILE] [--speed F] [--quiet] [--check]\n"
-        "\n"
-        "  --scenario FILE   YAML scenario (tests/sim/README.md)\n"
-        "  --port N          TCP port on 127.0.0.1; 0 (default) picks one\n"
-        "  --port-file FILE  write the bound port here (atomically) once\n"
-        "                    serving; removed again on exit\n"
-        "  --log FILE        write the request log as JSON lines on exit\n"
-        "  --speed F         simulated seconds per real second (default 0:\n"
-        "                    the clock moves only via POST /_sim/clock/advance)\n"
-        "  --check           load and validate the scenario, then exit\n"
-        "  --quiet           no banner or diagnostics on stderr\n"
-        "  --lua-dir DIR     where sim/server.lua lives (default: the source tree)\n",
-        out);
+  fputs(
+      "usage: octoscale-sim --scenario FILE [--port N] [--port-file FILE]\n"
+      "                     [--log FILE] [--speed F] [--quiet] [--check]\n"
+      "\n"
+      "  --scenario FILE   YAML scenario (tests/sim/README.md)\n"
+      "  --port N          TCP port on 127.0.0.1; 0 (default) picks one\n"
+      "  --port-file FILE  write the bound port here (atomically) once\n"
+      "                    serving; removed again on exit\n"
+      "  --log FILE        write the request log as JSON lines on exit\n"
+      "  --speed F         simulated seconds per real second (default 0:\n"
+      "                    the clock moves only via POST /_sim/clock/advance)\n"
+      "  --check           load and validate the scenario, then exit\n"
+      "  --quiet           no banner or diagnostics on stderr\n"
+      "  --lua-dir DIR     where sim/server.lua lives (default: the source "
+      "tree)\n",
+      out);
 }
 
 static int parse_number(const char *s, double lo, double hi, double *out) {

@@ -23,19 +23,25 @@ int sim_stopping(void) {
   return atomic_load(&g_stopping);
 }
 
+static int64_t monotonic_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 int sim_sleep_ms(int64_t ms) {
   /* 10 ms slices: short enough for a prompt shutdown, long enough to cost
-   * nothing measurable. */
-  int64_t end = sim_monotonic_ms() + ms;
+   * nothing measurable. Nanoseconds, so a latency is never cut short. */
+  int64_t end = monotonic_ns() + ms * 1000000;
   for (;;) {
     if (sim_stopping())
       return -1;
-    int64_t left = end - sim_monotonic_ms();
+    int64_t left = end - monotonic_ns();
     if (left <= 0)
       return 0;
-    if (left > 10)
-      left = 10;
-    struct timespec ts = {0, (long)left * 1000000L};
+    if (left > 10000000)
+      left = 10000000;
+    struct timespec ts = {0, (long)left};
     nanosleep(&ts, NULL);
   }
 }

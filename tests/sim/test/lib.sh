@@ -7,7 +7,9 @@
 #       when the port file does not appear within SIM_START_TIMEOUT (5 s).
 #   stop_sim
 #       SIGTERM, waits up to 5 s (then SIGKILL), sets SIM_EXIT to the exit
-#       status and returns it. Called automatically on EXIT.
+#       status and returns it; a non-zero status (a sanitizer report, say)
+#       is printed with the simulator's stderr and makes finish() fail.
+#       Called automatically on EXIT.
 #   sim_auth FIELD        credentials the scenario expects (tenant,
 #                         client_id, client_secret, federated_assertion,
 #                         identity_header, api_key), from GET /_sim
@@ -28,6 +30,7 @@ SIM_FIXTURES="$SIM_REPO/../shared/fixtures"
 : "${SIM_START_TIMEOUT:=5}"
 SIM_PID=""
 SIM_TMP_DIRS=()
+SIM_BAD_EXITS=()
 
 _sim_cleanup() {
   local rc=$?
@@ -90,6 +93,12 @@ stop_sim() {
   fi
   wait "$pid" 2>/dev/null
   SIM_EXIT=$?
+  if [[ $SIM_EXIT -ne 0 ]]; then
+    # e.g. a sanitizer report at exit: make it visible and fail finish()
+    SIM_BAD_EXITS+=("$pid:$SIM_EXIT")
+    echo "stop_sim: octoscale-sim (pid $pid) exited with status $SIM_EXIT; its stderr:" >&2
+    tail -n 40 "$SIM_STDERR" >&2
+  fi
   return "$SIM_EXIT"
 }
 
@@ -171,6 +180,10 @@ have_fixtures() {
   return 1
 }
 finish() {
+  if [[ -n $SIM_PID ]]; then stop_sim >/dev/null; fi
+  local e
+  for e in "${SIM_BAD_EXITS[@]}"; do not_ok "octoscale-sim pid:status $e did not exit 0"; done
+  SIM_BAD_EXITS=()
   echo "$T_PASS passed, $T_FAIL failed"
   [[ $T_FAIL -eq 0 ]]
 }

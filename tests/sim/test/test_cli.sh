@@ -42,6 +42,19 @@ jcheck "log line has seq, method, path, status, time_ms" "$dir/line.json" \
   'J.seq == 1 and J.method == "GET" and J.path == "/api/Spaces-1/machines" and J.status == 200 and type(J.time_ms) == "number"'
 jcheck "log redacts an API key in the query" "$dir/line.json" 'J.query:find("secret") == nil'
 
+# Shutdown does not wait for a request sleeping in injected latency.
+start_sim steady.yaml
+curl -sS -o /dev/null -X POST "$SIM_URL/_sim/faults" -d '[{"route":"octopus.root","latency_ms":60000}]'
+curl -s -o /dev/null "$SIM_URL/api" &
+hung=$!
+sleep 0.2
+t0=$(date +%s%N)
+stop_sim
+ms=$((($(date +%s%N) - t0) / 1000000))
+expect_eq "SIGTERM with a request in a 60 s latency exits 0" 0 "$SIM_EXIT"
+check "and promptly (${ms} ms)" test "$ms" -lt 2000
+wait "$hung" 2>/dev/null
+
 # SIGINT works as well.
 start_sim steady.yaml
 kill -INT "$SIM_PID"

@@ -3,6 +3,7 @@
 -- nextLink paging, NICs, instance delete and its async operation). Bodies
 -- follow shared/fixtures/azure, quirks included: lowercase "succeeded" on
 -- a steady Uniform VMSS, IMDS numbers as strings.
+local simc = require "simc"
 local json = require "sim.json"
 local model = require "sim.model"
 local time = require "sim.time"
@@ -26,10 +27,11 @@ end
 
 -- ---- tokens -----------------------------------------------------------------------
 
+-- "https://management.azure.com/.default" and the common
+-- "https://management.azure.com//.default" both mean ARM.
 local function audience(resource)
-  local a = resource:gsub("/%.default$", "")
-  if not a:match("/$") then a = a .. "/" end
-  return a
+  local a = resource:gsub("/%.default$", ""):gsub("/+$", "")
+  return a .. "/"
 end
 
 local JWT_HEADER = util.base64(json.encode({ typ = "JWT", alg = "RS256", kid = "sim" }), true)
@@ -954,16 +956,30 @@ function M.resolve(W, req)
   return r
 end
 
+-- The remaining-quota headers count down like ARM's legacy hourly limits
+-- (12,000 reads, 1,200 writes) and refill over real time, so a client that
+-- paces itself on them sees plausible numbers and never a dead end.
+local function quota(W, kind, per_hour)
+  local q = W.az.quota[kind]
+  local now = simc.monotonic_ms()
+  if not q then
+    q = { left = per_hour, t = now }
+    W.az.quota[kind] = q
+  end
+  q.left = math.min(per_hour, q.left + (now - q.t) * per_hour / 3600000)
+  q.t = now
+  q.left = math.max(0, q.left - 1)
+  return tostring(math.floor(q.left))
+end
+
 -- Headers every ARM response carries.
 function M.decorate(W, req, r)
   r.headers[#r.headers + 1] = { "x-ms-request-id", W.rng:guid() }
   r.headers[#r.headers + 1] = { "x-ms-correlation-request-id", W.rng:guid() }
   if req.method == "GET" then
-    W.az.reads_left = math.max(0, W.az.reads_left - 1)
-    r.headers[#r.headers + 1] = { "x-ms-ratelimit-remaining-subscription-reads", tostring(W.az.reads_left) }
+    r.headers[#r.headers + 1] = { "x-ms-ratelimit-remaining-subscription-reads", quota(W, "reads", 12000) }
   else
-    W.az.writes_left = math.max(0, W.az.writes_left - 1)
-    r.headers[#r.headers + 1] = { "x-ms-ratelimit-remaining-subscription-writes", tostring(W.az.writes_left) }
+    r.headers[#r.headers + 1] = { "x-ms-ratelimit-remaining-subscription-writes", quota(W, "writes", 1200) }
   end
   r.headers[#r.headers + 1] = { "Cache-Control", "no-cache" }
 end

@@ -194,8 +194,7 @@ end
 
 function M.build(W)
   local cfg = W.cfg
-  W.az = { subs = {}, sets = {}, sets_by_name = {}, tokens = {}, ops = {}, op_seq = 0,
-    reads_left = 12000, writes_left = 1200 }
+  W.az = { subs = {}, sets = {}, sets_by_name = {}, tokens = {}, ops = {}, op_seq = 0, quota = {} }
   for _, sc in ipairs(cfg.azure.subscriptions) do
     local sub = { id = sc.id, rgs = {} }
     W.az.subs[sc.id:lower()] = sub

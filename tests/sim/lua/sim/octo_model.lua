@@ -89,6 +89,44 @@ function M.rename_machine(W, m, name)
   W.oc.machine_by_name[name_key(m.space_id, m.name)] = nil
   m.name = name
   W.oc.machine_by_name[name_key(m.space_id, name)] = m
+  W.oc.machines_version = W.oc.machines_version + 1
+end
+
+-- All machines sorted by name (case-insensitive, then id), as every list
+-- returns them. Cached until a machine is added, removed or renamed: a
+-- 3,900-target list is paged 30 at a time, and re-sorting per page would
+-- make the simulator the bottleneck of a benchmark.
+function M.sorted_machines(W)
+  local oc = W.oc
+  if oc.sorted_version ~= oc.machines_version then
+    local list, keys = {}, {}
+    for i, m in ipairs(oc.machines) do
+      list[i] = m
+      keys[m] = m.name:lower()
+    end
+    table.sort(list, function(a, b)
+      local ka, kb = keys[a], keys[b]
+      if ka ~= kb then return ka < kb end
+      return a.id < b.id
+    end)
+    oc.sorted, oc.sorted_version = list, oc.machines_version
+  end
+  return oc.sorted
+end
+
+-- Events newest first (by Occurred, then id); events are only appended.
+function M.sorted_events(W)
+  local oc = W.oc
+  if oc.events_sorted_n ~= #oc.events then
+    local list = {}
+    for i, ev in ipairs(oc.events) do list[i] = ev end
+    table.sort(list, function(a, b)
+      if a.occurred_ms ~= b.occurred_ms then return a.occurred_ms > b.occurred_ms end
+      return a.num > b.num
+    end)
+    oc.events_sorted, oc.events_sorted_n = list, #oc.events
+  end
+  return oc.events_sorted
 end
 
 -- The VM a machine was registered from, if it still exists.
@@ -216,6 +254,7 @@ function M.add_machine(W, space, spec, what)
   W.oc.machines[#W.oc.machines + 1] = m
   W.oc.machine_by_id[id:lower()] = m
   W.oc.machine_by_name[name_key(space.id, m.name)] = m
+  W.oc.machines_version = W.oc.machines_version + 1
   if spec.vm then
     link(W, m, spec.vm)
   elseif spec.orphan_link then
@@ -238,6 +277,7 @@ function M.delete_machine(W, m, username)
   end
   W.oc.machine_by_id[m.id:lower()] = nil
   W.oc.machine_by_name[name_key(m.space_id, m.name)] = nil
+  W.oc.machines_version = W.oc.machines_version + 1
   if m.vm_set then
     local key = M.vm_key(m.vm_set, m.vm_name)
     if W.oc.machine_by_vm[key] == m then W.oc.machine_by_vm[key] = nil end
@@ -250,7 +290,7 @@ end
 
 local function fill_name(template, vm)
   if not template then return vm.computer_name end
-  return (template:gsub("{(%w+)}", function(k)
+  return (template:gsub("{([%w_]+)}", function(k)
     if k == "computer_name" then return vm.computer_name end
     if k == "computer_name_lower" then return vm.computer_name:lower() end
     if k == "vm_name" then return vm.name end
@@ -470,7 +510,7 @@ function M.build(W)
   local oc = W.cfg.octopus
   W.oc = {
     spaces = {}, space_by_id = {}, envs = {}, tenants = {}, machines = {}, machine_by_id = {}, machine_by_name = {},
-    machine_by_vm = {}, events = {}, tasks = {}, task_by_id = {},
+    machine_by_vm = {}, events = {}, tasks = {}, task_by_id = {}, machines_version = 0,
     n = { space = 0, env = 0, tenant = 0, machine = 0, event = 0, task = 0 },
     rng = rand.new(W.cfg.seed, "octopus"),
   }

@@ -443,7 +443,7 @@ local function filter_machines(W, req, space, env_id)
     end
   end
   local out = {}
-  for _, m in ipairs(W.oc.machines) do
+  for _, m in ipairs(oc.sorted_machines(W)) do
     local ok = m.space_id == space.id
     if ok and env_id then
       ok = false
@@ -455,7 +455,6 @@ local function filter_machines(W, req, space, env_id)
     end
     if ok then out[#out + 1] = m end
   end
-  table.sort(out, by_name)
   return out, filters
 end
 
@@ -693,7 +692,7 @@ function M.events_list(W, req, route)
     if v then filters[#filters + 1] = { key, v } end
   end
   local out = {}
-  for _, ev in ipairs(W.oc.events) do
+  for _, ev in ipairs(oc.sorted_events(W)) do
     local ok = not route.space or route.unscoped or ev.space_id == route.space.id
     for _, c in ipairs(checks) do
       if not ok then break end
@@ -701,10 +700,6 @@ function M.events_list(W, req, route)
     end
     if ok then out[#out + 1] = ev end
   end
-  table.sort(out, function(a, b)
-    if a.occurred_ms ~= b.occurred_ms then return a.occurred_ms > b.occurred_ms end
-    return a.num > b.num
-  end)
   local path = (route.space and not route.unscoped) and ("/api/" .. route.space.id .. "/events") or "/api/events"
   return collection(W, req, "Event", out, function(ev) return event_resource(W, ev) end, path,
     path .. "{?skip,regarding,regardingAny,user,users,projects,projectGroups,environments,eventGroups,eventCategories,eventAgents,tags,tenants,from,to,internal,fromAutoId,toAutoId,documentTypes,asCsv,take,ids,spaces,includeSystem,excludeDifference}",

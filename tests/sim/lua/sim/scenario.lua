@@ -264,6 +264,17 @@ end
 
 M.ACTIONS = { "scale", "vm_state", "register", "delete_vm", "remove_machine", "machine", "faults" }
 
+-- instance: an integer (Uniform id / Flexible index) or a VM name.
+local function instance_refs(c, t)
+  local list = t.instance ~= nil and { t.instance } or c:list(t, "instances")
+  for i, ref in ipairs(list or {}) do
+    if math.tointeger(ref) == nil and type(ref) ~= "string" then
+      c:fail(t, t.instance ~= nil and "instance" or "instances", "item %d: an instance id, index or VM name", i)
+    end
+  end
+  return list
+end
+
 local function ref_scale_set(c, t, cfg)
   local name = c:str(t, "scale_set", nil, true)
   if cfg.scale_set_names and not cfg.scale_set_names[name:lower()] then
@@ -281,16 +292,17 @@ function M.action(c, kind, t, cfg)
       fail = c:int(t, "fail", 0, 0) }
   elseif kind == "vm_state" then
     c:keys(t, { "scale_set", "instance", "state", "power" })
-    local a = { kind = kind, scale_set = ref_scale_set(c, t, cfg), instance = t.instance,
+    local refs = instance_refs(c, t)
+    local a = { kind = kind, scale_set = ref_scale_set(c, t, cfg), instance = refs and refs[1],
       state = c:enum(t, "state", M.VM_STATES), power = c:enum(t, "power", M.POWER_STATES) }
-    if a.instance == nil then c:fail(t, "instance", "required") end
+    if t.instance == nil then c:fail(t, "instance", "required") end
     if not a.state and not a.power then c:fail(t, "state", "give state and/or power") end
     return a
   elseif kind == "register" then
     c:keys(t, concat({ "scale_set", "instance", "instances", "all_new", "name" }, MACHINE_FIELDS))
     local a = machine_fields(c, t)
     a.kind, a.scale_set = kind, ref_scale_set(c, t, cfg)
-    a.instances = t.instance ~= nil and { t.instance } or c:list(t, "instances")
+    a.instances = instance_refs(c, t)
     a.all_new = c:bool(t, "all_new", false)
     a.name = c:str(t, "name")
     if not a.instances and not a.all_new then c:fail(t, "all_new", "give instance, instances or all_new: true") end
@@ -298,7 +310,7 @@ function M.action(c, kind, t, cfg)
   elseif kind == "delete_vm" then
     c:keys(t, { "scale_set", "instance", "instances", "immediate" })
     local a = { kind = kind, scale_set = ref_scale_set(c, t, cfg),
-      instances = t.instance ~= nil and { t.instance } or c:list(t, "instances"),
+      instances = instance_refs(c, t),
       immediate = c:bool(t, "immediate", false) }
     if not a.instances then c:fail(t, "instance", "required") end
     return a
