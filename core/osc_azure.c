@@ -20,8 +20,9 @@ struct osc_azure {
   struct osc_http *http;
   lua_State *json; /* cjson, for token and error bodies */
   enum osc_azure_credential cred;
-  char *auth_value;  /* "Bearer <token>", NULL until fetched */
+  char *auth_value;   /* "Bearer <token>", NULL until fetched */
   int64_t expires_at; /* Unix seconds */
+  int64_t refresh_at; /* fetch a new one from then on */
   int fetches;
 };
 
@@ -84,6 +85,7 @@ static void forget_token(struct osc_azure *az) {
     az->auth_value = NULL;
   }
   az->expires_at = 0;
+  az->refresh_at = 0;
 }
 
 void osc_azure_free(struct osc_azure *az) {
@@ -200,10 +202,9 @@ int osc_azure_fail(struct osc_azure *az, const char *what,
     detail = &local;
   osc_azure_error_detail(az, resp, transport, detail);
   osc_apierr_format(detail, what, line, sizeof(line));
-  return osc_error_set(err,
-                       osc_apierr_is_auth(detail) ? OSC_E_RUNTIME
-                                                  : OSC_E_SAFETY,
-                       "%s", line);
+  return osc_error_set(
+      err, osc_apierr_is_auth(detail) ? OSC_E_RUNTIME : OSC_E_SAFETY, "%s",
+      line);
 }
 
 /* ---- URLs ------------------------------------------------------------ */
@@ -221,7 +222,8 @@ static int join(struct osc_buf *b, const char *base, const char *path,
 }
 
 /* Appends the percent-encoded s. */
-static int put_escaped(struct osc_buf *b, const char *s, struct osc_error *err) {
+static int put_escaped(struct osc_buf *b, const char *s,
+                       struct osc_error *err) {
   char *e = NULL;
   int rc = osc_http_escape(s, &e, err);
 
@@ -303,10 +305,10 @@ int osc_azure_vmss_url(struct osc_azure *az, const char *sub, const char *rg,
   return finish_url(&b, rc, out);
 }
 
-int osc_azure_vm_list_url(struct osc_azure *az, const char *sub,
-                          const char *rg, const char *vmss,
-                          const char *vmss_id, enum osc_orchestration mode,
-                          char **out, struct osc_error *err) {
+int osc_azure_vm_list_url(struct osc_azure *az, const char *sub, const char *rg,
+                          const char *vmss, const char *vmss_id,
+                          enum osc_orchestration mode, char **out,
+                          struct osc_error *err) {
   struct osc_buf b;
   struct osc_buf id;
   struct osc_buf filter;
@@ -409,8 +411,8 @@ int osc_azure_url(struct osc_azure *az, const char *path, char **out,
     rc = osc_buf_puts(&b, path, err);
   } else if (path[0] != '/') {
     osc_buf_free(&b);
-    return osc_error_set(err, OSC_E_USAGE,
-                         "Azure path must start with '/': %s", path);
+    return osc_error_set(err, OSC_E_USAGE, "Azure path must start with '/': %s",
+                         path);
   } else {
     rc = join(&b, az->cfg->azure.management_endpoint, path, err);
   }
@@ -532,9 +534,9 @@ static int token_request(struct osc_azure *az, struct osc_buf *url,
                          size_t *n_hdr, const char **method,
                          struct osc_error *err) {
   const struct osc_config *cfg = az->cfg;
-  const char *tenant = nonempty(cfg->azure.tenant) ? cfg->azure.tenant
-                                                   : env_nonempty(
-                                                         "AZURE_TENANT_ID");
+  const char *tenant = nonempty(cfg->azure.tenant)
+                           ? cfg->azure.tenant
+                           : env_nonempty("AZURE_TENANT_ID");
   const char *client_id = nonempty(cfg->azure.client_id)
                               ? cfg->azure.client_id
                               : env_nonempty("AZURE_CLIENT_ID");
@@ -589,13 +591,12 @@ static int token_request(struct osc_azure *az, struct osc_buf *url,
       if (rc < 0) {
         wipe(&assertion);
         return osc_error_set(err, OSC_E_RUNTIME,
-                             "cannot read AZURE_FEDERATED_TOKEN_FILE %s",
-                             path);
+                             "cannot read AZURE_FEDERATED_TOKEN_FILE %s", path);
       }
       n = assertion.len;
-      while (n > 0 && (assertion.data[n - 1] == '\n' ||
-                       assertion.data[n - 1] == '\r' ||
-                       assertion.data[n - 1] == ' '))
+      while (n > 0 &&
+             (assertion.data[n - 1] == '\n' || assertion.data[n - 1] == '\r' ||
+              assertion.data[n - 1] == ' '))
         assertion.data[--n] = '\0';
       rc = form(body, "client_assertion_type",
                 "urn:ietf:params:oauth:client-assertion-type:jwt-bearer", err);
@@ -745,6 +746,13 @@ static int fetch_token(struct osc_azure *az, struct osc_apierr *detail,
     az->expires_at = p.expires_on;
   else
     az->expires_at = now + 3600;
+  /* Refresh 5 minutes early; a token issued with less left than that
+   * (a cached managed-identity token) is used for half of what is left
+   * rather than fetched again for every request. */
+  if (az->expires_at - now > 2 * OSC_AZURE_TOKEN_SKEW_S)
+    az->refresh_at = az->expires_at - OSC_AZURE_TOKEN_SKEW_S;
+  else
+    az->refresh_at = now + (az->expires_at - now) / 2;
 done:
   if (p.token != NULL) {
     memset(p.token, 0, strlen(p.token));
@@ -764,8 +772,7 @@ int osc_azure_authorize(struct osc_azure *az, struct osc_http_header *out,
   int rc;
 
   osc_apierr_clear(detail);
-  if (az->auth_value == NULL ||
-      now + OSC_AZURE_TOKEN_SKEW_S >= az->expires_at) {
+  if (az->auth_value == NULL || now >= az->refresh_at) {
     rc = fetch_token(az, detail, err);
     if (rc < 0)
       return rc;

@@ -4,7 +4,10 @@
  * (AZURE_FEDERATED_TOKEN_FILE re-read on every token fetch), App Service
  * identity (IDENTITY_ENDPOINT + IDENTITY_HEADER) and IMDS managed identity;
  * `auto` picks them in that order. The token is cached for the life of the
- * struct (one per process) and refreshed 5 minutes before it expires. It
+ * struct (one per process) and refreshed 5 minutes before it expires (a
+ * token issued with less than 10 minutes left: after half of it). The
+ * audience is the cloud's ARM audience (azure.cloud), not the management
+ * endpoint, which may point at a proxy or a simulator. It
  * never leaves this module except inside an Authorization header marked
  * secret, and never appears in a message.
  *
@@ -67,10 +70,10 @@ int osc_azure_vmss_url(struct osc_azure *az, const char *sub, const char *rg,
 /* Uniform: the VMSS VM list; Flexible: the resource group's VM list
  * filtered by 'virtualMachineScaleSet/id' (vmss_id from the VMSS GET; NULL
  * builds it). Both with $expand=instanceView. */
-int osc_azure_vm_list_url(struct osc_azure *az, const char *sub,
-                          const char *rg, const char *vmss,
-                          const char *vmss_id, enum osc_orchestration mode,
-                          char **out, struct osc_error *err);
+int osc_azure_vm_list_url(struct osc_azure *az, const char *sub, const char *rg,
+                          const char *vmss, const char *vmss_id,
+                          enum osc_orchestration mode, char **out,
+                          struct osc_error *err);
 /* Uniform: the VMSS NIC list (network_api_version); Flexible: the resource
  * group's NIC list (OSC_AZURE_NIC_API_VERSION), to join on
  * properties.virtualMachine.id. */

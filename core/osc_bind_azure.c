@@ -188,11 +188,11 @@ static int az_scale_set(lua_State *L) {
   snprintf(what, sizeof(what), "Azure VMSS GET %s/%s", e->resource_group,
            e->vmss);
   osc_http_response_init(&resp, BODY_MAX);
-  rc = osc_azure_vmss_url(az, e->subscription, e->resource_group, e->vmss,
-                          &url, &err);
+  rc = osc_azure_vmss_url(az, e->subscription, e->resource_group, e->vmss, &url,
+                          &err);
   if (rc >= 0)
-    rc = osc_azure_send(az, "GET", url, NULL, false, what, &resp, &detail,
-                        &err);
+    rc =
+        osc_azure_send(az, "GET", url, NULL, false, what, &resp, &detail, &err);
   if (rc >= 0 && resp.status != 200)
     rc = osc_azure_fail(az, what, &resp, NULL, &detail, &err);
   free(url);
@@ -364,17 +364,18 @@ static int az_request(lua_State *L) {
 }
 
 static const luaL_Reg client_methods[] = {
-    {"scale_set", az_scale_set}, {"instances", az_instances},
-    {"set_capacity", az_set_capacity}, {"request", az_request},
-    {"close", az_close},        {NULL, NULL},
+    {"scale_set", az_scale_set},
+    {"instances", az_instances},
+    {"set_capacity", az_set_capacity},
+    {"request", az_request},
+    {"close", az_close},
+    {NULL, NULL},
 };
 
 static const luaL_Reg client_meta[] = {
     {"__index", NULL}, /* placeholder */
-    {"__gc", az_close},
-    {"__close", az_close},
-    {"__tostring", az_tostring},
-    {NULL, NULL},
+    {"__gc", az_close},          {"__close", az_close},
+    {"__tostring", az_tostring}, {NULL, NULL},
 };
 
 static const luaL_Reg azure_funcs[] = {

@@ -81,7 +81,7 @@ int osc_bind_push_fail(lua_State *L, const struct osc_apierr *d,
     lua_setfield(L, -2, "code");
   }
   lua_pushstring(L, d != NULL && d->message[0] != '\0' ? d->message
-                                                        : (line ? line : ""));
+                                                       : (line ? line : ""));
   lua_setfield(L, -2, "message");
   if (d != NULL && d->request_id[0] != '\0') {
     lua_pushstring(L, d->request_id);
@@ -235,8 +235,7 @@ long long osc_bind_duration(lua_State *L, int idx, const char *field,
     secs = (int64_t)lua_tonumber(L, -1);
   } else if (type != LUA_TSTRING ||
              osc_duration_parse(lua_tostring(L, -1), &secs, &err) < 0) {
-    luaL_error(L, "%s: expected seconds or a duration such as \"5m\"",
-               field);
+    luaL_error(L, "%s: expected seconds or a duration such as \"5m\"", field);
   }
   lua_pop(L, 1);
   if (secs < 0)

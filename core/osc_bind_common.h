@@ -19,8 +19,7 @@ struct osc_session;
 /* The session behind azure.client() and octopus.client() (borrowed; must
  * outlive L). NULL means clients are unavailable; `why` (copied, may be
  * NULL) says why, for the nil, err they return. */
-void osc_bind_set_session(lua_State *L, struct osc_session *s,
-                          const char *why);
+void osc_bind_set_session(lua_State *L, struct osc_session *s, const char *why);
 /* The session, or NULL; *why (may be NULL) then says why (the string is
  * kept alive by the registry). */
 struct osc_session *osc_bind_get_session(lua_State *L, const char **why);

@@ -76,7 +76,8 @@ static int oc_tostring(lua_State *L) {
   return 1;
 }
 
-/* ---- c:targets ------------------------------------------------------------ */
+/* ---- c:targets ------------------------------------------------------------
+ */
 
 /* An array of the strings in the table at idx, as a userdata left on the
  * stack (Lua owns it: nothing to free on an error). */
@@ -183,8 +184,7 @@ static int oc_targets(lua_State *L) {
     tmp.name = tmp.environment;
     e = &tmp;
   }
-  if (osc_collect_parts(s, &e, 1, OSC_COLLECT_OCTOPUS, false, &res, &err) <
-      0)
+  if (osc_collect_parts(s, &e, 1, OSC_COLLECT_OCTOPUS, false, &res, &err) < 0)
     return osc_bind_push_fail(L, NULL, err.msg);
   if (res.error_code != OSC_OK || !res.collection.complete)
     return collect_fail(L, &res);
@@ -196,7 +196,8 @@ static int oc_targets(lua_State *L) {
   return 1;
 }
 
-/* ---- delete / disable / enable --------------------------------------------- */
+/* ---- delete / disable / enable ---------------------------------------------
+ */
 
 static int oc_delete_target(lua_State *L) {
   struct osc_octopus *o;
@@ -240,7 +241,8 @@ static int oc_enable_target(lua_State *L) {
   return set_disabled(L, false);
 }
 
-/* ---- c:health_check ------------------------------------------------------- */
+/* ---- c:health_check -------------------------------------------------------
+ */
 
 static void push_task(lua_State *L, const struct osc_octopus_task *t) {
   lua_createtable(L, 0, 5);
@@ -288,8 +290,8 @@ static int oc_health_check(lua_State *L) {
   env = lua_tostring(L, -1); /* kept on the stack */
   osc_apierr_clear(&detail);
   if (env != NULL) {
-    rc = osc_octopus_resolve(o, OSC_OCTOPUS_ENVIRONMENT, env, &env_id,
-                             &detail, &err);
+    rc = osc_octopus_resolve(o, OSC_OCTOPUS_ENVIRONMENT, env, &env_id, &detail,
+                             &err);
     if (rc < 0)
       return osc_bind_push_fail(L, &detail, err.msg);
   }
@@ -308,7 +310,8 @@ static int oc_health_check(lua_State *L) {
   return 1;
 }
 
-/* ---- c:events / c:request / c:space_id -------------------------------------- */
+/* ---- c:events / c:request / c:space_id --------------------------------------
+ */
 
 struct resp_push {
   long status;
@@ -421,8 +424,7 @@ static void query_value(lua_State *L, const char *key) {
     luaL_tolstring(L, -1, NULL);
     lua_remove(L, -2);
   } else {
-    luaL_error(L, "events: %s must be a string, number, boolean or array",
-               key);
+    luaL_error(L, "events: %s must be a string, number, boolean or array", key);
   }
   escape_top(L);
 }
@@ -445,8 +447,8 @@ static int oc_events(lua_State *L) {
   lua_settop(L, 2);
   space_name = osc_session_config(s)->octopus.space;
   if (osc_octopus_resolve(o, OSC_OCTOPUS_SPACE,
-                          space_name ? space_name : "Default", &space,
-                          &detail, &err) < 0)
+                          space_name ? space_name : "Default", &space, &detail,
+                          &err) < 0)
     return osc_bind_push_fail(L, &detail, err.msg);
   lua_newtable(L); /* [self, opts, pieces] */
   lua_pushfstring(L, "/api/%s/events", space);
@@ -477,8 +479,7 @@ static int oc_events(lua_State *L) {
   lua_concat(L, (int)n); /* [self, opts, pieces, path] */
   if (osc_octopus_url(o, lua_tostring(L, -1), &url, &err) < 0)
     return luaL_error(L, "events: %s", err.msg);
-  return send_push(L, o, "GET", url, NULL, 0, "Octopus events query", true,
-                   1);
+  return send_push(L, o, "GET", url, NULL, 0, "Octopus events query", true, 1);
 }
 
 static const char *check_method(lua_State *L, int idx) {
@@ -528,14 +529,15 @@ static int oc_space_id(lua_State *L) {
   check_client(L);
   o = need_octopus(L, &s);
   space = osc_session_config(s)->octopus.space;
-  if (osc_octopus_resolve(o, OSC_OCTOPUS_SPACE, space ? space : "Default",
-                          &id, &detail, &err) < 0)
+  if (osc_octopus_resolve(o, OSC_OCTOPUS_SPACE, space ? space : "Default", &id,
+                          &detail, &err) < 0)
     return osc_bind_push_fail(L, &detail, err.msg);
   lua_pushstring(L, id);
   return 1;
 }
 
-/* ---- octopus.set_output ------------------------------------------------------ */
+/* ---- octopus.set_output
+ * ------------------------------------------------------ */
 
 static void add_base64(luaL_Buffer *b, const char *s, size_t n) {
   static const char tbl[] =
@@ -666,11 +668,8 @@ static const luaL_Reg client_methods[] = {
 };
 
 static const luaL_Reg client_meta[] = {
-    {"__index", NULL},
-    {"__gc", oc_close},
-    {"__close", oc_close},
-    {"__tostring", oc_tostring},
-    {NULL, NULL},
+    {"__index", NULL},           {"__gc", oc_close}, {"__close", oc_close},
+    {"__tostring", oc_tostring}, {NULL, NULL},
 };
 
 static const luaL_Reg octopus_funcs[] = {

@@ -44,7 +44,7 @@ static int plan_gc(lua_State *L) {
   return 0;
 }
 
-/* --- errors at the user's line ---------------------------------------------- */
+/* --- errors at the user's line ------------------------------------- */
 
 /* "file:LINE: " of the innermost Lua caller outside the embedded library
  * (falls back to the innermost Lua caller). */
@@ -84,10 +84,10 @@ static int raise_at_user(lua_State *L, const char *fmt, ...) {
   return lua_error(L);
 }
 
-#define bad_arg(L, ...)                                                       \
+#define bad_arg(L, ...)                                                        \
   raise_at_user(L, "bad argument #1 to 'reconcile.plan' (" __VA_ARGS__)
 
-/* --- reading the argument tables ------------------------------------------ */
+/* --- reading the argument tables ----------------------------------- */
 
 struct reader {
   lua_State *L;
@@ -185,8 +185,8 @@ static void opt_strlist(struct reader *r, const char *key,
     int et = lua_geti(L, -1, i);
 
     if (et != LUA_TSTRING && et != LUA_TNUMBER)
-      bad_arg(L, "%s.%s[%d]: expected a string, got %s)", r->path, key,
-              (int)i, luaL_typename(L, -1));
+      bad_arg(L, "%s.%s[%d]: expected a string, got %s)", r->path, key, (int)i,
+              luaL_typename(L, -1));
     out->items[i - 1] = copy_str(r, lua_tostring(L, -1));
     lua_pop(L, 1);
   }
@@ -221,7 +221,7 @@ static void read_tags(struct reader *r, struct osc_vm *vm) {
     luaL_error(L, "not enough memory");
   lua_pushnil(L);
   while (lua_next(L, -2) != 0) { /* [tags, key, value] */
-    if (i == n) { /* the table grew under us (a metamethod) */
+    if (i == n) {                /* the table grew under us (a metamethod) */
       lua_pop(L, 2);
       break;
     }
@@ -449,7 +449,7 @@ static void read_scope(lua_State *L, struct plan_ud *u,
   lua_pop(L, 1);
 }
 
-/* --- reconcile.plan ----------------------------------------------------------- */
+/* --- reconcile.plan ------------------------------------------------ */
 
 struct osc_plan **osc_bind_reconcile_new_plan(lua_State *L) {
   struct plan_ud *u = lua_newuserdatauv(L, sizeof(*u), 0);
@@ -561,7 +561,7 @@ static int r_plan(lua_State *L) {
   if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TTABLE)
     return bad_arg(L, "settings: expected a table, got %s)",
                    luaL_typename(L, -1));
-  lua_checkstack(L, 8);
+  luaL_checkstack(L, 8, "reconcile.plan");
   rc = osc_policy_from_lua(L, now, &policy, &err); /* pops 3 */
   if (rc < 0) {
     /* The policy file's name or position when it has one, else the
@@ -588,7 +588,7 @@ static int r_plan(lua_State *L) {
   return 1; /* [args, ud] */
 }
 
-/* --- Plan methods -------------------------------------------------------------- */
+/* --- Plan methods -------------------------------------------------- */
 
 static struct plan_ud *check_open(lua_State *L) {
   struct plan_ud *u = luaL_checkudata(L, 1, OSC_PLAN_METATABLE);
@@ -640,8 +640,8 @@ static int m_actions(lua_State *L) {
 
 static int m_summary(lua_State *L) {
   static const enum osc_action_kind kinds[] = {
-      OSC_ACT_KEEP,    OSC_ACT_WAIT,    OSC_ACT_REPORT,
-      OSC_ACT_ENABLE,  OSC_ACT_DISABLE, OSC_ACT_DELETE,
+      OSC_ACT_KEEP,   OSC_ACT_WAIT,    OSC_ACT_REPORT,
+      OSC_ACT_ENABLE, OSC_ACT_DISABLE, OSC_ACT_DELETE,
   };
   const struct osc_plan *p = check_open(L)->plan;
   size_t counts[sizeof(kinds) / sizeof(kinds[0])] = {0};
@@ -759,19 +759,16 @@ static int m_tostring(lua_State *L) {
 }
 
 static const luaL_Reg plan_methods[] = {
-    {"actions", m_actions}, {"summary", m_summary},
-    {"outputs", m_outputs}, {"status", m_status},
-    {"message", m_message}, {"exit_code", m_exit_code},
-    {"orphans", m_orphans}, {"apply", m_apply},
-    {"close", plan_gc},     {NULL, NULL},
+    {"actions", m_actions}, {"summary", m_summary}, {"outputs", m_outputs},
+    {"status", m_status},   {"message", m_message}, {"exit_code", m_exit_code},
+    {"orphans", m_orphans}, {"apply", m_apply},     {"close", plan_gc},
+    {NULL, NULL},
 };
 
 static const luaL_Reg plan_meta[] = {
     {"__index", NULL}, /* the method table */
-    {"__gc", plan_gc},
-    {"__close", plan_gc},
-    {"__tostring", m_tostring},
-    {NULL, NULL},
+    {"__gc", plan_gc},          {"__close", plan_gc},
+    {"__tostring", m_tostring}, {NULL, NULL},
 };
 
 static const luaL_Reg reconcile_funcs[] = {

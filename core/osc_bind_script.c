@@ -81,7 +81,7 @@ int osc_bind_script_open_print(lua_State *L) {
 }
 
 static const luaL_Reg script_funcs[] = {
-    {"sleep", s_sleep}, {"time", s_time},     {"clock", s_clock},
+    {"sleep", s_sleep},   {"time", s_time}, {"clock", s_clock},
     {"getenv", s_getenv}, {NULL, NULL},
 };
 
@@ -90,7 +90,8 @@ int luaopen_osc_script(lua_State *L) {
   return 1;
 }
 
-/* ---- live reconcile.plan{scale_set = NAME} -------------------------------- */
+/* ---- live reconcile.plan{scale_set = NAME} --------------------------------
+ */
 
 /* Everything in C: collect, state, policy, engine. The plan goes to *slot
  * (owned by the Plan userdata already on the Lua stack). */
@@ -155,8 +156,9 @@ static int live_plan(lua_State *L, void *payload) {
   name = lua_tostring(L, -1);
   entry = name ? osc_config_find(osc_session_config(s), name) : NULL;
   if (entry == NULL)
-    return luaL_error(L, "reconcile.plan: no scale set named '%s' in the "
-                         "configuration",
+    return luaL_error(L,
+                      "reconcile.plan: no scale set named '%s' in the "
+                      "configuration",
                       name ? name : "?");
   lua_getfield(L, 1, "force");
   force = lua_toboolean(L, -1);
@@ -186,7 +188,8 @@ int osc_bind_script_set_live(struct osc_sandbox *sb, struct osc_session *s,
   return osc_bind_reconcile_set_live(sb, &live, err);
 }
 
-/* ---- running the script --------------------------------------------------- */
+/* ---- running the script ---------------------------------------------------
+ */
 
 struct run_args {
   const char *script;
@@ -243,7 +246,7 @@ int osc_bind_script_run(struct osc_sandbox *sb, const char *script, int argc,
   a.argv = argv;
   lua_pushcfunction(L, set_arg_l);
   lua_pushlightuserdata(L, &a);
-  lua_pushvalue(L, -3); /* [chunk, set_arg, ud, chunk] */
+  lua_pushvalue(L, -3);                     /* [chunk, set_arg, ud, chunk] */
   if (lua_pcall(L, 2, argc, 0) != LUA_OK) { /* [chunk, args...] */
     lua_settop(L, top);
     return osc_error_set(err, OSC_E_NOMEM, "out of memory");

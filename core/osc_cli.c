@@ -704,8 +704,13 @@ int osc_cli_main(int argc, char **argv) {
     return cmd_plan(&o);
   if (strcmp(o.command, "test") == 0)
     return cmd_test(&o);
-  if (strcmp(o.command, "apply") == 0)
+  if (strcmp(o.command, "apply") == 0) {
+    /* Both claim stdout: one JSON document, or the lines Octopus parses. */
+    if (o.octopus_output && o.format == OSC_FORMAT_JSON)
+      return usage_error("apply", "--octopus-output and --format json both "
+                                  "write to stdout; use one");
     return cmd_apply(&o);
+  }
   if (strcmp(o.command, "snapshot") == 0)
     return cmd_snapshot(&o);
   if (strcmp(o.command, "run") == 0)

@@ -19,7 +19,7 @@
 /* Automation scripts wait on Azure and Octopus: no practical instruction
  * or time limit (30 days), 1 GiB of Lua memory. */
 #define RUN_LIMITS                                                             \
-  {(size_t)1 << 30, UINT64_MAX, INT64_C(30) * 24 * 3600 * 1000}
+  { (size_t)1 << 30, UINT64_MAX, INT64_C(30) * 24 * 3600 * 1000 }
 
 static const char *env_or(const char *name, const char *fallback) {
   const char *v = getenv(name);
@@ -77,10 +77,8 @@ static bool env_true(const char *name) {
 int osc_cmd_run(const struct osc_config *cfg, const char *script, int argc,
                 char **argv, int *out_exit, struct osc_error *err) {
   static const struct osc_sandbox_lib libs[] = {
-      {"reconcile", osc_bind_reconcile_open},
-      {"azure", luaopen_osc_azure},
-      {"octopus", luaopen_osc_octopus},
-      {"script", luaopen_osc_script},
+      {"reconcile", osc_bind_reconcile_open}, {"azure", luaopen_osc_azure},
+      {"octopus", luaopen_osc_octopus},       {"script", luaopen_osc_script},
       {"print", osc_bind_script_open_print}, /* stdout, not the log */
   };
   struct osc_sandbox_options opts;

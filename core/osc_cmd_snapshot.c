@@ -23,8 +23,8 @@
 /* Splices every element of each page's `key` array (value / Items) as
  * received: instances keep their empty arrays as arrays. */
 static int splice_items(struct osc_jsonw *w,
-                        const struct osc_collect_pages *pages,
-                        const char *key, struct osc_error *err) {
+                        const struct osc_collect_pages *pages, const char *key,
+                        struct osc_error *err) {
   size_t i;
 
   for (i = 0; i < pages->n; i++) {
@@ -60,8 +60,8 @@ static bool nic_wanted(const char *text, struct osc_rawjson_span item,
   char vm_id[1024];
   size_t i;
 
-  if (osc_rawjson_path(text, item, "properties.virtualMachine.id", &v,
-                       NULL) != 1 ||
+  if (osc_rawjson_path(text, item, "properties.virtualMachine.id", &v, NULL) !=
+          1 ||
       osc_rawjson_string(text, v, vm_id, sizeof(vm_id)) < 0)
     return false;
   for (i = 0; i < c->n_vms; i++) {
@@ -216,8 +216,8 @@ done:
 }
 
 /* The selected entries (all when n_only is 0). */
-static int select_entries(const struct osc_config *cfg,
-                          const char *const *only, size_t n_only,
+static int select_entries(const struct osc_config *cfg, const char *const *only,
+                          size_t n_only,
                           const struct osc_config_scale_set ***out,
                           size_t *n_out, struct osc_error *err) {
   const struct osc_config_scale_set **sel;
@@ -303,8 +303,8 @@ int osc_cmd_snapshot(const struct osc_config *cfg, const char *const *only,
     if (r->error_code != OSC_OK) {
       osc_log_error("%s: %s", sel[i]->name, r->error);
       if (n_runtime++ == 0)
-        snprintf(first_runtime, sizeof(first_runtime), "%s: %s",
-                 sel[i]->name, r->error);
+        snprintf(first_runtime, sizeof(first_runtime), "%s: %s", sel[i]->name,
+                 r->error);
       continue;
     }
     if (!r->collection.complete) {

@@ -172,12 +172,24 @@ struct entry {
   char label[512]; /* "rg-web/vmss-web" */
   int vm_page;     /* pages requested so far, per list */
   int nic_page;
-  int machine_page;
   bool vms_done; /* the VM list was read to its end */
   bool nics_done;
   bool machines_done;
   int64_t machines_total; /* TotalResults of the last page; -1 unknown */
   struct osc_collect_pages nic_bodies; /* parsed after the VM list */
+};
+
+/* One machine list (all pages) per environment, shared by the entries
+ * that joined it before its first page went out. */
+struct mlist {
+  struct run *run;
+  char env_id[128];
+  struct entry **subs;
+  size_t n_subs;
+  size_t cap_subs;
+  int page;
+  bool started;
+  struct mlist *next;
 };
 
 /* A name looked up once for every entry that needs it. */
@@ -195,6 +207,7 @@ struct run {
   unsigned parts;
   bool keep_raw;
   struct lookup *lookups;
+  struct mlist *mlists;
   struct osc_error fatal; /* out of memory inside a callback */
 };
 
@@ -235,6 +248,8 @@ enum page_kind {
 
 struct page_call {
   struct osc_collection *c;
+  struct osc_collection **cols; /* machine pages: every subscriber's */
+  size_t n_cols;
   const char *body;
   size_t len;
   enum page_kind kind;
@@ -273,8 +288,12 @@ static int page_l(lua_State *L) {
       p->rc = osc_parse_vms(L, lua_gettop(L), p->c, p->err);
     else if (p->kind == PAGE_NICS)
       p->rc = osc_parse_nics(L, lua_gettop(L), p->c, p->err);
-    else
-      p->rc = osc_parse_targets(L, lua_gettop(L), p->c, p->err);
+    else {
+      size_t i;
+
+      for (i = 0; i < p->n_cols && p->rc >= 0; i++)
+        p->rc = osc_parse_targets(L, lua_gettop(L), p->cols[i], p->err);
+    }
     if (p->rc < 0)
       return 0;
   }
@@ -330,9 +349,9 @@ static void on_vm_page(void *ud, const struct osc_http_request *req,
 static void on_nic_page(void *ud, const struct osc_http_request *req,
                         struct osc_http_response *resp,
                         const struct osc_error *herr);
-static void on_machine_page(void *ud, const struct osc_http_request *req,
-                            struct osc_http_response *resp,
-                            const struct osc_error *herr);
+static void on_mlist_page(void *ud, const struct osc_http_request *req,
+                          struct osc_http_response *resp,
+                          const struct osc_error *herr);
 
 /* Submits an Azure GET with the (cached) bearer token. */
 static int submit_azure(struct entry *e, const char *url, const char *what,
@@ -383,12 +402,6 @@ static void what_nic_page(struct entry *e, int page, char *out, size_t cap) {
   snprintf(out, cap, "Azure NIC list page %d (%s)", page, e->label);
 }
 
-static void what_machine_page(struct entry *e, int page, char *out,
-                              size_t cap) {
-  snprintf(out, cap, "Octopus machines list page %d (%s)", page,
-           e->cfg->name);
-}
-
 /* Starts (url != NULL) or continues (next link) a list. */
 static void next_vm_page(struct entry *e, const char *url) {
   struct osc_error err = OSC_ERROR_INIT;
@@ -419,22 +432,6 @@ static void next_nic_page(struct entry *e, const char *url) {
   }
   what_nic_page(e, e->nic_page, what, sizeof(what));
   if (submit_azure(e, url, what, on_nic_page, &err) < 0)
-    entry_failed(e, &err);
-}
-
-static void next_machine_page(struct entry *e, const char *url) {
-  struct osc_error err = OSC_ERROR_INIT;
-  char what[640];
-
-  if (++e->machine_page > MAX_PAGES) {
-    what_machine_page(e, e->machine_page, what, sizeof(what));
-    osc_error_set(&err, OSC_E_SAFETY, "%s: more than %d pages", what,
-                  MAX_PAGES);
-    entry_failed(e, &err);
-    return;
-  }
-  what_machine_page(e, e->machine_page, what, sizeof(what));
-  if (submit_octopus(e->run->s, url, what, on_machine_page, e, &err) < 0)
     entry_failed(e, &err);
 }
 
@@ -516,8 +513,8 @@ static void on_vmss(void *ud, const struct osc_http_request *req,
   free(url);
   url = NULL;
   if (osc_azure_nic_list_url(s->azure, e->cfg->subscription,
-                             e->cfg->resource_group, e->cfg->vmss,
-                             c->vmss.mode, &url, &err) < 0) {
+                             e->cfg->resource_group, e->cfg->vmss, c->vmss.mode,
+                             &url, &err) < 0) {
     entry_failed(e, &err);
     return;
   }
@@ -537,8 +534,7 @@ static void on_vm_page(void *ud, const struct osc_http_request *req,
   what_vm_page(e, e->vm_page, what, sizeof(what));
   if (azure_page(e, what, resp, herr, PAGE_VMS, true, &next) < 0)
     return;
-  if (e->run->keep_raw &&
-      pages_take(&e->res->raw->vm_pages, resp) < 0) {
+  if (e->run->keep_raw && pages_take(&e->res->raw->vm_pages, resp) < 0) {
     osc_error_set(&e->run->fatal, OSC_E_NOMEM, "out of memory");
     entry_error(e, OSC_E_NOMEM, "out of memory");
   }
@@ -583,90 +579,206 @@ static void on_nic_page(void *ud, const struct osc_http_request *req,
   free(url);
 }
 
-static void on_machine_page(void *ud, const struct osc_http_request *req,
-                            struct osc_http_response *resp,
-                            const struct osc_error *herr) {
-  struct entry *e = ud;
-  struct osc_session *s = e->run->s;
+/* ---- Octopus machine lists ------------------------------------------------
+ */
+
+static void what_mlist_page(const struct mlist *l, int page, char *out,
+                            size_t cap) {
+  if (l->n_subs == 1)
+    snprintf(out, cap, "Octopus machines list page %d (%s)", page,
+             l->subs[0]->cfg->name);
+  else
+    snprintf(out, cap, "Octopus machines list page %d (environment %s)", page,
+             l->env_id);
+}
+
+static void mlist_failed(struct mlist *l, const struct osc_error *err,
+                         const struct osc_apierr *detail) {
+  size_t i;
+
+  for (i = 0; i < l->n_subs; i++)
+    entry_failed_detail(l->subs[i], err, detail);
+}
+
+static void next_mlist_page(struct mlist *l, const char *url) {
+  struct osc_error err = OSC_ERROR_INIT;
+  char what[640];
+
+  what_mlist_page(l, ++l->page, what, sizeof(what));
+  if (l->page > MAX_PAGES) {
+    osc_error_set(&err, OSC_E_SAFETY, "%s: more than %d pages", what,
+                  MAX_PAGES);
+    mlist_failed(l, &err, NULL);
+    return;
+  }
+  if (submit_octopus(l->run->s, url, what, on_mlist_page, l, &err) < 0)
+    mlist_failed(l, &err, NULL);
+}
+
+/* A copy of a page body for a subscriber's raw pages (snapshot). */
+static int pages_copy(struct osc_collect_pages *p,
+                      const struct osc_http_response *resp) {
+  struct osc_http_response tmp;
+  int rc;
+
+  osc_http_response_init(&tmp, resp->body.max);
+  if (resp->body.len > 0 &&
+      osc_buf_append(&tmp.body, resp->body.data, resp->body.len, NULL) < 0) {
+    osc_http_response_free(&tmp);
+    return OSC_E_NOMEM;
+  }
+  rc = pages_take(p, &tmp);
+  osc_http_response_free(&tmp);
+  return rc;
+}
+
+static void on_mlist_page(void *ud, const struct osc_http_request *req,
+                          struct osc_http_response *resp,
+                          const struct osc_error *herr) {
+  struct mlist *l = ud;
+  struct run *r = l->run;
+  struct osc_session *s = r->s;
+  struct osc_collection *cols[64];
+  struct osc_collection **colv = cols;
   struct osc_error err = OSC_ERROR_INIT;
   struct page_call p;
   char what[640];
   char *url = NULL;
+  size_t i;
 
   (void)req;
-  what_machine_page(e, e->machine_page, what, sizeof(what));
+  what_mlist_page(l, l->page, what, sizeof(what));
   if (herr != NULL || resp->status != 200) {
     struct osc_apierr detail;
 
-    osc_octopus_fail(s->octopus, what, resp, herr, OSC_E_SAFETY, &detail,
-                     &err);
-    entry_failed_detail(e, &err, &detail);
+    osc_octopus_fail(s->octopus, what, resp, herr, OSC_E_SAFETY, &detail, &err);
+    mlist_failed(l, &err, &detail);
     return;
   }
+  if (l->n_subs > sizeof(cols) / sizeof(cols[0])) {
+    colv = calloc(l->n_subs, sizeof(*colv));
+    if (colv == NULL) {
+      osc_error_set(&r->fatal, OSC_E_NOMEM, "out of memory");
+      return;
+    }
+  }
+  for (i = 0; i < l->n_subs; i++)
+    colv[i] = &l->subs[i]->res->collection;
   memset(&p, 0, sizeof(p));
-  p.c = &e->res->collection;
+  p.cols = colv;
+  p.n_cols = l->n_subs;
   p.body = resp->body.data ? resp->body.data : "";
   p.len = resp->body.len;
   p.kind = PAGE_MACHINES;
   p.parse_items = true;
   p.err = &err;
-  if (run_page(s, &p) < 0) {
+  run_page(s, &p);
+  if (colv != cols)
+    free(colv);
+  if (p.rc < 0) {
     osc_error_prefix(&err, "%s", what);
     if (err.code != OSC_E_NOMEM)
       err.code = OSC_E_SAFETY;
-    entry_failed(e, &err);
+    mlist_failed(l, &err, NULL);
     return;
   }
-  if (p.total >= 0)
-    e->machines_total = p.total;
-  if (e->run->keep_raw &&
-      pages_take(&e->res->raw->machine_pages, resp) < 0) {
-    osc_error_set(&e->run->fatal, OSC_E_NOMEM, "out of memory");
-    entry_error(e, OSC_E_NOMEM, "out of memory");
+  for (i = 0; i < l->n_subs; i++) {
+    struct entry *e = l->subs[i];
+
+    if (p.total >= 0)
+      e->machines_total = p.total;
+    if (r->keep_raw && pages_copy(&e->res->raw->machine_pages, resp) < 0) {
+      osc_error_set(&r->fatal, OSC_E_NOMEM, "out of memory");
+      entry_error(e, OSC_E_NOMEM, "out of memory");
+    }
+    if (p.next == NULL)
+      e->machines_done = true;
   }
-  if (p.next == NULL) {
-    e->machines_done = true;
+  if (p.next == NULL)
     return;
-  }
   if (osc_octopus_link_url(s->octopus, p.next, &url, &err) < 0) {
     osc_error_prefix(&err, "%s", what);
     err.code = OSC_E_SAFETY;
-    entry_failed(e, &err);
+    mlist_failed(l, &err, NULL);
   } else {
-    next_machine_page(e, url);
+    next_mlist_page(l, url);
   }
   free(p.next);
   free(url);
+}
+
+/* Joins the entry to the (not yet started) list of its environment. */
+static void mlist_join(struct entry *e, const char *environment_id) {
+  struct run *r = e->run;
+  struct mlist *l;
+
+  for (l = r->mlists; l != NULL; l = l->next) {
+    if (!l->started && strcasecmp(l->env_id, environment_id) == 0)
+      break;
+  }
+  if (l == NULL) {
+    l = calloc(1, sizeof(*l));
+    if (l == NULL || strlen(environment_id) >= sizeof(l->env_id)) {
+      free(l);
+      entry_error(e, OSC_E_NOMEM, "out of memory");
+      return;
+    }
+    l->run = r;
+    memcpy(l->env_id, environment_id, strlen(environment_id) + 1);
+    l->next = r->mlists;
+    r->mlists = l;
+  }
+  if (l->n_subs == l->cap_subs) {
+    size_t cap = l->cap_subs ? l->cap_subs * 2 : 4;
+    struct entry **subs = realloc(l->subs, cap * sizeof(*subs));
+
+    if (subs == NULL) {
+      entry_error(e, OSC_E_NOMEM, "out of memory");
+      return;
+    }
+    l->subs = subs;
+    l->cap_subs = cap;
+  }
+  l->subs[l->n_subs++] = e;
+}
+
+/* Sends the first page of every list that has not started. */
+static void mlists_flush(struct run *r) {
+  struct mlist *l;
+
+  for (l = r->mlists; l != NULL; l = l->next) {
+    struct osc_error err = OSC_ERROR_INIT;
+    char *url = NULL;
+
+    if (l->started)
+      continue;
+    l->started = true;
+    if (osc_octopus_machines_url(r->s->octopus, l->env_id, &url, &err) < 0)
+      mlist_failed(l, &err, NULL);
+    else
+      next_mlist_page(l, url);
+    free(url);
+  }
 }
 
 /* ---- names ------------------------------------------------------------ */
 
 static const char *entry_name_for(const struct entry *e,
                                   enum osc_octopus_kind kind) {
-  return kind == OSC_OCTOPUS_ENVIRONMENT ? e->cfg->environment
-                                         : e->cfg->tenant;
+  return kind == OSC_OCTOPUS_ENVIRONMENT ? e->cfg->environment : e->cfg->tenant;
 }
 
-/* The entry's environment is known: list its machines. */
+/* The entry's environment is known: list its machines (one list per
+ * environment for the entries that know it at the same time). */
 static void start_machines(struct entry *e, const char *environment_id) {
-  struct osc_session *s = e->run->s;
-  struct osc_error err = OSC_ERROR_INIT;
-  char *url = NULL;
-
   e->res->scope.environment_id =
       osc_arena_strdup(&e->res->collection.arena, environment_id);
   if (e->res->scope.environment_id == NULL) {
     entry_error(e, OSC_E_NOMEM, "out of memory");
     return;
   }
-  if (!(e->run->parts & OSC_COLLECT_OCTOPUS))
-    return;
-  if (osc_octopus_machines_url(s->octopus, environment_id, &url, &err) < 0) {
-    entry_failed(e, &err);
-    return;
-  }
-  next_machine_page(e, url);
-  free(url);
+  if (e->run->parts & OSC_COLLECT_OCTOPUS)
+    mlist_join(e, environment_id); /* sent by mlists_flush */
 }
 
 static void name_known(struct entry *e, enum osc_octopus_kind kind,
@@ -692,8 +804,8 @@ static void on_lookup(void *ud, const struct osc_http_request *req,
   int rc;
 
   (void)req;
-  rc = osc_octopus_lookup_done(r->s->octopus, l->kind, l->name, resp, herr,
-                               &id, &detail, &err);
+  rc = osc_octopus_lookup_done(r->s->octopus, l->kind, l->name, resp, herr, &id,
+                               &detail, &err);
   for (i = 0; i < r->n; i++) {
     struct entry *e = &r->entries[i];
     const char *want = entry_name_for(e, l->kind);
@@ -705,6 +817,7 @@ static void on_lookup(void *ud, const struct osc_http_request *req,
     else
       name_known(e, l->kind, id);
   }
+  mlists_flush(r); /* every entry of this environment joined */
 }
 
 /* Resolves (or queues the lookup of) the entry's name of this kind. */
@@ -768,8 +881,8 @@ static int init_result(struct entry *e, bool keep_raw) {
     if (res->scope.roles.items == NULL)
       return OSC_E_NOMEM;
     for (i = 0; i < cfg->roles.n; i++) {
-      res->scope.roles.items[i] = osc_arena_strdup(&c->arena,
-                                                   cfg->roles.items[i]);
+      res->scope.roles.items[i] =
+          osc_arena_strdup(&c->arena, cfg->roles.items[i]);
       if (res->scope.roles.items[i] == NULL)
         return OSC_E_NOMEM;
     }
@@ -795,9 +908,8 @@ static void start_azure(struct run *r, struct entry *e) {
   char *url = NULL;
 
   snprintf(what, sizeof(what), "Azure VMSS GET %s", e->label);
-  if (osc_azure_vmss_url(s->azure, e->cfg->subscription,
-                         e->cfg->resource_group, e->cfg->vmss, &url,
-                         &err) < 0 ||
+  if (osc_azure_vmss_url(s->azure, e->cfg->subscription, e->cfg->resource_group,
+                         e->cfg->vmss, &url, &err) < 0 ||
       submit_azure(e, url, what, on_vmss, &err) < 0)
     entry_failed(e, &err);
   free(url);
@@ -906,14 +1018,13 @@ int osc_collect_parts(struct osc_session *s,
   osc_apierr_clear(&az_detail);
   osc_apierr_clear(&oc_detail);
   if (parts & OSC_COLLECT_AZURE)
-    az_ok = osc_azure_authorize(s->azure, &auth, &az_detail, &az_err) ==
-            OSC_OK;
+    az_ok = osc_azure_authorize(s->azure, &auth, &az_detail, &az_err) == OSC_OK;
   if (parts & OSC_COLLECT_OCTOPUS) {
     if (s->octopus == NULL) {
       osc_error_set(&oc_err, OSC_E_CONFIG, "no Octopus URL (octopus.url)");
     } else {
-      const char *space = s->cfg->octopus.space ? s->cfg->octopus.space
-                                                : "Default";
+      const char *space =
+          s->cfg->octopus.space ? s->cfg->octopus.space : "Default";
       const char *id;
 
       oc_ok = osc_octopus_resolve(s->octopus, OSC_OCTOPUS_SPACE, space, &id,
@@ -941,6 +1052,7 @@ int osc_collect_parts(struct osc_session *s,
       }
     }
   }
+  mlists_flush(&r); /* environments known without a lookup */
   rc = osc_http_run(s->http, err);
   if (rc < 0)
     goto done;
@@ -951,6 +1063,13 @@ int osc_collect_parts(struct osc_session *s,
   for (i = 0; i < n; i++)
     finish_entry(&r, &r.entries[i]);
 done:
+  while (r.mlists != NULL) {
+    struct mlist *l = r.mlists;
+
+    r.mlists = l->next;
+    free(l->subs);
+    free(l);
+  }
   while (r.lookups != NULL) {
     struct lookup *l = r.lookups;
 
@@ -968,9 +1087,8 @@ done:
 }
 
 int osc_collect_all(struct osc_session *s,
-                    const struct osc_config_scale_set *const *entries,
-                    size_t n, bool keep_raw,
-                    struct osc_collect_result *results,
+                    const struct osc_config_scale_set *const *entries, size_t n,
+                    bool keep_raw, struct osc_collect_result *results,
                     struct osc_error *err) {
   return osc_collect_parts(s, entries, n, OSC_COLLECT_BOTH, keep_raw, results,
                            err);

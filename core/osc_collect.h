@@ -59,9 +59,9 @@ struct osc_collect_pages {
 };
 
 struct osc_collect_raw {
-  struct osc_buf vmss;                   /* the VMSS GET body */
-  struct osc_collect_pages vm_pages;     /* bodies with value[] */
-  struct osc_collect_pages nic_pages;    /* bodies with value[] */
+  struct osc_buf vmss;                    /* the VMSS GET body */
+  struct osc_collect_pages vm_pages;      /* bodies with value[] */
+  struct osc_collect_pages nic_pages;     /* bodies with value[] */
   struct osc_collect_pages machine_pages; /* bodies with Items[] */
 };
 
@@ -91,9 +91,8 @@ enum {
  * each with osc_collect_result_free). Returns < 0 only when nothing could
  * be attempted (out of memory); per-entry failures are in the results. */
 int osc_collect_all(struct osc_session *s,
-                    const struct osc_config_scale_set *const *entries,
-                    size_t n, bool keep_raw,
-                    struct osc_collect_result *results,
+                    const struct osc_config_scale_set *const *entries, size_t n,
+                    bool keep_raw, struct osc_collect_result *results,
                     struct osc_error *err);
 
 /* The same, reading only `parts` (the Lua clients list targets without
@@ -109,8 +108,7 @@ void osc_collect_result_free(struct osc_collect_result *r);
 /* Moves the collection and scope out of r (into memory the caller frees
  * with osc_collection_free); r keeps an empty collection. */
 void osc_collect_result_take(struct osc_collect_result *r,
-                             struct osc_collection *c,
-                             struct osc_scope *scope);
+                             struct osc_collection *c, struct osc_scope *scope);
 
 /* True when target t is in scope (environment, ALL roles
  * case-insensitively, tenant when set): the engine's rule, for the Lua

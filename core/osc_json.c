@@ -3,6 +3,7 @@
 #include <lauxlib.h>
 #include <lua-cjson.h>
 #include <lualib.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,9 +28,7 @@ static int open_state(lua_State *L) {
   return 0;
 }
 
-int osc_json_state_new(lua_State **out, struct osc_error *err) {
-  lua_State *L = luaL_newstate();
-
+static int init_state(lua_State *L, lua_State **out, struct osc_error *err) {
   *out = NULL;
   if (L == NULL)
     return osc_error_set(err, OSC_E_NOMEM, "out of memory");
@@ -40,6 +39,28 @@ int osc_json_state_new(lua_State **out, struct osc_error *err) {
   }
   *out = L;
   return OSC_OK;
+}
+
+int osc_json_state_new(lua_State **out, struct osc_error *err) {
+  return init_state(luaL_newstate(), out, err);
+}
+
+/* What luaL_newstate installs: report, then let Lua abort. */
+static int panic(lua_State *L) {
+  const char *msg = lua_tostring(L, -1);
+
+  fprintf(stderr, "PANIC: unprotected error in call to Lua API (%s)\n",
+          msg ? msg : "error object is not a string");
+  return 0;
+}
+
+int osc_json_state_new_alloc(lua_Alloc alloc, void *ud, lua_State **out,
+                             struct osc_error *err) {
+  lua_State *L = lua_newstate(alloc, ud);
+
+  if (L != NULL)
+    lua_atpanic(L, panic);
+  return init_state(L, out, err);
 }
 
 int osc_json_decode(lua_State *L, const char *buf, size_t len, const char *what,

@@ -16,6 +16,9 @@
 /* A fresh state with cjson loaded (as the global-free registry entry used by
  * osc_json_decode). Close it with lua_close. */
 int osc_json_state_new(lua_State **out, struct osc_error *err);
+/* The same with the caller's allocator (see lua_newstate). */
+int osc_json_state_new_alloc(lua_Alloc alloc, void *ud, lua_State **out,
+                             struct osc_error *err);
 
 /* Opens lua-cjson into an existing state and leaves the module table on the
  * stack (for the sandbox, which exposes it as `json`). */

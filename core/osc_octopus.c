@@ -202,7 +202,8 @@ const char *osc_octopus_space(const struct osc_octopus *o) {
 
 /* ---- URLs ------------------------------------------------------------ */
 
-static int put_escaped(struct osc_buf *b, const char *s, struct osc_error *err) {
+static int put_escaped(struct osc_buf *b, const char *s,
+                       struct osc_error *err) {
   char *e = NULL;
   int rc = osc_http_escape(s, &e, err);
 
@@ -224,8 +225,7 @@ static int finish_url(struct osc_buf *b, int rc, char **out) {
 
 static int need_space(struct osc_octopus *o, struct osc_error *err) {
   if (o->space_id == NULL)
-    return osc_error_set(err, OSC_E_RUNTIME,
-                         "Octopus space not resolved yet");
+    return osc_error_set(err, OSC_E_RUNTIME, "Octopus space not resolved yet");
   return OSC_OK;
 }
 
@@ -418,10 +418,9 @@ int osc_octopus_fail(struct osc_octopus *o, const char *what,
     detail = &local;
   osc_octopus_error_detail(o, resp, transport, detail);
   osc_apierr_format(detail, what, line, sizeof(line));
-  return osc_error_set(err,
-                       osc_apierr_is_auth(detail) ? OSC_E_RUNTIME
-                                                  : code_otherwise,
-                       "%s", line);
+  return osc_error_set(
+      err, osc_apierr_is_auth(detail) ? OSC_E_RUNTIME : code_otherwise, "%s",
+      line);
 }
 
 /* A write that could not be sent after retries is a failed action (exit 1),
@@ -434,11 +433,10 @@ static int as_runtime(struct osc_error *err) {
 
 /* ---- requests -------------------------------------------------------- */
 
-int osc_octopus_send(struct osc_octopus *o, const char *method,
-                     const char *url, const char *body, size_t body_len,
-                     bool retry_unsafe, const char *what,
-                     struct osc_http_response *resp, struct osc_apierr *detail,
-                     struct osc_error *err) {
+int osc_octopus_send(struct osc_octopus *o, const char *method, const char *url,
+                     const char *body, size_t body_len, bool retry_unsafe,
+                     const char *what, struct osc_http_response *resp,
+                     struct osc_apierr *detail, struct osc_error *err) {
   struct osc_http_header hdr[3];
   struct osc_http_request req;
   struct osc_error herr = OSC_ERROR_INIT;
@@ -469,9 +467,8 @@ int osc_octopus_send(struct osc_octopus *o, const char *method,
 
 /* ---- names ----------------------------------------------------------- */
 
-static struct name_entry *find_name(struct osc_octopus *o,
-                                    enum osc_octopus_kind kind,
-                                    const char *name) {
+static struct name_entry *
+find_name(struct osc_octopus *o, enum osc_octopus_kind kind, const char *name) {
   struct name_entry *e;
 
   for (e = o->names; e != NULL; e = e->next) {
@@ -561,9 +558,8 @@ static int lookup_parse_l(lua_State *L) {
 int osc_octopus_lookup_done(struct osc_octopus *o, enum osc_octopus_kind kind,
                             const char *name,
                             const struct osc_http_response *resp,
-                            const struct osc_error *transport,
-                            const char **out, struct osc_apierr *detail,
-                            struct osc_error *err) {
+                            const struct osc_error *transport, const char **out,
+                            struct osc_apierr *detail, struct osc_error *err) {
   struct lookup_parse p;
   char what[320];
   const char *id;
@@ -624,8 +620,8 @@ int osc_octopus_resolve(struct osc_octopus *o, enum osc_octopus_kind kind,
     return osc_error_set(err, OSC_E_CONFIG, "no Octopus %s given",
                          osc_octopus_kind_name(kind));
   if (kind != OSC_OCTOPUS_SPACE && o->space_id == NULL) {
-    const char *space = o->cfg->octopus.space ? o->cfg->octopus.space
-                                              : "Default";
+    const char *space =
+        o->cfg->octopus.space ? o->cfg->octopus.space : "Default";
 
     rc = osc_octopus_resolve(o, OSC_OCTOPUS_SPACE, space, &id, detail, err);
     if (rc < 0)
@@ -644,8 +640,8 @@ int osc_octopus_resolve(struct osc_octopus *o, enum osc_octopus_kind kind,
     rc = osc_octopus_send(o, "GET", url, NULL, 0, false, what, &resp, detail,
                           err);
   if (rc >= 0)
-    rc = osc_octopus_lookup_done(o, kind, name_or_id, &resp, NULL, out,
-                                 detail, err);
+    rc = osc_octopus_lookup_done(o, kind, name_or_id, &resp, NULL, out, detail,
+                                 err);
   free(url);
   osc_http_response_free(&resp);
   return rc;
@@ -699,8 +695,7 @@ int osc_octopus_set_disabled(struct osc_octopus *o, const char *machine_id,
   if (rc < 0)
     goto done;
   snprintf(what, sizeof(what), "Octopus machine GET %s", machine_id);
-  rc = osc_octopus_send(o, "GET", url, NULL, 0, false, what, &get, detail,
-                        err);
+  rc = osc_octopus_send(o, "GET", url, NULL, 0, false, what, &get, detail, err);
   if (rc < 0)
     goto done;
   if (get.status != 200) {
@@ -835,8 +830,7 @@ static int parse_task(struct osc_octopus *o, const struct osc_buf *body,
   return p.rc;
 }
 
-int osc_octopus_health_start(struct osc_octopus *o,
-                             const char *environment_id,
+int osc_octopus_health_start(struct osc_octopus *o, const char *environment_id,
                              const char *const *machine_ids, size_t n,
                              int64_t timeout_s, struct osc_octopus_task *out,
                              struct osc_apierr *detail, struct osc_error *err) {
@@ -914,8 +908,8 @@ int osc_octopus_health_start(struct osc_octopus *o,
     url = osc_buf_detach(&u);
   }
   /* Not retried: a repeated POST would queue a second task. */
-  rc = osc_octopus_send(o, "POST", url, body.data, body.len, false, what,
-                        &resp, detail, err);
+  rc = osc_octopus_send(o, "POST", url, body.data, body.len, false, what, &resp,
+                        detail, err);
   if (rc < 0) {
     rc = as_runtime(err);
     goto done;

@@ -69,14 +69,12 @@ const char *osc_octopus_cached(struct osc_octopus *o,
                                enum osc_octopus_kind kind,
                                const char *name_or_id);
 int osc_octopus_lookup_url(struct osc_octopus *o, enum osc_octopus_kind kind,
-                           const char *name, char **out,
-                           struct osc_error *err);
+                           const char *name, char **out, struct osc_error *err);
 int osc_octopus_lookup_done(struct osc_octopus *o, enum osc_octopus_kind kind,
                             const char *name,
                             const struct osc_http_response *resp,
-                            const struct osc_error *transport,
-                            const char **out, struct osc_apierr *detail,
-                            struct osc_error *err);
+                            const struct osc_error *transport, const char **out,
+                            struct osc_apierr *detail, struct osc_error *err);
 
 /* The resolved space id, or NULL before resolution. */
 const char *osc_octopus_space(const struct osc_octopus *o);
@@ -107,11 +105,10 @@ int osc_octopus_fail(struct osc_octopus *o, const char *what,
 
 /* One blocking request with the API key. Returns 0 whenever a response was
  * obtained, whatever its status; < 0 when none was. */
-int osc_octopus_send(struct osc_octopus *o, const char *method,
-                     const char *url, const char *body, size_t body_len,
-                     bool retry_unsafe, const char *what,
-                     struct osc_http_response *resp, struct osc_apierr *detail,
-                     struct osc_error *err);
+int osc_octopus_send(struct osc_octopus *o, const char *method, const char *url,
+                     const char *body, size_t body_len, bool retry_unsafe,
+                     const char *what, struct osc_http_response *resp,
+                     struct osc_apierr *detail, struct osc_error *err);
 
 /* GET the machine, set IsDisabled in the raw text, PUT it back (skipped
  * when it already has that value). *changed (may be NULL) says whether a
@@ -135,8 +132,7 @@ struct osc_octopus_task {
 
 /* POST /api/{space}/tasks {Name:"Health", ..., OnlyTestConnection:"true"};
  * environment_id may be NULL. */
-int osc_octopus_health_start(struct osc_octopus *o,
-                             const char *environment_id,
+int osc_octopus_health_start(struct osc_octopus *o, const char *environment_id,
                              const char *const *machine_ids, size_t n,
                              int64_t timeout_s, struct osc_octopus_task *out,
                              struct osc_apierr *detail, struct osc_error *err);

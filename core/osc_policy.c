@@ -121,7 +121,7 @@ static bool decision_parse(enum osc_policy_hook h, const char *s,
   return false;
 }
 
-/* --- Lua values seen from C ------------------------------------------------ */
+/* --- Lua values seen from C ---------------------------------------- */
 
 /* What a hook returned, copied out of Lua (bounded). */
 struct result {
@@ -205,10 +205,10 @@ static void function_where(lua_State *L, int idx, char *out, size_t cap) {
     snprintf(out, cap, "%s", ar.short_src);
 }
 
-/* --- validation of the policy table ---------------------------------------- */
+/* --- validation of the policy table -------------------------------- */
 
 static const char *const known_fields[] = {
-    "target_name",  "grace",      "on_scale_in", "on_failed_vm",
+    "target_name",     "grace",      "on_scale_in", "on_failed_vm",
     "on_unregistered", "on_in_sync", "max_delete",
 };
 
@@ -311,6 +311,7 @@ static int parse_seconds(const struct result *r, int64_t *out) {
 struct validate_args {
   struct osc_policy *policy;
   struct osc_error *err;
+  bool nil_is_default; /* reconcile.plan{policy = nil} */
   int rc;
 };
 
@@ -355,8 +356,8 @@ static int validate_hook(lua_State *L, struct validate_args *a,
   result_describe(&r, desc, sizeof(desc));
   if (h == OSC_HOOK_TARGET_NAME)
     return vfail(a, "target_name is %s (expected a function)", desc);
-  return vfail(a, "%s is %s (expected a function, or %s)",
-               hook_specs[h].name, desc, hook_specs[h].expected);
+  return vfail(a, "%s is %s (expected a function, or %s)", hook_specs[h].name,
+               desc, hook_specs[h].expected);
 }
 
 static int validate_grace(lua_State *L, struct validate_args *a, int rec) {
@@ -364,13 +365,14 @@ static int validate_grace(lua_State *L, struct validate_args *a, int rec) {
   int t = lua_gettop(L);
 
   if (lua_type(L, t) != LUA_TTABLE)
-    return vfail(a, "grace is a %s value (expected a table such as "
-                    "{ orphan = \"10m\" })",
+    return vfail(a,
+                 "grace is a %s value (expected a table such as "
+                 "{ orphan = \"10m\" })",
                  luaL_typename(L, t));
   lua_pushnil(L);
   while (lua_next(L, t) != 0) { /* [..., grace, key, value] */
-    const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2)
-                                                      : NULL;
+    const char *key =
+        lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
     struct grace_slot *slot = NULL;
     struct result r;
     char desc[128];
@@ -383,11 +385,12 @@ static int validate_grace(lua_State *L, struct validate_args *a, int rec) {
     if (slot == NULL) {
       const char *hint = key ? suggest(key, grace_names, 3) : NULL;
 
-      return vfail(a, "unknown grace '%s'%s%s%s (expected provisioning, "
-                      "registration or orphan)",
-                   key ? key : luaL_typename(L, -2), hint ? " (did you mean '"
-                                                          : "",
-                   hint ? hint : "", hint ? "'?)" : "");
+      return vfail(a,
+                   "unknown grace '%s'%s%s%s (expected provisioning, "
+                   "registration or orphan)",
+                   key ? key : luaL_typename(L, -2),
+                   hint ? " (did you mean '" : "", hint ? hint : "",
+                   hint ? "'?)" : "");
     }
     k = (size_t)(slot - p->graces);
     slot->set = true;
@@ -400,8 +403,9 @@ static int validate_grace(lua_State *L, struct validate_args *a, int rec) {
       result_capture(L, -1, &r);
       if (parse_seconds(&r, &slot->seconds) < 0) {
         result_describe(&r, desc, sizeof(desc));
-        return vfail(a, "grace.%s is %s (expected a duration such as 10m "
-                        "or 1h30m, a number of seconds, or a function)",
+        return vfail(a,
+                     "grace.%s is %s (expected a duration such as 10m "
+                     "or 1h30m, a number of seconds, or a function)",
                      grace_names[k], desc);
       }
     }
@@ -424,13 +428,14 @@ static int validate_table(lua_State *L) {
   lua_rawseti(L, rec, SLOT_TABLE);
   lua_pushnil(L);
   while (lua_next(L, 2) != 0) { /* [..., key, value] */
-    const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2)
-                                                      : NULL;
+    const char *key =
+        lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
     size_t h;
 
     if (key == NULL)
-      return vfail(a, "unexpected %s key in the policy table (fields are "
-                      "named)",
+      return vfail(a,
+                   "unexpected %s key in the policy table (fields are "
+                   "named)",
                    luaL_typename(L, -2));
     for (h = 0; h < OSC_HOOK_COUNT; h++) {
       if (strcmp(key, hook_specs[h].name) == 0)
@@ -447,8 +452,9 @@ static int validate_table(lua_State *L) {
       result_capture(L, -1, &r);
       if (parse_max_delete(&r, &p->ops.max_delete) < 0) {
         result_describe(&r, desc, sizeof(desc));
-        vfail(a, "max_delete is %s (expected a percentage such as \"10%%\" "
-                 "or a count)",
+        vfail(a,
+              "max_delete is %s (expected a percentage such as \"10%%\" "
+              "or a count)",
               desc);
       }
     } else {
@@ -456,8 +462,9 @@ static int validate_table(lua_State *L) {
           key, known_fields, sizeof(known_fields) / sizeof(known_fields[0]));
 
       if (hint != NULL)
-        vfail(a, "unknown field '%s' in the policy table (did you mean "
-                 "'%s'?)",
+        vfail(a,
+              "unknown field '%s' in the policy table (did you mean "
+              "'%s'?)",
               key, hint);
       else
         vfail(a, "unknown field '%s' in the policy table", key);
@@ -469,7 +476,7 @@ static int validate_table(lua_State *L) {
   return 0;
 }
 
-/* --- building ctx, vm and target tables ----------------------------------- */
+/* --- building ctx, vm and target tables ---------------------------- */
 
 static void set_str(lua_State *L, const char *key, const char *value) {
   if (value == NULL)
@@ -643,7 +650,7 @@ static void push_target(lua_State *L, const struct osc_target *t,
   }
 }
 
-/* --- calling hooks ----------------------------------------------------------- */
+/* --- calling hooks ------------------------------------------------- */
 
 enum subject { SUBJ_VM, SUBJ_TARGET, SUBJ_VM_TARGET };
 
@@ -739,13 +746,12 @@ static int op_target_name(void *ud, const struct osc_vm *vm, char *out,
   if (c.result.type == LUA_TSTRING && c.result.len > 0 &&
       strlen(c.result.s) == c.result.len) {
     if (c.result.len >= cap || c.result.len >= sizeof(c.result.s))
-      return osc_error_set(err, OSC_E_POLICY,
-                           "%s: target_name returned a name of %zu bytes "
-                           "(the limit is %zu)",
-                           slot->where, c.result.len,
-                           (cap < sizeof(c.result.s) ? cap
-                                                     : sizeof(c.result.s)) -
-                               1);
+      return osc_error_set(
+          err, OSC_E_POLICY,
+          "%s: target_name returned a name of %zu bytes "
+          "(the limit is %zu)",
+          slot->where, c.result.len,
+          (cap < sizeof(c.result.s) ? cap : sizeof(c.result.s)) - 1);
     memcpy(out, c.result.s, c.result.len + 1);
     return OSC_OK;
   }
@@ -757,9 +763,8 @@ static int op_target_name(void *ud, const struct osc_vm *vm, char *out,
 }
 
 static int grace_value(struct osc_policy *p, enum osc_grace_kind kind,
-                       const struct osc_vm *vm,
-                       const struct osc_target *target, int64_t *out,
-                       struct osc_error *err) {
+                       const struct osc_vm *vm, const struct osc_target *target,
+                       int64_t *out, struct osc_error *err) {
   struct grace_slot *slot = &p->graces[kind];
   struct call_args c;
   char label[64];
@@ -793,12 +798,11 @@ static int grace_value(struct osc_policy *p, enum osc_grace_kind kind,
                        slot->where, label, desc);
 }
 
-static int op_grace(void *ud, enum osc_grace_kind kind,
-                    const struct osc_vm *vm, const struct osc_target *target,
-                    int64_t *out, struct osc_error *err) {
+static int op_grace(void *ud, enum osc_grace_kind kind, const struct osc_vm *vm,
+                    const struct osc_target *target, int64_t *out,
+                    struct osc_error *err) {
   if ((unsigned)kind > OSC_GRACE_ORPHAN)
-    return osc_error_set(err, OSC_E_POLICY, "unknown grace kind %d",
-                         (int)kind);
+    return osc_error_set(err, OSC_E_POLICY, "unknown grace kind %d", (int)kind);
   return grace_value(ud, kind, vm, target, out, err);
 }
 
@@ -861,11 +865,10 @@ static void fill_ops(struct osc_policy *p) {
       p->hooks[OSC_HOOK_ON_FAILED_VM].set ? op_on_failed_vm : NULL;
   p->ops.on_unregistered =
       p->hooks[OSC_HOOK_ON_UNREGISTERED].set ? op_on_unregistered : NULL;
-  p->ops.on_in_sync =
-      p->hooks[OSC_HOOK_ON_IN_SYNC].set ? op_on_in_sync : NULL;
+  p->ops.on_in_sync = p->hooks[OSC_HOOK_ON_IN_SYNC].set ? op_on_in_sync : NULL;
 }
 
-/* --- life cycle ------------------------------------------------------------ */
+/* --- life cycle ---------------------------------------------------- */
 
 static struct osc_policy *policy_alloc(struct osc_sandbox *sb, bool owns,
                                        const char *name, int64_t now) {
@@ -896,7 +899,7 @@ static int register_policy(lua_State *L) {
   lua_pushvalue(L, 5);
   lua_rawsetp(L, LUA_REGISTRYINDEX, a->policy);
   a->policy->registered = true;
-  if (lua_isnil(L, 2))
+  if (lua_isnil(L, 2) && a->nil_is_default)
     return 0;
   lua_pushcfunction(L, validate_table);
   lua_pushvalue(L, 1);
@@ -915,13 +918,15 @@ static int unregister_policy(lua_State *L) {
 }
 
 /* Stack: [..., value, scale_set, settings] (popped). */
-static int finish_policy(struct osc_policy *p, struct osc_error *err) {
+static int finish_policy(struct osc_policy *p, bool nil_is_default,
+                         struct osc_error *err) {
   lua_State *L = osc_sandbox_state(p->sb);
   struct validate_args a;
   int rc;
 
   a.policy = p;
   a.err = err;
+  a.nil_is_default = nil_is_default;
   a.rc = OSC_OK;
   lua_pushcfunction(L, register_policy);
   lua_insert(L, -4);
@@ -968,7 +973,7 @@ int osc_policy_load(const char *path, const struct osc_config_scale_set *entry,
     goto done;
   lua_pushnil(L);
   lua_pushnil(L);
-  rc = finish_policy(p, err);
+  rc = finish_policy(p, false, err);
 done:
   if (rc < 0) {
     osc_policy_free(p);
@@ -983,6 +988,7 @@ int osc_policy_from_lua(struct lua_State *L, int64_t now,
   struct osc_sandbox *sb = osc_sandbox_from_state(L);
   struct osc_policy *p = NULL;
   char display[NAME_MAX_LEN];
+  bool nil_is_default = lua_isnil(L, -3);
   int rc;
 
   *out = NULL;
@@ -1019,11 +1025,10 @@ int osc_policy_from_lua(struct lua_State *L, int64_t now,
 
     lua_pop(L, 3);
     rc = osc_error_set(err, OSC_E_POLICY,
-                       "policy must be a table or a path (got a %s value)",
-                       tn);
+                       "policy must be a table or a path (got a %s value)", tn);
     goto done;
   }
-  rc = finish_policy(p, err);
+  rc = finish_policy(p, nil_is_default, err);
 done:
   if (rc < 0) {
     osc_policy_free(p);
@@ -1064,7 +1069,7 @@ void osc_policy_free(struct osc_policy *policy) {
   free(policy);
 }
 
-/* --- octoscale test ----------------------------------------------------------- */
+/* --- octoscale test ------------------------------------------------ */
 
 /* [ud] -> pushes require("octoscale.testing")._take_tests() or nil when the
  * file never required the testing module. */
@@ -1094,10 +1099,13 @@ static void report(bool ok, const char *name, const char *msg) {
   fflush(stdout);
 }
 
+/* Runs one test file in a sandbox of its own. Failures of the file or of
+ * its tests are counted, not returned: < 0 only when no sandbox could be
+ * made or used. */
 static int run_file(const char *path, int *passed, int *failed,
                     struct osc_error *err) {
-  static const struct osc_sandbox_lib reconcile_lib = {
-      "reconcile", osc_bind_reconcile_open};
+  static const struct osc_sandbox_lib reconcile_lib = {"reconcile",
+                                                       osc_bind_reconcile_open};
   struct osc_sandbox_options opts = {NULL, OSC_SANDBOX_LIMITS_DEFAULT};
   struct osc_sandbox *sb = NULL;
   struct osc_error e = OSC_ERROR_INIT;
@@ -1121,14 +1129,13 @@ static int run_file(const char *path, int *passed, int *failed,
   if (rc == OSC_OK)
     rc = osc_sandbox_pcall(sb, 0, 0, &e);
   if (rc == OSC_OK)
-    rc = osc_sandbox_cpcall(sb, take_tests, NULL, 1, &e);
+    rc = osc_sandbox_cpcall(sb, take_tests, NULL, 1, &e); /* [list] */
   if (rc < 0) {
     report(false, display, e.msg);
     (*failed)++;
     rc = OSC_OK;
     goto done;
   }
-  /* [list] */
   n = lua_type(L, -1) == LUA_TTABLE ? (lua_Integer)lua_rawlen(L, -1) : 0;
   if (n == 0)
     osc_log_warn("%s: no tests (register them with t.test)", display);
@@ -1139,7 +1146,7 @@ static int run_file(const char *path, int *passed, int *failed,
     lua_pushnil(L);
     lua_pushvalue(L, -3);
     lua_pushinteger(L, i);
-    rc = osc_sandbox_pcall(sb, 3, 2, &e); /* [list, name, fn] */
+    rc = osc_sandbox_pcall(sb, 3, 2, err); /* [list, name, fn] */
     if (rc < 0)
       goto done;
     snprintf(name, sizeof(name), "%s",
@@ -1155,10 +1162,7 @@ static int run_file(const char *path, int *passed, int *failed,
     }
   }
   lua_pop(L, 1);
-  rc = OSC_OK;
 done:
-  if (rc < 0 && err != NULL && err != &e && e.code != 0 && err->code == 0)
-    osc_error_set(err, rc, "%s", e.msg);
   osc_sandbox_free(sb);
   return rc;
 }

@@ -27,7 +27,7 @@ enum osc_policy_hook {
 };
 
 /* Runtime limits of a policy sandbox (core/osc_sandbox.h defaults): 64 MiB,
- * 200 million instructions and 1 s per hook call. */
+ * 100 million instructions or 1 s per hook call. */
 #define OSC_POLICY_MEMORY_LIMIT ((size_t)64 << 20)
 
 /* Loads and validates the policy at path for one scale set entry (entry may

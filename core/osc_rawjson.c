@@ -8,8 +8,8 @@ static int malformed(struct osc_error *err, size_t pos) {
 }
 
 static size_t skip_ws(const char *t, size_t pos, size_t end) {
-  while (pos < end && (t[pos] == ' ' || t[pos] == '\t' || t[pos] == '\n' ||
-                       t[pos] == '\r'))
+  while (pos < end &&
+         (t[pos] == ' ' || t[pos] == '\t' || t[pos] == '\n' || t[pos] == '\r'))
     pos++;
   return pos;
 }
@@ -222,9 +222,9 @@ int osc_rawjson_string(const char *text, struct osc_rawjson_span v, char *out,
       if (pos + 4 > end || hex4(text + pos, &cp) < 0)
         return OSC_E_RUNTIME;
       pos += 4;
-      if (cp >= 0xD800 && cp <= 0xDBFF && pos + 6 <= end &&
-          text[pos] == '\\' && text[pos + 1] == 'u' &&
-          hex4(text + pos + 2, &lo) == 0 && lo >= 0xDC00 && lo <= 0xDFFF) {
+      if (cp >= 0xD800 && cp <= 0xDBFF && pos + 6 <= end && text[pos] == '\\' &&
+          text[pos + 1] == 'u' && hex4(text + pos + 2, &lo) == 0 &&
+          lo >= 0xDC00 && lo <= 0xDFFF) {
         cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
         pos += 6;
       }
@@ -426,8 +426,8 @@ int osc_rawjson_set_member(const char *text, size_t len, const char *key,
       rc = osc_buf_printf(out, err, "\"%s\":%s%s", key, raw_value,
                           empty ? "" : ",");
     if (rc >= 0)
-      rc = osc_buf_append(out, text + root.start + 1, len - root.start - 1,
-                          err);
+      rc =
+          osc_buf_append(out, text + root.start + 1, len - root.start - 1, err);
     return rc;
   }
   pos = 0;

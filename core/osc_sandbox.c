@@ -36,13 +36,13 @@ struct osc_sandbox {
   int64_t deadline_ms;
   bool tripped;     /* a limit tripped: raise on every instruction */
   bool mem_tripped; /* the memory cap tripped (slack allowed) */
-  char trip_msg[OSC_ERROR_MAX]; /* "x.lua:3: instruction budget ..." */
+  char trip_msg[OSC_ERROR_MAX]; /* "x.lua:3: execution budget ..." */
 
   /* A refused growth; the identical retry after Lua's emergency GC is the
    * definitive refusal. */
   bool refused;
-  bool mem_refused;             /* any refusal during this outer call */
-  char mem_where[512];          /* where the last refusal happened */
+  bool mem_refused;    /* any refusal during this outer call */
+  char mem_where[512]; /* where the last refusal happened */
   void *refused_ptr;
   size_t refused_osize;
   size_t refused_nsize;
@@ -58,7 +58,7 @@ static const char loading_key = 'i';
 
 static void sb_hook(lua_State *L, lua_Debug *ar);
 
-/* --- allocator ------------------------------------------------------------ */
+/* --- allocator ----------------------------------------------------- */
 
 /* Formats "source:LINE: " of the innermost Lua function from `level` up
  * (empty when there is none). Reads only; safe inside the allocator. */
@@ -144,7 +144,7 @@ static void *sb_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
   return p;
 }
 
-/* --- budget hook ---------------------------------------------------------- */
+/* --- budget hook --------------------------------------------------- */
 
 static void sb_hook(lua_State *L, lua_Debug *ar) {
   struct osc_sandbox *sb = osc_sandbox_from_state(L);
@@ -162,21 +162,18 @@ static void sb_hook(lua_State *L, lua_Debug *ar) {
     where[0] = '\0';
     reason[0] = '\0';
     sb->count += HOOK_EVERY;
-    if (sb->count > sb->limits.instructions) {
+    /* One message for both limits: which trips first depends on the
+     * machine's load, and the message must not. */
+    if (sb->count > sb->limits.instructions ||
+        osc_time_monotonic_ms() > sb->deadline_ms)
       snprintf(reason, sizeof(reason),
-               "instruction budget exceeded (limit %" PRIu64
-               " instructions)",
-               sb->limits.instructions);
-    } else if (osc_time_monotonic_ms() > sb->deadline_ms) {
-      snprintf(reason, sizeof(reason),
-               "time limit exceeded (limit %" PRId64 " ms)",
-               sb->limits.time_ms);
-    }
+               "execution budget exceeded (limit %" PRIu64
+               " instructions or %" PRId64 " ms)",
+               sb->limits.instructions, sb->limits.time_ms);
     if (reason[0] == '\0')
       return;
     if (lua_getinfo(L, "Sl", ar) && ar->currentline > 0)
-      snprintf(where, sizeof(where), "%s:%d: ", ar->short_src,
-               ar->currentline);
+      snprintf(where, sizeof(where), "%s:%d: ", ar->short_src, ar->currentline);
     trip(sb, where, reason);
   }
   if (sb->tripped) {
@@ -185,13 +182,20 @@ static void sb_hook(lua_State *L, lua_Debug *ar) {
   }
 }
 
-/* --- message handler and error shape -------------------------------------- */
+/* --- message handler and error shape ------------------------------- */
 
 /* Length of the "source:LINE: " prefix of msg's first line, or 0. */
 static size_t position_len(const char *msg) {
-  size_t i;
+  size_t i = 0;
 
-  for (i = 0; msg[i] != '\0' && msg[i] != '\n'; i++) {
+  if (strncmp(msg, "[string \"", 9) == 0) {
+    const char *end = strstr(msg, "\"]");
+
+    if (end == NULL)
+      return 0;
+    i = (size_t)(end - msg) + 2; /* a source's text may hold ":1: " */
+  }
+  for (; msg[i] != '\0' && msg[i] != '\n'; i++) {
     size_t j;
 
     if (msg[i] == ' ' && i > 0 && msg[i - 1] == ':')
@@ -222,8 +226,8 @@ static int sb_msgh(lua_State *L) {
              lua_getfield(L, 1, "message") == LUA_TSTRING) {
     msg = lua_tostring(L, -1);
   } else {
-    msg = lua_pushfstring(L, "(error object is a %s value)",
-                          luaL_typename(L, 1));
+    msg =
+        lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
   }
   if (position_len(msg) == 0) {
     char where[512];
@@ -343,7 +347,7 @@ void osc_sandbox_tag_message(const char *msg, const char *name, char *out,
   snprintf(out, cap, "%.*s%s: %s", (int)pos, msg, name, msg + pos);
 }
 
-/* --- environments ---------------------------------------------------------- */
+/* --- environments -------------------------------------------------- */
 
 static int env_index(lua_State *L) {
   /* [env, key]; upvalue 1: the base table */
@@ -371,7 +375,7 @@ void osc_sandbox_push_env(lua_State *L) {
   lua_setmetatable(L, -2); /* [env] */
 }
 
-/* --- the library ----------------------------------------------------------- */
+/* --- the library --------------------------------------------------- */
 
 static int readonly_newindex(lua_State *L) {
   return luaL_error(L, "attempt to modify read-only library '%s'",
@@ -398,8 +402,8 @@ static int readonly_pairs(lua_State *L) {
 static void make_readonly(lua_State *L, const char *name) {
   int real = lua_gettop(L);
 
-  lua_newtable(L);                 /* [real, proxy] */
-  lua_createtable(L, 0, 4);        /* [real, proxy, mt] */
+  lua_newtable(L);          /* [real, proxy] */
+  lua_createtable(L, 0, 4); /* [real, proxy, mt] */
   lua_pushvalue(L, real);
   lua_setfield(L, -2, "__index");
   lua_pushstring(L, name);
@@ -444,6 +448,24 @@ int osc_sandbox_lua_print(lua_State *L) {
     snprintf(tag, sizeof(tag), "%s", where);
   osc_log(OSC_LOG_INFO, tag, "%s", lua_tostring(L, -1));
   return 0;
+}
+
+/* setmetatable without finalizers: Lua runs __gc with hooks off (GCTM),
+ * so a finalizer would escape the budget. An object is only marked for
+ * finalization when its metatable has __gc at this call, so refusing it
+ * here is enough. */
+static int sb_setmetatable(lua_State *L) {
+  if (lua_type(L, 2) == LUA_TTABLE) {
+    lua_pushliteral(L, "__gc");
+    if (lua_rawget(L, 2) != LUA_TNIL)
+      return luaL_error(L, "__gc metamethods are not allowed in policies");
+    lua_pop(L, 1);
+  }
+  lua_settop(L, 2);
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, 2, 1);
+  return 1;
 }
 
 /* load(chunk [, chunkname [, mode [, env]]]): text only, and the default
@@ -524,8 +546,9 @@ static void load_module(lua_State *L, struct osc_sandbox *sb,
   } else {
     m = find_embedded(name);
     if (m == NULL) {
-      luaL_error(L, "module '%s' not found (only the octoscale library "
-                    "can be required)",
+      luaL_error(L,
+                 "module '%s' not found (only the octoscale library "
+                 "can be required)",
                  name);
       return;
     }
@@ -579,10 +602,9 @@ static void copy_global(lua_State *L, int base, const char *name) {
 
 static int sb_setup(lua_State *L) {
   static const char *const allowed[] = {
-      "assert", "error",    "getmetatable", "ipairs",       "next",
-      "pairs",  "pcall",    "rawequal",     "rawget",       "rawlen",
-      "rawset", "select",   "setmetatable", "tonumber",     "tostring",
-      "type",   "xpcall",   "_VERSION",
+      "assert",   "error",    "getmetatable", "ipairs", "next",     "pairs",
+      "pcall",    "rawequal", "rawget",       "rawlen", "rawset",   "select",
+      "tonumber", "tostring", "type",         "xpcall", "_VERSION",
   };
   static const luaL_Reg libs[] = {
       {LUA_STRLIBNAME, luaopen_string},
@@ -599,6 +621,9 @@ static int sb_setup(lua_State *L) {
   base = lua_gettop(L);
   for (i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
     copy_global(L, base, allowed[i]);
+  lua_getglobal(L, "setmetatable");
+  lua_pushcclosure(L, sb_setmetatable, 1);
+  lua_setfield(L, base, "setmetatable");
   lua_getglobal(L, "load");
   lua_pushcclosure(L, sb_load, 1);
   lua_setfield(L, base, "load");
@@ -734,7 +759,7 @@ int osc_sandbox_add_lib(struct osc_sandbox *sb,
   return osc_sandbox_cpcall(sb, add_lib, (void *)lib, 0, err);
 }
 
-/* --- loading chunks ------------------------------------------------------- */
+/* --- loading chunks ------------------------------------------------ */
 
 struct load_args {
   const char *buf;
@@ -752,9 +777,8 @@ static int load_chunk(lua_State *L) {
   return 1;
 }
 
-int osc_sandbox_load_buffer(struct osc_sandbox *sb, const char *buf,
-                            size_t len, const char *chunk_name,
-                            struct osc_error *err) {
+int osc_sandbox_load_buffer(struct osc_sandbox *sb, const char *buf, size_t len,
+                            const char *chunk_name, struct osc_error *err) {
   struct load_args a;
 
   a.buf = buf;

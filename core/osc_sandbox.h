@@ -13,7 +13,7 @@
  * function and the policy hooks its plans call). Once a limit trips, the
  * hook fires on every instruction and raises again, so a pcall inside the
  * script cannot swallow it; the outermost call returns OSC_E_POLICY with
- * "policies/x.lua:LINE: instruction budget exceeded (...)". */
+ * "policies/x.lua:LINE: execution budget exceeded (...)". */
 #ifndef OSC_SANDBOX_H
 #define OSC_SANDBOX_H
 
@@ -33,10 +33,13 @@ struct osc_sandbox_limits {
   int64_t time_ms;       /* per outermost call (monotonic clock) */
 };
 
-/* 64 MiB, 200 million VM instructions, 1 s: `while true do end` stops in
- * well under 2 s even on a slow machine (the deadline bounds it). */
-#define OSC_SANDBOX_LIMITS_DEFAULT                                            \
-  {(size_t)64 << 20, UINT64_C(200000000), INT64_C(1000)}
+/* 64 MiB, 100 million VM instructions, 1 s: `while true do end` stops in
+ * about 0.25 s, and the deadline bounds it on a slow or loaded machine.
+ * Whichever of the two trips, the message is the same:
+ * "x.lua:LINE: execution budget exceeded (limit 100000000 instructions or
+ * 1000 ms)". */
+#define OSC_SANDBOX_LIMITS_DEFAULT                                             \
+  { (size_t)64 << 20, UINT64_C(100000000), INT64_C(1000) }
 
 struct osc_sandbox_options {
   /* Tag for print() when the caller cannot be located ("policies/x.lua"). */
@@ -78,9 +81,8 @@ int osc_sandbox_load_file(struct osc_sandbox *sb, const char *path,
 
 /* Same from memory; chunk_name is used as given ("@lua/octoscale/x.lua",
  * "=(test)"). Binary chunks are refused. */
-int osc_sandbox_load_buffer(struct osc_sandbox *sb, const char *buf,
-                            size_t len, const char *chunk_name,
-                            struct osc_error *err);
+int osc_sandbox_load_buffer(struct osc_sandbox *sb, const char *buf, size_t len,
+                            const char *chunk_name, struct osc_error *err);
 
 /* Like lua_pcall(L, nargs, nresults, msgh) with the sandbox's message
  * handler and budget: the function and its nargs arguments are on the

@@ -1,9 +1,11 @@
 #include "core/osc_snapshot.h"
 
 #include <lauxlib.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 
 #include "core/osc_buf.h"
 #include "core/osc_json.h"
@@ -11,10 +13,152 @@
 
 #define SNAPSHOT_MAX (1024u * 1024u * 1024u) /* 1 GiB of JSON at most */
 
+#if defined(__SANITIZE_ADDRESS__)
+#define HEAP_OFF 1 /* ASan checks Lua's blocks only when malloc makes them */
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define HEAP_OFF 1
+#endif
+#endif
+
+/* The decoded document lives in a Lua state of its own whose collector is
+ * stopped: everything in it stays live until osc_snapshot_free. So its
+ * allocator need not reuse memory: it bumps a pointer through large
+ * mappings (transparent huge pages where the system allows them) and frees
+ * them all at once. For a 10,000-VM snapshot (55 MB of JSON, about 4
+ * million Lua objects) this halves the page faults and removes malloc and
+ * free from the decode: over a quarter of `plan --snapshot`'s CPU. Waste:
+ * the old parts of resized tables, about 15 % more memory. */
+#define HEAP_CHUNK ((size_t)64 << 20)
+#define HEAP_BIG ((size_t)1 << 20) /* blocks this large get their own map */
+#define HEAP_ALIGN ((size_t)16)
+#define HEAP_PAGE ((size_t)4096)
+
+struct heap_map {
+  struct heap_map *next;
+  void *p;
+  size_t len;
+};
+
+struct heap {
+  char *cur; /* the chunk being filled */
+  size_t used;
+  size_t cap;
+  struct heap_map *chunks;
+};
+
 struct osc_snapshot {
   lua_State *L; /* index 1: the decoded document */
   char *path;
+  struct heap heap;
 };
+
+#ifndef HEAP_OFF
+static size_t round_up(size_t n, size_t a) {
+  return (n + a - 1) & ~(a - 1);
+}
+
+static void *map_new(size_t len) {
+  void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+  if (p == MAP_FAILED)
+    return NULL;
+#ifdef MADV_HUGEPAGE
+  (void)madvise(p, len, MADV_HUGEPAGE); /* a hint; fine if refused */
+#endif
+  return p;
+}
+
+static void *heap_bump(struct heap *h, size_t n) {
+  n = round_up(n, HEAP_ALIGN);
+  if (h->cur == NULL || h->used + n > h->cap) {
+    struct heap_map *m = malloc(sizeof(*m));
+
+    if (m == NULL)
+      return NULL;
+    m->p = map_new(HEAP_CHUNK);
+    if (m->p == NULL) {
+      free(m);
+      return NULL;
+    }
+    m->len = HEAP_CHUNK;
+    m->next = h->chunks;
+    h->chunks = m;
+    h->cur = m->p;
+    h->used = 0;
+    h->cap = HEAP_CHUNK;
+  }
+  h->used += n;
+  return h->cur + h->used - n;
+}
+
+/* lua_Alloc. osize is a size only when ptr is set (else a type tag). */
+static void *heap_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
+  struct heap *h = ud;
+  size_t on;
+  size_t nn;
+  void *q;
+
+  if (ptr == NULL)
+    osize = 0;
+  on = round_up(osize, HEAP_ALIGN);
+  nn = round_up(nsize, HEAP_ALIGN);
+  if (ptr != NULL && osize < HEAP_BIG) {
+    bool last = (char *)ptr + on == h->cur + h->used;
+
+    if (nsize == 0) {
+      if (last)
+        h->used -= on; /* the newest block: give it back */
+      return NULL;
+    }
+    if (nsize < HEAP_BIG && nn <= on)
+      return ptr;
+    if (nsize < HEAP_BIG && last && h->used - on + nn <= h->cap) {
+      h->used += nn - on; /* the newest block grows in place */
+      return ptr;
+    }
+  }
+  if (nsize == 0) { /* a large block */
+    if (ptr != NULL)
+      munmap(ptr, round_up(osize, HEAP_PAGE));
+    return NULL;
+  }
+  q = nsize >= HEAP_BIG ? map_new(round_up(nsize, HEAP_PAGE))
+                        : heap_bump(h, nsize);
+  if (q == NULL)
+    return NULL; /* Lua raises its memory error */
+  if (ptr != NULL) {
+    memcpy(q, ptr, osize < nsize ? osize : nsize);
+    if (osize >= HEAP_BIG)
+      munmap(ptr, round_up(osize, HEAP_PAGE));
+  }
+  return q;
+}
+
+static void heap_free(struct heap *h) {
+  while (h->chunks != NULL) {
+    struct heap_map *m = h->chunks;
+
+    h->chunks = m->next;
+    munmap(m->p, m->len);
+    free(m);
+  }
+  memset(h, 0, sizeof(*h));
+}
+
+static int snapshot_state(struct osc_snapshot *snap, struct osc_error *err) {
+  return osc_json_state_new_alloc(heap_alloc, &snap->heap, &snap->L, err);
+}
+#else
+static void heap_free(struct heap *h) {
+  (void)h;
+}
+
+static int snapshot_state(struct osc_snapshot *snap, struct osc_error *err) {
+  return osc_json_state_new(&snap->L, err);
+}
+#endif
 
 int osc_snapshot_load(const char *path, struct osc_snapshot **out,
                       struct osc_error *err) {
@@ -31,14 +175,15 @@ int osc_snapshot_load(const char *path, struct osc_snapshot **out,
     goto done;
   }
   snap->path = strdup(path);
-  rc = snap->path ? osc_json_state_new(&snap->L, err)
+  rc = snap->path ? snapshot_state(snap, err)
                   : osc_error_set(err, OSC_E_NOMEM, "out of memory");
   if (rc < 0)
     goto done;
   /* This state only holds the decoded document, which stays live until
    * osc_snapshot_free: a collector running while lua-cjson builds tens of
-   * MB of tables would only re-mark them (a quarter of the decode time for
-   * a 10,000-VM snapshot). lua_close frees everything. */
+   * MB of tables would only re-mark them (7 % of `plan --snapshot` for
+   * 10,000 VMs), and the heap above never reuses memory anyway. lua_close
+   * frees everything. */
   lua_gc(snap->L, LUA_GCSTOP);
   rc = osc_buf_read_file(&buf, path, err);
   if (rc < 0) {
@@ -208,6 +353,7 @@ void osc_snapshot_free(struct osc_snapshot *snap) {
     return;
   if (snap->L != NULL)
     lua_close(snap->L);
+  heap_free(&snap->heap);
   free(snap->path);
   free(snap);
 }

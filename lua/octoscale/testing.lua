@@ -33,6 +33,10 @@ local SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
 
 local tests = {}
 
+-- plan -> {[lower(computer name)] = VM name}, so assertions can name a VM
+-- by its computer name (VM-only actions carry the VM's resource name).
+local vm_names = setmetatable({}, { __mode = "k" })
+
 local function fail(msg, level)
   error(msg, (level or 1) + 2)
 end
@@ -280,7 +284,7 @@ function M.plan(spec)
     ss.settings = spec.settings
   end
   local vms = spec.vms or spec.instances or {}
-  return require("reconcile").plan {
+  local plan = require("reconcile").plan {
     instances = vms,
     targets = spec.targets or {},
     policy = spec.policy,
@@ -294,6 +298,14 @@ function M.plan(spec)
     incomplete_reason = spec.incomplete_reason,
     force = spec.force,
   }
+  local names = {}
+  for _, vm in ipairs(vms) do
+    if vm.computer_name and vm.name then
+      names[vm.computer_name:lower()] = vm.name
+    end
+  end
+  vm_names[plan] = names
+  return plan
 end
 
 -- --- assertions -------------------------------------------------------------
@@ -302,9 +314,14 @@ local function same_name(a, b)
   return a ~= nil and b ~= nil and a:lower() == b:lower()
 end
 
-local function about(action, name)
-  return same_name(action.target_name, name) or same_name(action.vm, name)
-    or action.target_id == name
+local function about(plan, action, name)
+  if same_name(action.target_name, name) or same_name(action.vm, name)
+      or action.target_id == name then
+    return true
+  end
+  local names = vm_names[plan]
+  return action.target_name == nil and names ~= nil
+    and same_name(action.vm, names[name:lower()])
 end
 
 --- A one-line description of a plan, for failure messages.
@@ -328,7 +345,7 @@ end
 function M.actions_for(plan, name)
   local list = {}
   for _, a in ipairs(plan:actions()) do
-    if about(a, name) then
+    if about(plan, a, name) then
       list[#list + 1] = a
     end
   end
@@ -338,7 +355,7 @@ end
 --- Asserts an action of kind for name; returns it.
 function M.expect_action(plan, kind, name)
   for _, a in ipairs(plan:actions()) do
-    if a.action == kind and about(a, name) then
+    if a.action == kind and about(plan, a, name) then
       return a
     end
   end
@@ -351,7 +368,7 @@ local CHANGES = { delete = true, disable = true, enable = true }
 --- no action of that kind.
 function M.expect_no_action(plan, name, kind)
   for _, a in ipairs(plan:actions()) do
-    if about(a, name) and (kind == nil and CHANGES[a.action]
+    if about(plan, a, name) and (kind == nil and CHANGES[a.action]
         or a.action == kind) then
       fail(string.format("expected no %s for %s, got %s (%s); %s",
         kind or "change", name, a.action, a.reason or "", M.describe(plan)))

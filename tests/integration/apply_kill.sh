@@ -6,7 +6,8 @@
 # again converges: it deletes only the target that is still there, and
 # Octopus ends with exactly the planned set of targets (/_sim/state). A
 # DELETE that finds the target already gone (removed by someone else
-# between the list and the DELETE) counts as done.
+# between the list and the DELETE) counts as done. A corrupt or
+# unknown-version state file stops apply (exit 1) and is never reset.
 # Usage: bash tests/integration/apply_kill.sh BUILD_DIR
 source "$(dirname "$0")/apply_lib.sh" "$1"
 
@@ -90,6 +91,19 @@ expect_eq "the DELETE got 404" "DELETE octopus.machine_delete $GONE 404" "$(a_wr
 a_check "JSON: the delete counts as done" "$W/race.out" \
   "(function() for _, a in ipairs(J.scale_sets[1].actions) do if a.target_id == '$GONE' then return a.action == 'delete' and a.done == true end end return false end)()"
 a_check "state: $GONE_NAME is no orphan any more" "$W/state.json" "count(J.scale_sets['web-prod'].orphans) == 0"
+
+# ---- a state file that cannot be trusted stops the run; it is never reset ------------
+a_faults '[]' || exit 1
+for bad in '{"format_version": 1, "scale_sets": {' '{"format_version": 99, "scale_sets": {}}'; do
+  printf '%s' "$bad" >"$W/state.json"
+  a_reset_log
+  NOW=$(at 40) a_osc -c "$W/c.yaml" apply
+  expect_rc "state file '${bad:0:24}...'" 1
+  expect_in "stderr names the state file" "$ERR" "$W/state.json"
+  a_log "$W/l5.json"
+  expect_eq "nothing deleted or changed" "" "$(a_writes "$W/l5.json")"
+  expect_eq "the state file is left as it was" "$bad" "$(cat "$W/state.json")"
+done
 
 stop_sim
 finish

@@ -32,7 +32,8 @@
 #                           in the request log FILE, sorted
 #   a_deleted_ids FILE      the machine ids DELETEd (status 2xx), sorted,
 #                           comma-separated
-#   a_ids_where FILE EXPR   machine ids from a /_sim/state FILE whose
+#   a_ids_where FILE EXPR   machine ids (a_names_where: names) from a
+#                           /_sim/state FILE whose
 #                           machine m satisfies the Lua EXPR, sorted, comma-
 #                           separated (e.g. 'not m.vm.exists')
 #   a_eval FILE EXPR        prints a Lua expression over the JSON in FILE (J)

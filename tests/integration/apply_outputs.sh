@@ -7,13 +7,16 @@
 # is followed by a scheduled reconcile (plain apply, which must not move
 # the baseline) and then the triggered --only-new run, whose outputs are
 # exactly the 2 new targets; a second --only-new run (the trigger firing
-# again) outputs VMSSHasServersToDeployTo = False and empty lists.
+# again) outputs VMSSHasServersToDeployTo = False and empty lists. A
+# triggered run that meets a safety stop outputs False, exits 4 and does
+# not move the baseline: its retry still gets the 2 new targets.
 # Usage: bash tests/integration/apply_outputs.sh BUILD_DIR
 source "$(dirname "$0")/apply_lib.sh" "$1"
 
 a_start apply-outputs.yaml || exit 1
 W=$A_WORK
-a_config "$W/c.yaml" 'return { grace = { orphan = "10m" } }'
+HTTP_YAML="http:
+  max_attempts: 1" a_config "$W/c.yaml" 'return { grace = { orphan = "10m" } }'
 
 # check_messages FILE: the grammar of every ##octopus line, and the
 # highlight block around the summary
@@ -69,7 +72,14 @@ expect_rc "scheduled reconcile (no --only-new)" 0
 a_check "it outputs all 5 in-sync targets" "$OUT" \
   "#split(J.outputs.VMSSDeploymentTargetIds) == 5"
 
-# ---- the triggered run --------------------------------------------------------------------
+# ---- the triggered run meets an Octopus outage: False, exit 4, baseline kept ---------------
+a_faults '[{"name":"octopus-down","route":"octopus.machines_list","status":503}]' || exit 1
+NOW=$(date -u -d "$T0 + 90 seconds" +%Y-%m-%dT%H:%M:%SZ) a_osc -c "$W/c.yaml" apply --only-new --octopus-output
+expect_rc "triggered apply --only-new during an Octopus outage" 4
+expect_outputs "a safety stop outputs False and empty lists" "$OUT" False "" ""
+a_faults '[]' || exit 1
+
+# ---- the triggered run (retried) ------------------------------------------------------------
 a_reset_log
 NOW=$(date -u -d "$T0 + 2 minutes" +%Y-%m-%dT%H:%M:%SZ) a_osc -c "$W/c.yaml" apply --only-new --octopus-output
 expect_rc "triggered apply --only-new" 0

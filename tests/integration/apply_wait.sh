@@ -5,6 +5,7 @@
 #    bound, JSON status "timeout", zero DELETE or PUT;
 #  - the same bound with the default (proceed) -> exit 0 with a warning,
 #    and the run goes on to delete the orphan;
+#  - on a terminal (script(1)), the progress line is redrawn in place;
 #  - with the simulator's clock driven from a background loop, --wait
 #    polls (--poll-interval 1s) until the VMs are Succeeded, then proceeds:
 #    Octopus progress messages while waiting, and the outputs include the
@@ -46,6 +47,18 @@ expect_rc "--wait=1s (proceed), VMs still Creating" 0
 expect_in "a warning says it proceeds" "$ERR" "proceeding"
 a_log "$W/l2.json"
 expect_eq "it proceeded: the orphan deleted, nothing else" "DELETE octopus.machine_delete $ORPHAN 200" "$(a_writes "$W/l2.json")"
+
+# ---- on a terminal: a live progress line ------------------------------------------------
+if command -v script >/dev/null 2>&1; then
+  OCTOSCALE_NOW=$LATER script -qec "'$OCTOSCALE' -c '$W/c.yaml' apply --wait=1s --poll-interval 1s" /dev/null >"$W/tty.out" 2>&1 </dev/null
+  if grep -q $'\r\033\[K.*waiting for provisioning: 3/5 VMs settled' "$W/tty.out"; then
+    ok "on a terminal, the progress line is redrawn in place (3/5 settled)"
+  else
+    not_ok "no live progress line: $(head -c 400 "$W/tty.out" | cat -v)"
+  fi
+else
+  echo "# script(1) not found: live progress line not checked"
+fi
 
 # ---- a bound long enough: waits, then proceeds ----------------------------------------------
 a_sim_state "$W/s2.json"

@@ -21,11 +21,16 @@ command -v curl >/dev/null || { echo "integration: curl needed" >&2; exit 1; }
 
 if [[ $# -gt 0 ]]; then
   cases=()
-  for c in "$@"; do cases+=("$here/t_${c#t_}"); done
-  cases=("${cases[@]/%.sh/}")
-  cases=("${cases[@]/%/.sh}")
+  for c in "$@"; do
+    c=${c%.sh}
+    if [[ -f $here/$c.sh ]]; then cases+=("$here/$c.sh"); else cases+=("$here/t_${c#t_}.sh"); fi
+  done
 else
-  cases=("$here"/t_*.sh)
+  # every case file: t_*.sh, apply_*.sh, ... (not this runner or helpers)
+  cases=()
+  for c in "$here"/*.sh; do
+    case ${c##*/} in run.sh | lib.sh | *_lib.sh) ;; *) cases+=("$c") ;; esac
+  done
 fi
 
 failed=()

@@ -127,7 +127,6 @@ cat >"$WORK/reread.lua" <<'EOF'
 -- one while we sleep; the next token fetch must read the new contents
 local az = assert(azure.client())
 assert(az:scale_set{ resource_group = "rg-web", vmss = "vmss-web" })
-local f = script.getenv("ROTATE_FLAG")
 script.sleep(1.5)
 local s, err = az:scale_set{ resource_group = "rg-web", vmss = "vmss-web" }
 if s then return 10 end
@@ -135,9 +134,10 @@ print(err.code, tostring(err))
 return err.code == "invalid_client" and 0 or 11
 EOF
 ( sleep 0.7; echo "rotated-bad-assertion" >"$WORK/rotating-token" ) &
+rotator=$!
 AZURE_FEDERATED_TOKEN_FILE="$WORK/rotating-token" \
   osc -c "$WORK/wi2.yaml" run "$WORK/reread.lua"
-wait
+wait "$rotator"
 keep_output
 expect_rc "token file re-read on the next fetch" 0
 fetch_log "$WORK/rr.json"

@@ -45,7 +45,7 @@ lcheck "2,000 VMs: VM list pages and nothing per VM" "$WORK/big-log.json" \
   "n('arm.vm_list') == n('arm.nic_list') and n('arm.vm_list') >= 2 and n('arm.vmss_vm_get') + n('arm.nic_get') == 0 and n('entra.token') == 1"
 stop_sim
 
-# ---- two scale sets: one token, names once --------------------------------------
+# ---- two scale sets: one token, names once, one machine list per environment ------
 start_int_sim two-sets.yaml || exit 1
 ENTRIES="  - name: web
     resource_group: rg-web
@@ -63,8 +63,11 @@ lcheck "both scale sets planned" "$OUT" \
   "#J.scale_sets == 2 and J.scale_sets[1].status == 'ok' and J.scale_sets[2].status == 'ok'"
 fetch_log "$WORK/two-log.json"
 # web: 7 VMs / 3 per page = 3 pages; api: 4 VMs = 2 pages (VMs and NICs)
+# Production's machines are listed once for both entries (same environment)
 lcheck "budget: 1 token, names once, per set 1 VMSS GET + list pages ($(routes "$WORK/two-log.json"))" "$WORK/two-log.json" \
-  "n('entra.token') == 1 and n('octopus.spaces_list') == 1 and n('octopus.environments_list') == 1 and n('arm.vmss_get') == 2 and n('arm.vm_list') == 5 and n('arm.nic_list') == 5 and n('octopus.machines_list') == 2 and #J == 17"
+  "n('entra.token') == 1 and n('octopus.spaces_list') == 1 and n('octopus.environments_list') == 1 and n('arm.vmss_get') == 2 and n('arm.vm_list') == 5 and n('arm.nic_list') == 5 and n('octopus.machines_list') == 1 and #J == 16"
+lcheck "each set planned its own scope from the shared list" "$OUT" \
+  "J.scale_sets[1].counts.targets_in_scope == 7 and J.scale_sets[2].counts.targets_in_scope == 5"
 stop_sim
 
 finish

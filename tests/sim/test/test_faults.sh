@@ -108,7 +108,7 @@ curl -s -o /dev/null "$SIM_URL/api" &
 slow=$!
 sleep 0.2
 t=$(curl -s -o /dev/null -w '%{time_total}' "${KEY[@]}" "$SIM_URL/api/spaces")
-check "latency on one request does not delay another ($t s)" lua5.4 -e "assert($t < 0.5)"
+check "latency on one request does not delay another ($t s)" lua5.4 -e "assert($t < 1.0)"
 wait "$slow"
 sim_curl "$D/llog.json" "$SIM_URL/_sim/requests?route=octopus.root" >/dev/null
 jcheck "latency: the log has latency_ms and a measured time_ms" "$D/llog.json" 'J[1].latency_ms == 1500 and J[1].time_ms >= 1500'
@@ -150,10 +150,12 @@ stop_sim
 start_sim octopus-rate-limit.yaml || exit 1
 D=$SIM_DIR
 KEY=(-H "X-Octopus-ApiKey: $(sim_auth api_key)")
-codes=$(curl -s -o /dev/null -w '%{http_code}\n' "${KEY[@]}" "$SIM_URL/api/Spaces-1/machines?take=1&n=[1-205]" | sort | uniq -c | tr -s ' ' | tr '\n' ';')
-echo "205 requests: $codes"
-check "token bucket: the burst of 200 passes" grep -q ' 200 200;' <<<"$codes"
-check "token bucket: then 429s" grep -q ' 429;' <<<"$codes"
+# 260 requests: however slowly a loaded machine sends them, the bucket
+# cannot refill 60 tokens (18 s) meanwhile, so 429s must appear.
+curl -s -o /dev/null -w '%{http_code}\n' "${KEY[@]}" "$SIM_URL/api/Spaces-1/machines?take=1&n=[1-260]" >"$D/codes"
+echo "260 requests: $(sort "$D/codes" | uniq -c | tr -s ' ' | tr '\n' ';')"
+expect_eq "token bucket: the burst of 200 passes" 200 "$(head -n 200 "$D/codes" | grep -c '^200$')"
+check "token bucket: then 429s" grep -q '^429$' "$D/codes"
 code=$(sim_curl "$D/rl.json" -D "$D/rl.h" "${KEY[@]}" "$SIM_URL/api/Spaces-1/machines")
 expect_eq "token bucket: still limited" 429 "$code"
 check "token bucket: Retry-After in seconds" grep -Eqi '^Retry-After: [0-9]+' "$D/rl.h"

@@ -790,6 +790,20 @@ function M.flex_vm_get(W, req, route)
   return resp(200, M.flex_vm_body(W, route.flex_vm, expands(req)))
 end
 
+-- NetworkInterfaces_List: the resource group's standard NICs (Flexible
+-- members'; Uniform VMSS NICs live under the scale set), paged. Clients
+-- join them to VMs on properties.virtualMachine.id instead of one GET per
+-- VM. (Added for octoscale's Flexible private-IP read.)
+function M.nic_rg_list(W, req, route)
+  local vms = {}
+  for _, set in ipairs(W.az.sets) do
+    if set.mode == "Flexible" and set.rg == route.rg_obj then
+      for _, vm in ipairs(sorted_vms(set)) do vms[#vms + 1] = vm end
+    end
+  end
+  return paged(W, req, vms, route.page_size, function(vm) return M.nic_body(W, vm, true) end)
+end
+
 function M.nic_get(W, req, route)
   for _, set in ipairs(W.az.sets) do
     if set.mode == "Flexible" and set.rg == route.rg_obj then
@@ -859,6 +873,8 @@ local function arm_route(req)
       else
         return nil
       end
+    elseif ns == "microsoft.network" and typ == "networkinterfaces" and #s == 7 then
+      m("GET", "arm.nic_rg_list", M.nic_rg_list, M.page_of)
     elseif ns == "microsoft.network" and typ == "networkinterfaces" and #s == 8 then
       r.res_name = s[8]
       m("GET", "arm.nic_get", M.nic_get)

@@ -85,6 +85,20 @@ function Check:map(t, key, required)
   return self:enter(t, key, v)
 end
 
+-- A mapping of strings (Azure tags): scalar values become strings.
+function Check:strmap(t, key)
+  local m = self:map(t, key)
+  if not m then return nil end
+  local out = {}
+  for k, v in pairs(m) do
+    if type(v) == "number" then v = tostring(math.tointeger(v) or v) end
+    if type(v) == "boolean" then v = tostring(v) end
+    if type(v) ~= "string" then self:fail(m, k, "must be a string") end
+    out[k] = v
+  end
+  return out
+end
+
 -- A list; a single mapping or scalar is taken as a list of one when
 -- `single` is set.
 function Check:list(t, key, required, single)

@@ -54,7 +54,7 @@ local function vm_spec(c, t)
     name = c:str(t, "name"),
     state = c:enum(t, "state", M.VM_STATES),
     power = c:enum(t, "power", M.POWER_STATES),
-    tags = c:map(t, "tags"),
+    tags = c:strmap(t, "tags"),
     zone = c:str(t, "zone"),
     ip = c:str(t, "ip"),
     created_ms = t.created and c:time(t, "created") or nil,
@@ -81,7 +81,7 @@ local function scale_set(c, t, rg)
     page_size = c:int(t, "page_size", nil, 1, 10000),
     nic_name = c:str(t, "nic_name", "nic01"),
     provisioning_state = c:str(t, "provisioning_state"),
-    tags = c:map(t, "tags") or {},
+    tags = c:strmap(t, "tags") or {},
     os = c:enum(t, "os", { "linux", "windows" }, "linux"),
     vm_size = c:str(t, "vm_size", "Standard_D2s_v3"),
   }

@@ -1,0 +1,52 @@
+--- @meta
+-- LuaCATS stubs for the embedded octoscale.* library and the sandbox's
+-- globals. The modules themselves are in lua/octoscale/ and carry their
+-- own annotations; this file declares what is not written in Lua.
+
+--- The sandbox's print: logs to stderr tagged with "file:LINE" (stdout
+--- belongs to the command's output).
+--- @param ... any
+function print(...) end
+
+--- Text chunks only; the default environment is a fresh strict one.
+--- @param chunk string|fun(): string?
+--- @param chunkname? string
+--- @param mode? "t"
+--- @param env? table
+--- @return function?
+--- @return string? err
+function load(chunk, chunkname, mode, env) end
+
+--- Serves the embedded library ("octoscale.duration", "octoscale.validate",
+--- "octoscale.policy", "octoscale.testing") and the host namespaces
+--- ("reconcile"). OCTOSCALE_LUA_PATH=DIR loads DIR/octoscale/x.lua
+--- instead (development).
+--- @param name string
+--- @return any
+function require(name) end
+
+--- @class octoscale.duration
+--- @field parse fun(text: string|integer): integer?, string?
+--- @field check fun(text: string|integer): integer
+--- @field format fun(seconds: integer): string
+
+--- @class octoscale.testing
+--- @field NOW integer 2026-11-27T10:00:00Z
+--- @field test fun(name: string, fn: fun())
+--- @field vm fun(spec: integer|table): octoscale.Vm
+--- @field vms fun(n: integer, spec?: table): octoscale.Vm[]
+--- @field target fun(spec: string|table): octoscale.Target
+--- @field targets_for fun(vms: octoscale.Vm[], spec?: table): octoscale.Target[]
+--- @field scale_set fun(spec?: table): octoscale.ScaleSet
+--- @field plan fun(spec: table): octoscale.Plan
+--- @field ago fun(d: string|integer, now?: integer): integer
+--- @field seconds fun(d: string|integer): integer
+--- @field computer_name fun(prefix: string, instance_id: integer|string): string
+--- @field expect_action fun(plan: octoscale.Plan, kind: string, name: string): octoscale.Action
+--- @field expect_no_action fun(plan: octoscale.Plan, name: string, kind?: string)
+--- @field expect_status fun(plan: octoscale.Plan, status: string)
+--- @field expect_error fun(fn: fun(), pattern?: string): string
+--- @field actions_for fun(plan: octoscale.Plan, name: string): octoscale.Action[]
+--- @field describe fun(plan: octoscale.Plan): string
+--- @field eq fun(actual: any, expected: any, msg?: string)
+--- @field ok fun(v: any, msg?: string): any

@@ -1,0 +1,150 @@
+--- @meta
+-- LuaCATS stubs for the `reconcile` namespace implemented in C
+-- (core/osc_bind_reconcile.c), for editors and lua-language-server.
+
+--- @class octoscale.Vm
+--- @field id string ARM resource id
+--- @field name string resource name ("vmss-web_3")
+--- @field instance_id string
+--- @field computer_name? string host name
+--- @field vm_id? string Azure's GUID
+--- @field provisioning_state string "Succeeded", "Creating", "Failed", "Deleting", ...
+--- @field power_state? string "running", "deallocated", ...
+--- @field private_ips string[]
+--- @field created_at? integer Unix seconds
+--- @field zone? string
+--- @field tags table<string, string>
+--- @field scale_set string VMSS name
+
+--- @class octoscale.Target
+--- @field id string "Machines-N"
+--- @field name string
+--- @field roles string[]
+--- @field environment_ids string[]
+--- @field tenant_ids string[]
+--- @field health? string "Healthy", "Unavailable", ...
+--- @field disabled boolean
+--- @field comm_style "listening"|"polling"|"other"
+--- @field uri? string
+--- @field thumbprint? string
+--- @field orphaned_since? integer Unix seconds (on_scale_in only)
+
+--- @class octoscale.ScaleSet
+--- @field name string
+--- @field resource_group string
+--- @field vmss string
+--- @field subscription? string
+--- @field environment string name or Environments-N
+--- @field roles string[]
+--- @field tenant? string
+--- @field policy? string
+--- @field settings table
+
+--- @class octoscale.Ctx
+--- @field now integer Unix seconds: the only clock a policy may use
+--- @field scale_set octoscale.ScaleSet
+--- @field settings table the entry's settings
+--- @field log fun(...: any) logs like print, tagged with the scale set
+
+--- @alias octoscale.Duration string|integer "90s", "10m", "1h30m" or seconds
+
+--- @class octoscale.Policy
+--- @field target_name? fun(vm: octoscale.Vm, ctx: octoscale.Ctx): string
+--- @field grace? { provisioning?: octoscale.Duration|fun(vm: octoscale.Vm, ctx: octoscale.Ctx): octoscale.Duration, registration?: octoscale.Duration|fun(vm: octoscale.Vm, ctx: octoscale.Ctx): octoscale.Duration, orphan?: octoscale.Duration|fun(target: octoscale.Target, ctx: octoscale.Ctx): octoscale.Duration }
+--- @field on_scale_in? "delete"|"disable"|"keep"|fun(target: octoscale.Target, ctx: octoscale.Ctx): "delete"|"disable"|"keep"
+--- @field on_failed_vm? "delete"|"disable"|"keep"|fun(vm: octoscale.Vm, target: octoscale.Target, ctx: octoscale.Ctx): "delete"|"disable"|"keep"
+--- @field on_unregistered? "report"|"ignore"|fun(vm: octoscale.Vm, ctx: octoscale.Ctx): "report"|"ignore"
+--- @field on_in_sync? "keep"|"enable"|fun(vm: octoscale.Vm, target: octoscale.Target, ctx: octoscale.Ctx): "keep"|"enable"
+--- @field max_delete? string|integer "50%" or a count
+
+--- @class octoscale.Action
+--- @field action "delete"|"disable"|"enable"|"keep"|"wait"|"report"
+--- @field class "in_sync"|"provisioning"|"unregistered"|"failed_vm"|"orphan"|"conflict"
+--- @field target_id? string
+--- @field target_name? string
+--- @field vm? string VM resource name
+--- @field reason string "VM gone 12m, grace 10m"
+--- @field done? boolean after apply
+--- @field result_message? string
+
+--- @class octoscale.Summary
+--- @field scale_set string
+--- @field status "ok"|"safety_stop"|"error"|"timeout"
+--- @field message string
+--- @field actions integer
+--- @field delete integer
+--- @field disable integer
+--- @field enable integer
+--- @field keep integer
+--- @field wait integer
+--- @field report integer
+--- @field vms integer
+--- @field in_scope integer
+--- @field destructive integer deletes + disables
+--- @field budget integer deletes + disables allowed
+--- @field deployable integer
+--- @field changes boolean
+--- @field classes table<string, integer>
+
+--- @class octoscale.Outputs
+--- @field VMSSHasServersToDeployTo "True"|"False"
+--- @field VMSSDeploymentTargetIds string comma-separated
+--- @field VMSSDeploymentTargetNames string comma-separated
+
+--- A plan (userdata "octoscale.Plan"); closing it is idempotent and
+--- `local p <close> = reconcile.plan{...}` frees it at scope end.
+--- @class octoscale.Plan
+local Plan = {}
+
+--- @return octoscale.Action[]
+function Plan:actions() end
+
+--- @return octoscale.Summary
+function Plan:summary() end
+
+--- @return octoscale.Outputs
+function Plan:outputs() end
+
+--- @return "ok"|"safety_stop"|"error"|"timeout"
+function Plan:status() end
+
+--- @return string
+function Plan:message() end
+
+--- The exit code `octoscale plan` would give: 0, 2, 3, 4 ...
+--- @return integer
+function Plan:exit_code() end
+
+--- Targets orphaned now and since when, to feed the next plan's state.
+--- @return table<string, integer>
+function Plan:orphans() end
+
+--- Acts on the plan (live binding only; raises offline).
+function Plan:apply() end
+
+--- Frees the plan; later calls raise.
+function Plan:close() end
+
+--- @class octoscale.PlanArgs
+--- @field instances? octoscale.Vm[] offline form: the VMs
+--- @field targets? octoscale.Target[] every target of the environment
+--- @field policy? octoscale.Policy|string a table or a path (nil: defaults)
+--- @field now? integer Unix seconds (default: OCTOSCALE_NOW or the clock)
+--- @field state? { orphaned_since?: table<string, integer> }
+--- @field scope? { environment_id?: string, roles?: string[], tenant_id?: string }
+--- @field scale_set? octoscale.ScaleSet|string the entry (ctx.scale_set); a name alone and no instances asks the live binding
+--- @field settings? table ctx.settings (default: scale_set.settings)
+--- @field capacity? integer the VMSS capacity (-1: unknown)
+--- @field complete? boolean false: a read failed (safety stop)
+--- @field incomplete_reason? string
+--- @field force? boolean lift the deletion budget
+
+reconcile = {}
+
+--- Plans with the engine, the safety rules and the policy.
+--- Misuse raises at the caller's line.
+--- @param args octoscale.PlanArgs
+--- @return octoscale.Plan
+function reconcile.plan(args) end
+
+return reconcile

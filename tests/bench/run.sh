@@ -1,0 +1,368 @@
+#!/usr/bin/env bash
+# octoscale benchmark (`make bench`): octoscale and a replay of the Octopus
+# "Check VMSS Provision Status" step template's request pattern
+# (tests/bench/baseline.c), both against octoscale-sim with injected
+# latency, over tiers of 10, 100, 1,000 and 3,000 VMs; a rate-limited tier;
+# `plan --snapshot` of 10,000 VMs; `octoscale version`. Writes
+# tests/bench/RESULTS.md (override with BENCH_RESULTS) and prints it.
+#
+#   bash tests/bench/run.sh BUILD_DIR
+#
+# Knobs (environment): BENCH_LATENCY_MS (20), BENCH_TIERS ("10 100 1000
+# 3000"), BENCH_CONCURRENCY (the http.concurrency sweep at the largest
+# tier, "8 16 32"), BENCH_BASELINE (1; 0 skips the baseline runs),
+# BENCH_LITERAL_MIN_VMS (1000: the one-page baseline also runs where a
+# scale set has more than 1,000 targets), BENCH_SNAPSHOT_SETS x
+# BENCH_SNAPSHOT_VMS (10 x 1000), BENCH_MAX_SECONDS (540: later steps are
+# skipped past it), BENCH_RESULTS.
+#
+# Only 127.0.0.1 is used; every process started here is stopped on exit.
+# Not part of `make test`: benchmarks measure, tests check behaviour.
+set -uo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
+BUILD=$(cd "${1:?usage: run.sh BUILD_DIR}" && pwd) || exit 2
+OSC="$BUILD/bin/octoscale"
+SIM="$BUILD/bin/octoscale-sim"
+
+: "${BENCH_LATENCY_MS:=20}"
+: "${BENCH_TIERS:=10 100 1000 3000}"
+: "${BENCH_CONCURRENCY:=8 16 32}"
+: "${BENCH_BASELINE:=1}"
+: "${BENCH_LITERAL_MIN_VMS:=1000}"
+: "${BENCH_SNAPSHOT_SETS:=10}"
+: "${BENCH_SNAPSHOT_VMS:=1000}"
+: "${BENCH_MAX_SECONDS:=540}"
+: "${BENCH_RESULTS:=$HERE/RESULTS.md}"
+
+START=2026-11-27T10:00:00Z     # the scenarios' start: OCTOSCALE_NOW
+ORPHANED=2026-11-27T09:00:00Z  # in the state file: past the 10m grace
+# The 20 ms tiers have no server-side bucket; octoscale's own Octopus
+# bucket (200/min by default) is lifted so the tiers measure the network
+# path, not the pacing (the rate-limited tier measures that).
+UNLIMITED_RATE=1000000
+
+for bin in "$OSC" "$SIM"; do
+  [[ -x $bin ]] || { echo "bench: $bin is missing (build first)" >&2; exit 2; }
+done
+for tool in lua5.4 curl cc /usr/bin/time timeout; do
+  command -v "$tool" >/dev/null || { echo "bench: $tool is needed" >&2; exit 2; }
+done
+lua5.4 -e 'require "cjson"' 2>/dev/null || { echo "bench: lua5.4 cjson is needed" >&2; exit 2; }
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/octoscale-bench.XXXXXX")
+RESULTS="$WORK/results.txt"
+: >"$RESULTS"
+SIM_PIDS=()
+
+stop_pid() {
+  local pid=$1 i
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for ((i = 0; i < 500; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.01
+  done
+  kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+  return 0
+}
+
+stop_sims() {
+  local pid
+  for pid in "${SIM_PIDS[@]}"; do stop_pid "$pid"; done
+  SIM_PIDS=()
+}
+
+cleanup() {
+  local rc=$?
+  stop_sims
+  rm -rf "$WORK"
+  return $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+log() { printf 'bench: %s\n' "$*" >&2; }
+record() { printf '%s\n' "$*" >>"$RESULTS"; }
+over_time() {
+  if ((SECONDS > BENCH_MAX_SECONDS)); then
+    log "past BENCH_MAX_SECONDS=$BENCH_MAX_SECONDS: skipping $1"
+    record "kind=skipped what=$1"
+    return 0
+  fi
+  return 1
+}
+
+# start_sim NAME SCENARIO: sets <NAME>_URL (http://127.0.0.1:PORT).
+start_sim() {
+  local name=$1 scenario=$2 i pid
+  rm -f "$WORK/$name.port"
+  "$SIM" --scenario "$scenario" --port 0 --port-file "$WORK/$name.port" --quiet \
+    2>"$WORK/$name.stderr" &
+  pid=$!
+  SIM_PIDS+=("$pid")
+  for ((i = 0; i < 1000; i++)); do
+    [[ -s $WORK/$name.port ]] && break
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.01
+  done
+  if [[ ! -s $WORK/$name.port ]]; then
+    log "octoscale-sim ($name) did not start:"
+    cat "$WORK/$name.stderr" >&2
+    return 1
+  fi
+  printf -v "${name}_URL" 'http://127.0.0.1:%s' "$(<"$WORK/$name.port")"
+}
+
+jfield() { # FILE LUA-EXPR over J
+  lua5.4 - "$1" "$2" <<'LUA'
+local f = assert(io.open(arg[1], "rb"))
+J = require("cjson").decode(f:read("a"))
+f:close()
+print((assert(load("return " .. arg[2], "expr", "t", setmetatable({ J = J }, { __index = _G })))()))
+LUA
+}
+
+# Two simulators per run: Azure (ARM + Entra) from one, Octopus from the
+# other, both loaded from the same scenario (deterministic). Real Azure and
+# Octopus do not share a server lock, and octoscale keeps per-host limits.
+start_pair() {
+  start_sim AZ "$1" && start_sim OC "$1" || return 1
+  curl -sS --max-time 10 -o "$WORK/auth.json" "$AZ_URL/_sim" || return 1
+  curl -sS --max-time 10 -o "$WORK/auth-oc.json" "$OC_URL/_sim" || return 1
+  TENANT=$(jfield "$WORK/auth.json" J.auth.tenant)
+  CLIENT_ID=$(jfield "$WORK/auth.json" J.auth.client_id)
+  CLIENT_SECRET=$(jfield "$WORK/auth.json" J.auth.client_secret)
+  API_KEY=$(jfield "$WORK/auth-oc.json" J.auth.api_key)
+}
+
+fetch_logs() { # PREFIX
+  curl -sS --max-time 30 -o "$WORK/$1-az.json" "$AZ_URL/_sim/requests" &&
+    curl -sS --max-time 30 -o "$WORK/$1-oc.json" "$OC_URL/_sim/requests" &&
+    lua5.4 "$HERE/logstat.lua" "$WORK/$1-az.json" "$WORK/$1-oc.json"
+}
+
+scenario_for() { # NAME -> path (with BENCH_LATENCY_MS applied)
+  local src="$HERE/scenarios/$1.yaml" out="$WORK/$1.yaml"
+  sed "s/^latency_ms: .*/latency_ms: $BENCH_LATENCY_MS/" "$src" >"$out"
+  printf '%s' "$out"
+}
+
+# Scale sets of a tier: "entry:vmss:role ..."
+sets_for() {
+  if [[ $1 == 3000 ]]; then
+    echo "web:vmss-web:web-server api:vmss-api:api-server worker:vmss-worker:worker"
+  else
+    echo "web:vmss-web:web-server"
+  fi
+}
+
+# The default policy, with max_delete 100 % so every orphan may go.
+POLICY="$WORK/policy.lua"
+if [[ -f $REPO/policies/default.lua ]]; then
+  sed 's/max_delete = "50%"/max_delete = "100%"/' "$REPO/policies/default.lua" >"$POLICY"
+  grep -q 'max_delete = "100%"' "$POLICY" || echo 'error("bench: cannot set max_delete in the default policy")' >"$POLICY"
+else
+  echo 'return { max_delete = "100%" }' >"$POLICY"
+fi
+
+write_config() { # FILE SETS CONCURRENCY(or "")
+  local file=$1 sets=$2 conc=$3 s entry vmss role
+  {
+    echo "octopus:"
+    echo "  url: $OC_URL"
+    echo "  api_key: $API_KEY"
+    echo "  space: Default"
+    echo "azure:"
+    echo "  subscription: 00000000-0000-4000-8000-000000000001"
+    echo "  tenant: $TENANT"
+    echo "  auth: client_secret"
+    echo "  client_id: $CLIENT_ID"
+    echo "  client_secret: $CLIENT_SECRET"
+    echo "  endpoints:"
+    echo "    login: $AZ_URL"
+    echo "    management: $AZ_URL"
+    echo "    imds: $AZ_URL"
+    if [[ -n $conc ]]; then
+      echo "http:"
+      echo "  concurrency: $conc"
+    fi
+    echo "state: $WORK/state.json"
+    echo "policy: $POLICY"
+    echo "scale_sets:"
+    for s in $sets; do
+      IFS=: read -r entry vmss role <<<"$s"
+      echo "  - name: $entry"
+      echo "    resource_group: rg-bench"
+      echo "    vmss: $vmss"
+      echo "    environment: Production"
+      echo "    roles: [$role]"
+    done
+  } >"$file"
+}
+
+orphan_state() { # SETS
+  local s entry vmss role maps=()
+  for s in $1; do
+    IFS=: read -r entry vmss role <<<"$s"
+    maps+=("$vmss=$entry")
+  done
+  curl -sS --max-time 30 -o "$WORK/sim-state.json" "$OC_URL/_sim/state" &&
+    lua5.4 "$HERE/orphan_state.lua" "$WORK/sim-state.json" "$WORK/state.json" \
+      "$ORPHANED" "${maps[@]}" 2>/dev/null
+}
+
+# time_file -> "wall user sys maxrss_kb"
+read_time() { tail -n 1 "$1"; }
+
+# run_octoscale KIND TIER SCENARIO SETS CONCURRENCY RATE
+run_octoscale() {
+  local kind=$1 tier=$2 scenario=$3 sets=$4 conc=$5 rate=$6 rc t stats deleted
+  start_pair "$scenario" || { stop_sims; record "kind=$kind tier=$tier error=sim"; return 1; }
+  write_config "$WORK/octoscale.yaml" "$sets" "$conc"
+  rm -f "$WORK/state.json"
+  orphan_state "$sets" || { stop_sims; record "kind=$kind tier=$tier error=state"; return 1; }
+  local envs=(env OCTOSCALE_NOW=$START)
+  [[ -n $rate ]] && envs+=(OCTOSCALE_OCTOPUS_RATE=$rate)
+  timeout -s KILL 180 /usr/bin/time -o "$WORK/time" -f "%e %U %S %M" \
+    "${envs[@]}" "$OSC" -c "$WORK/octoscale.yaml" --format json apply \
+    >"$WORK/osc.json" 2>"$WORK/osc.stderr"
+  rc=$?
+  t=$(read_time "$WORK/time")
+  stats=$(fetch_logs "osc-$kind-$tier-$conc")
+  stop_sims
+  deleted=$(jfield "$WORK/osc.json" '(function() local n = 0 for _, s in ipairs(J.scale_sets or {}) do for _, a in ipairs(s.actions or {}) do if a.action == "delete" and a.done == true then n = n + 1 end end end return n end)()' 2>/dev/null)
+  if [[ $rc != 0 ]]; then
+    log "octoscale $kind tier $tier exited $rc: $(head -c 400 "$WORK/osc.stderr")"
+  fi
+  read -r wall user sys rss <<<"$t"
+  record "kind=$kind tier=$tier concurrency=${conc:-8} rc=$rc wall=$wall user=$user sys=$sys rss_kb=$rss deleted_done=${deleted:-0} $stats"
+  log "octoscale $kind tier=$tier concurrency=${conc:-8}: exit $rc, ${wall}s wall, $(awk "BEGIN{print $user+$sys}")s CPU, ${rss} KB, ${deleted:-0} deleted"
+  return 0
+}
+
+# run_baseline KIND TIER SCENARIO SETS PAGES
+run_baseline() {
+  local kind=$1 tier=$2 scenario=$3 sets=$4 pages=$5 rc t stats s entry vmss role specs=()
+  start_pair "$scenario" || { stop_sims; record "kind=$kind tier=$tier error=sim"; return 1; }
+  for s in $sets; do
+    IFS=: read -r entry vmss role <<<"$s"
+    specs+=("rg-bench/$vmss/$role")
+  done
+  timeout -s KILL 400 /usr/bin/time -o "$WORK/time" -f "%e %U %S %M" \
+    "$WORK/baseline" --azure "$AZ_URL" --octopus "$OC_URL" --tenant "$TENANT" \
+    --client-id "$CLIENT_ID" --client-secret "$CLIENT_SECRET" --api-key "$API_KEY" \
+    --subscription 00000000-0000-4000-8000-000000000001 --pages "$pages" "${specs[@]}" \
+    >"$WORK/base.out" 2>"$WORK/base.stderr"
+  rc=$?
+  t=$(read_time "$WORK/time")
+  stats=$(fetch_logs "base-$kind-$tier")
+  stop_sims
+  read -r wall user sys rss <<<"$t"
+  local summary
+  summary=$(grep -E '^result=' "$WORK/base.out" | tail -n 1 | sed 's/^result=/result=/; s/ azure_requests=[0-9]*//; s/ octopus_requests=[0-9]*//; s/ machine_pages=[0-9]*//')
+  record "kind=$kind tier=$tier pages=$pages rc=$rc wall=$wall user=$user sys=$sys rss_kb=$rss $stats $summary"
+  log "baseline $kind ($pages page(s)) tier=$tier: exit $rc, ${wall}s wall; $summary"
+  return 0
+}
+
+log "work dir $WORK; latency ${BENCH_LATENCY_MS} ms"
+cc -O2 -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -I"$REPO" \
+  "$HERE/baseline.c" "$REPO/core/osc_rawjson.c" "$REPO/core/osc_buf.c" \
+  "$REPO/core/osc_error.c" -lcurl -o "$WORK/baseline" || { log "cannot build the baseline"; exit 1; }
+
+# ---- machine -------------------------------------------------------------------
+{
+  echo "date=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  echo "commit=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$REPO" diff --quiet HEAD 2>/dev/null || echo '+uncommitted')"
+  echo "nproc=$(nproc)"
+  echo "cpu=$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')"
+  echo "mem=$(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)"
+  echo "kernel=$(uname -sr)"
+  echo "load=$(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "curl=$(curl-config --version 2>/dev/null || echo unknown)"
+  echo "latency_ms=$BENCH_LATENCY_MS"
+} >"$WORK/machine.txt"
+
+# ---- tiers ---------------------------------------------------------------------
+largest=
+for tier in $BENCH_TIERS; do
+  largest=$tier
+  over_time "tier $tier" && continue
+  scen=$(scenario_for "tier-$tier")
+  sets=$(sets_for "$tier")
+  run_octoscale tier "$tier" "$scen" "$sets" "" "$UNLIMITED_RATE"
+  if [[ $BENCH_BASELINE == 1 ]]; then
+    over_time "baseline tier $tier" && continue
+    # one page of take=1000 is exactly the template when every scale set
+    # has at most 1,000 targets; past that it misses targets (reported)
+    if ((tier / $(wc -w <<<"$sets") >= BENCH_LITERAL_MIN_VMS)); then
+      run_baseline baseline-literal "$tier" "$scen" "$sets" one
+    fi
+    over_time "baseline (all pages) tier $tier" && continue
+    run_baseline baseline "$tier" "$scen" "$sets" all
+  fi
+done
+
+# ---- http.concurrency sweep at the largest tier ---------------------------------------
+if [[ -n $largest ]]; then
+  scen=$(scenario_for "tier-$largest")
+  sets=$(sets_for "$largest")
+  for c in $BENCH_CONCURRENCY; do
+    over_time "concurrency $c" && continue
+    run_octoscale sweep "$largest" "$scen" "$sets" "$c" "$UNLIMITED_RATE"
+  done
+fi
+
+# ---- rate-limited tier -------------------------------------------------------------------
+if ! over_time "rate-limited tier"; then
+  scen=$(scenario_for rate-limited)
+  sets=$(sets_for rate)
+  # octoscale's default Octopus bucket (200/min, burst 200): no override
+  run_octoscale rate rate "$scen" "$sets" "" ""
+  if [[ $BENCH_BASELINE == 1 ]] && ! over_time "rate-limited baseline"; then
+    run_baseline baseline-rate rate "$scen" "$sets" all
+  fi
+fi
+
+# ---- plan --snapshot of 10,000 VMs --------------------------------------------------------
+if ! over_time "snapshot plan"; then
+  mkdir -p "$WORK/snap"
+  snap_policy="$REPO/policies/default.lua"
+  [[ -f $snap_policy ]] || { snap_policy="$WORK/empty-policy.lua"; echo 'return {}' >"$snap_policy"; }
+  read -r snap_vms snap_targets < <(lua5.4 "$HERE/make_snapshot.lua" \
+    "$REPO/tests/fixtures/snapshots/scale-in.json" "$WORK/snap" \
+    "$BENCH_SNAPSHOT_SETS" "$BENCH_SNAPSHOT_VMS" "$snap_policy")
+  snap_bytes=$(stat -c %s "$WORK/snap/snapshot.json")
+  for i in 1 2 3 4 5; do
+    timeout -s KILL 60 /usr/bin/time -o "$WORK/time" -f "%e %U %S %M" \
+      env OCTOSCALE_NOW=$START "$OSC" -c "$WORK/snap/octoscale.yaml" plan \
+      --snapshot "$WORK/snap/snapshot.json" >"$WORK/snap/plan.out" 2>"$WORK/snap/plan.err"
+    rc=$?
+    read -r wall user sys rss <<<"$(read_time "$WORK/time")"
+    deletes=$(grep -c '^  delete ' "$WORK/snap/plan.out")
+    record "kind=snapshot run=$i rc=$rc wall=$wall user=$user sys=$sys rss_kb=$rss vms=$snap_vms targets=$snap_targets bytes=$snap_bytes deletes=$deletes"
+  done
+  log "snapshot plan: $snap_vms VMs, $snap_targets targets, $snap_bytes bytes"
+fi
+
+# ---- octoscale version ---------------------------------------------------------------------
+if ! over_time "version"; then
+  "$OSC" version >/dev/null 2>&1
+  t0=$(date +%s%N)
+  for ((i = 0; i < 100; i++)); do "$OSC" version >/dev/null 2>&1; done
+  t1=$(date +%s%N)
+  /usr/bin/time -o "$WORK/time" -f "%e %U %S %M" "$OSC" version >/dev/null 2>&1
+  read -r wall user sys rss <<<"$(read_time "$WORK/time")"
+  record "kind=version runs=100 total_ns=$((t1 - t0)) rss_kb=$rss"
+fi
+
+# ---- report ------------------------------------------------------------------------------
+lua5.4 "$HERE/report.lua" "$WORK/machine.txt" "$RESULTS" "$HERE/notes.md" >"$WORK/RESULTS.md"
+status=$?
+cp "$WORK/RESULTS.md" "$BENCH_RESULTS"
+cat "$WORK/RESULTS.md"
+log "wrote $BENCH_RESULTS in ${SECONDS}s"
+# report.lua exits 1 when a target was missed
+exit $status

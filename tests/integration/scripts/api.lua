@@ -1,0 +1,106 @@
+-- Exercises the script API against the tenanted scenario; prints one
+-- "ok <what>" line per check and returns the number of failures.
+local failures = 0
+local function check(what, cond, detail)
+  if cond then
+    print("ok " .. what)
+  else
+    failures = failures + 1
+    print("FAIL " .. what .. (detail and (": " .. tostring(detail)) or ""))
+  end
+end
+
+local az <close> = assert(azure.client())
+local oc <close> = assert(octopus.client())
+check("clients are userdata", type(az) == "userdata" and type(oc) == "userdata")
+check("client names", tostring(az):find("octoscale.AzureClient", 1, true)
+  and tostring(oc):find("octoscale.OctopusClient", 1, true))
+
+-- azure
+local set = assert(az:scale_set{ scale_set = "web-prod" })
+check("scale_set typed fields", set.mode == "Uniform" and set.capacity == 3
+  and set.name == "vmss-web" and type(set.body) == "table", set.mode)
+local vms = assert(az:instances{ resource_group = "rg-web", vmss = "vmss-web" })
+check("instances by resource group", #vms == 3)
+local vm = vms[1]
+check("vm fields as policies see them", type(vm.id) == "string"
+  and vm.instance_id == "0" and vm.computer_name == "web000000"
+  and vm.provisioning_state == "Succeeded" and vm.power_state == "running"
+  and #vm.private_ips == 1 and type(vm.created_at) == "number"
+  and type(vm.tags) == "table" and vm.scale_set == "vmss-web")
+
+local none, err = az:scale_set{ resource_group = "rg-web", vmss = "vmss-none" }
+check("operational failure: nil, err", none == nil and type(err) == "table")
+check("err fields", err.status == 404 and err.code == "ResourceNotFound"
+  and #err.request_id > 0 and err.message:find("vmss-none", 1, true), err.message)
+check("err __tostring is one line", tostring(err):find("HTTP 404 ResourceNotFound", 1, true)
+  and not tostring(err):find("\n"), tostring(err))
+
+local status, body = az:request("GET",
+  "/subscriptions/00000000-0000-4000-8000-000000000001/resourceGroups/rg-web/providers/Microsoft.Compute/virtualMachineScaleSets/vmss-web")
+check("raw request adds api-version and decodes", status == 200 and body.name == "vmss-web", status)
+status, body = az:request("GET",
+  "/subscriptions/00000000-0000-4000-8000-000000000001/resourceGroups/rg-web/providers/Microsoft.Compute/virtualMachineScaleSets/nope?api-version=2024-11-01")
+check("raw request returns non-2xx as status, body", status == 404 and body.error.code == "ResourceNotFound", status)
+
+-- misuse raises at the caller's line
+local ok, msg = pcall(function() return az:instances(42) end)
+check("misuse raises with file:line", not ok and msg:find("api.lua:%d+: bad argument #1 to 'instances'") ~= nil, msg)
+ok, msg = pcall(function() return az:instances{ scale_set = "no-such-entry" } end)
+check("unknown entry is misuse", not ok and msg:find("no scale set named 'no-such-entry'", 1, true), msg)
+
+-- octopus
+-- web-prod's scope is Production + web-server (any tenant): the three VMs'
+-- targets and contoso-web-01
+local targets = assert(oc:targets{ scale_set = "web-prod" })
+check("in-scope targets of the entry", #targets == 4, #targets)
+local by_name = {}
+for _, x in ipairs(targets) do by_name[x.name] = x end
+local t = by_name.web000000
+check("target fields", type(t.id) == "string" and t.name == "web000000"
+  and t.roles[1] == "web-server" and t.environment_ids[1] == "Environments-1"
+  and #t.tenant_ids == 0 and t.disabled == false and t.comm_style == "listening")
+local tenanted = assert(oc:targets{ environment = "Production", roles = { "web-server" }, tenant = "Contoso" })
+check("targets by environment, roles and tenant", #tenanted == 1 and tenanted[1].name == "contoso-web-01", #tenanted)
+local all = assert(oc:targets{ environment = "Production", all = true })
+check("all targets of the environment", #all == 4, #all)
+check("space id", oc:space_id() == "Spaces-1")
+
+local done, changed = oc:disable_target(t.id)
+check("disable", done == true and changed == true)
+done, changed = oc:disable_target(t.id)
+check("disable again is a no-op (no PUT)", done == true and changed == false)
+local after = assert(oc:targets{ environment = "Production", roles = "web-server" })
+local disabled_now
+for _, x in ipairs(after) do if x.id == t.id then disabled_now = x.disabled end end
+check("target now disabled", disabled_now == true)
+done, changed = oc:enable_target(t.id)
+check("enable", done == true and changed == true)
+
+local st, machine = oc:request("GET", "/api/Spaces-1/machines/" .. t.id)
+check("raw Octopus request", st == 200 and machine.Id == t.id, st)
+
+local task = oc:health_check{ target_ids = { t.id, by_name.web000001.id }, timeout = "2m", poll = 1 }
+check("health check completes", task and task.completed and task.succeeded
+  and task.id:find("^ServerTasks%-"), task and task.state)
+
+local events = oc:events{ regarding = t.id, eventCategories = "Modified", take = 10 }
+check("events query", events and type(events.Items) == "table", events)
+
+local gone_ok, gone = oc:delete_target(by_name.web000002.id)
+check("delete", gone_ok == true and gone == false)
+gone_ok, gone = oc:delete_target(by_name.web000002.id)
+check("delete again: 404 counts as done", gone_ok == true and gone == true)
+
+local bad, berr = oc:disable_target("Machines-99999")
+check("disable of a missing machine: nil, err", bad == nil and berr.status == 404, berr and tostring(berr))
+
+-- closed clients
+az:close()
+ok, msg = pcall(az.instances, az, { scale_set = "web-prod" })
+check("closed client raises", not ok and msg:find("closed", 1, true), msg)
+
+octopus.set_output("Checked", #vms)
+octopus.set_output("Answer", "forty two")
+octopus.set_output("Checked", "again")
+return failures

@@ -1,0 +1,1 @@
+return tonumber(arg[1]) or 0

@@ -1,0 +1,2 @@
+octopus.set_output("Answer", "forty two")
+octopus.set_output("Count", 3)

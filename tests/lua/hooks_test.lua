@@ -1,0 +1,199 @@
+-- Policy hooks through reconcile.plan: arguments, validation of answers,
+-- errors naming file, line, hook and value (core/osc_policy.c).
+local t = require "octoscale.testing"
+
+local function orphan_plan(policy, extra)
+  local spec = {
+    policy = policy,
+    vms = { t.vm(1) },
+    targets = { t.target "web000001", t.target "web000009" },
+    state = { orphaned_since = { ["Machines-web000009"] = t.ago "1h" } },
+  }
+  for k, v in pairs(extra or {}) do spec[k] = v end
+  return t.plan(spec)
+end
+
+t.test("hooks: a bad answer names file, line of the hook, hook and value", function()
+  local plan = orphan_plan("tests/lua/policies/bad_value.lua")
+  t.expect_status(plan, "error")
+  t.eq(plan:message(), "tests/lua/policies/bad_value.lua:3: on_scale_in "
+    .. "returned 'delet' (expected delete, disable or keep)")
+  t.eq(plan:exit_code(), 3)
+  t.eq(#plan:actions(), 0)
+end)
+
+-- The line of the caller (error's level 3 from inside pcall).
+local function line_here()
+  local _, e = pcall(error, "@", 3)
+  return tonumber(e:match(":(%d+): @$"))
+end
+
+t.test("hooks: a table policy's hook is named at its definition line", function()
+  local policy = { on_scale_in = function() return 42 end }; local line = line_here()
+  local plan = orphan_plan(policy)
+  t.eq(plan:message(), "tests/lua/hooks_test.lua:" .. line
+    .. ": on_scale_in returned 42 (expected delete, disable or keep)")
+end)
+
+t.test("hooks: every hook's answers are checked", function()
+  local vm = t.vm { instance_id = 2, provisioning_state = "Failed" }
+  local plan = t.plan {
+    policy = { on_failed_vm = function() return "enable" end },
+    vms = { vm }, targets = t.targets_for { vm },
+  }
+  t.ok(plan:message():find("on_failed_vm returned 'enable' %(expected delete, disable or keep%)"), plan:message())
+  plan = t.plan {
+    policy = { on_unregistered = function() return nil end },
+    vms = { t.vm { instance_id = 3, age = "1h" } },
+  }
+  t.ok(plan:message():find("on_unregistered returned nil %(expected report or ignore%)"), plan:message())
+  plan = t.plan {
+    policy = { on_in_sync = function() return "delete" end },
+    vms = { t.vm(1) }, targets = { t.target { name = "web000001", disabled = true } },
+  }
+  t.ok(plan:message():find("on_in_sync returned 'delete' %(expected keep or enable%)"), plan:message())
+  plan = t.plan {
+    policy = { target_name = function() return "" end },
+    vms = { t.vm(1) },
+  }
+  t.ok(plan:message():find("target_name returned '' %(expected a non%-empty string%)"), plan:message())
+  plan = t.plan {
+    policy = { target_name = function() return {} end },
+    vms = { t.vm(1) },
+  }
+  t.ok(plan:message():find("target_name returned a table value"), plan:message())
+end)
+
+t.test("hooks: a raising hook names file, line and hook", function()
+  local plan = orphan_plan {
+    on_scale_in = function(target) return target.nope.x end,
+  }
+  t.expect_status(plan, "error")
+  t.ok(plan:message():find("^tests/lua/hooks_test.lua:%d+: on_scale_in: attempt to index a nil value %(field 'nope'%)$"),
+    plan:message())
+end)
+
+t.test("hooks: constant answers are allowed and validated at load", function()
+  t.expect_action(orphan_plan { on_scale_in = "disable" }, "disable", "web000009")
+  t.expect_error(function() orphan_plan { on_scale_in = "delet" } end,
+    "policy: on_scale_in is 'delet' %(expected a function, or delete, disable or keep%)")
+end)
+
+t.test("hooks: arguments carry the documented fields", function()
+  local seen = {}
+  local vm = t.vm { instance_id = 5, provisioning_state = "Failed", zone = "2",
+    tags = { team = "web", env = "prod" }, private_ips = { "10.1.0.5", "10.1.0.6" } }
+  local target = t.target { vm = vm, roles = { "web-server", "extra" },
+    tenant_ids = { "Tenants-1" }, comm_style = "polling" }
+  t.plan {
+    policy = {
+      on_failed_vm = function(v, tg, ctx)
+        seen.vm, seen.target, seen.ctx = v, tg, ctx
+        return "keep"
+      end,
+    },
+    scale_set = t.scale_set { settings = { answer = 42, nested = { a = { 1, 2 } } } },
+    vms = { vm }, targets = { target },
+  }
+  local v = seen.vm
+  t.eq(v.id, vm.id)
+  t.eq(v.name, "vmss-web_5")
+  t.eq(v.instance_id, "5")
+  t.eq(v.computer_name, "web000005")
+  t.eq(v.provisioning_state, "Failed")
+  t.eq(v.power_state, "running")
+  t.eq(v.private_ips, { "10.1.0.5", "10.1.0.6" })
+  t.eq(v.created_at, t.ago "1h")
+  t.eq(v.zone, "2")
+  t.eq(v.tags, { team = "web", env = "prod" })
+  t.eq(v.scale_set, "vmss-web")
+  local tg = seen.target
+  t.eq(tg.id, "Machines-web000005")
+  t.eq(tg.name, "web000005")
+  t.eq(tg.roles, { "web-server", "extra" })
+  t.eq(tg.environment_ids, { "Environments-1" })
+  t.eq(tg.tenant_ids, { "Tenants-1" })
+  t.eq(tg.health, "Healthy")
+  t.eq(tg.disabled, false)
+  t.eq(tg.comm_style, "polling")
+  t.eq(tg.uri, "poll://web000005/")
+  t.eq(type(tg.thumbprint), "string")
+  local ctx = seen.ctx
+  t.eq(ctx.now, t.NOW)
+  t.eq(ctx.scale_set.name, "web-prod")
+  t.eq(ctx.scale_set.vmss, "vmss-web")
+  t.eq(ctx.scale_set.roles, { "web-server" })
+  t.eq(ctx.settings.answer, 42)
+  t.eq(ctx.settings.nested.a, { 1, 2 })
+  t.eq(type(ctx.log), "function")
+  ctx.log("ctx.log works")
+end)
+
+t.test("hooks: on_scale_in sees orphaned_since", function()
+  local since
+  orphan_plan { on_scale_in = function(target) since = target.orphaned_since; return "keep" end }
+  t.eq(since, t.ago "1h")
+end)
+
+t.test("hooks: grace functions get the subject and may return seconds", function()
+  local subjects = {}
+  local plan = orphan_plan {
+    grace = {
+      orphan = function(target, ctx)
+        subjects[#subjects + 1] = target.name
+        return target.name == "web000009" and 7200 or "10m"
+      end,
+    },
+  }
+  t.eq(subjects, { "web000009" })
+  local a = t.expect_action(plan, "wait", "web000009")
+  t.eq(a.reason, "VM gone 1h, grace 2h")
+end)
+
+t.test("hooks: a grace function's bad answer is an error naming it", function()
+  local plan = orphan_plan { grace = { orphan = function() return "soon" end } }
+  t.ok(plan:message():find("^tests/lua/hooks_test.lua:%d+: grace.orphan returned 'soon' %(expected a duration"),
+    plan:message())
+end)
+
+t.test("hooks: policy validation names the field", function()
+  t.expect_error(function() orphan_plan { on_scalein = "delete" } end,
+    "unknown field 'on_scalein' in the policy table %(did you mean 'on_scale_in'%?%)")
+  t.expect_error(function() orphan_plan { grace = { orphans = "1m" } } end,
+    "unknown grace 'orphans' %(did you mean 'orphan'%?%)")
+  t.expect_error(function() orphan_plan { grace = { orphan = "10 minutes" } } end,
+    "grace.orphan is '10 minutes' %(expected a duration")
+  t.expect_error(function() orphan_plan { grace = "10m" } end, "grace is a string value")
+  t.expect_error(function() orphan_plan { [1] = "x" } end, "unexpected number key")
+end)
+
+t.test("hooks: max_delete takes a percentage or a count", function()
+  local function budget(max_delete, n)
+    local vms = t.vms(n)
+    return t.plan { policy = { max_delete = max_delete }, vms = vms,
+      targets = t.targets_for(vms) }:summary().budget
+  end
+  t.eq(budget("10%", 40), 4)
+  t.eq(budget("10%", 5), 1) -- at least 1
+  t.eq(budget(3, 40), 3)
+  t.eq(budget("3", 40), 3)
+  t.eq(budget("12.5%", 40), 5)
+  for _, bad in ipairs { "0%", "101%", "ten", "-1", -1, 1.5, "5%%", true } do
+    t.expect_error(function() budget(bad, 2) end, "max_delete is .* %(expected a percentage")
+  end
+end)
+
+t.test("hooks: a policy file's syntax error raises with its file and line", function()
+  local msg = t.expect_error(function() orphan_plan "tests/lua/policies/syntax_error.lua" end)
+  t.ok(msg:find("^tests/lua/policies/syntax_error.lua:5: '}' expected %(to close '{' at line 1%) near 'max_delete'$"), msg)
+end)
+
+t.test("hooks: a runtime error while loading names the policy line", function()
+  local msg = t.expect_error(function() orphan_plan "tests/lua/policies/load_error.lua" end)
+  t.eq(msg, "tests/lua/policies/load_error.lua:2: attempt to index a nil value (local 'settings')")
+end)
+
+t.test("hooks: a missing policy file", function()
+  t.expect_error(function() orphan_plan "tests/lua/policies/nope.lua" end,
+    "nope.lua: No such file or directory")
+end)

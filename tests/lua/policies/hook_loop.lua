@@ -1,0 +1,5 @@
+return {
+  target_name = function(vm, ctx)
+    while true do end
+  end,
+}

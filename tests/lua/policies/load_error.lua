@@ -1,0 +1,3 @@
+local settings = nil
+local prefix = settings.prefix
+return {}

@@ -1,0 +1,38 @@
+-- policies/examples/prefix_naming.lua
+local t = require "octoscale.testing"
+
+local POLICY = "policies/examples/prefix_naming.lua"
+
+t.test("prefix_naming: default prefix prod-", function()
+  local plan = t.plan {
+    policy = POLICY,
+    vms = { t.vm(3) },
+    targets = { t.target "prod-web000003", t.target "web000003" },
+    state = { orphaned_since = { ["Machines-web000003"] = t.ago "1h" } },
+    capacity = 1,
+  }
+  t.expect_action(plan, "keep", "prod-web000003")
+  -- The unprefixed target matches no VM under this policy: an orphan.
+  t.expect_action(plan, "delete", "web000003")
+end)
+
+t.test("prefix_naming: settings.prefix wins", function()
+  local plan = t.plan {
+    policy = POLICY,
+    settings = { prefix = "stg-" },
+    vms = { t.vm(1) },
+    targets = { t.target "STG-WEB000001" },
+  }
+  -- Names compare case-insensitively.
+  t.expect_action(plan, "keep", "stg-web000001")
+  t.eq(plan:outputs().VMSSDeploymentTargetNames, "STG-WEB000001")
+end)
+
+t.test("prefix_naming: a new VM without its prefixed target waits", function()
+  local plan = t.plan {
+    policy = POLICY,
+    vms = { t.vm { instance_id = 36, age = "1m" } },
+  }
+  local a = t.expect_action(plan, "wait", "web000010")
+  t.eq(a.class, "provisioning")
+end)

@@ -1,0 +1,381 @@
+/* The Lua sandbox (core/osc_sandbox.c): limits that stop runaway scripts
+ * within 2 s even when the script tries to swallow them with pcall, the
+ * error shape "file:LINE: message", strict globals and the library. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <lauxlib.h>
+
+#include "core/osc_sandbox.h"
+#include "core/osc_time.h"
+
+/* Limits are wall-clock bounded, but a loaded CI machine may not schedule
+ * us: assert on our CPU time (< 2 s) and a generous wall bound. */
+static int64_t cpu_ms(void) {
+  struct timespec ts;
+
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+#define ASSERT_STOPPED_FAST(wall0, cpu0)                                       \
+  do {                                                                         \
+    assert_true(cpu_ms() - (cpu0) < 2000);                                     \
+    assert_true(osc_time_monotonic_ms() - (wall0) < 10000);                    \
+  } while (0)
+
+#define CHUNK "@policies/x.lua"
+
+static struct osc_sandbox *new_sandbox(size_t mem, uint64_t instr, int64_t ms) {
+  struct osc_sandbox_options opts = {"test", OSC_SANDBOX_LIMITS_DEFAULT};
+  struct osc_sandbox *sb = NULL;
+  struct osc_error err = OSC_ERROR_INIT;
+
+  if (mem > 0)
+    opts.limits.memory_bytes = mem;
+  if (instr > 0)
+    opts.limits.instructions = instr;
+  if (ms > 0)
+    opts.limits.time_ms = ms;
+  assert_int_equal(osc_sandbox_new(&opts, &sb, &err), OSC_OK);
+  assert_non_null(sb);
+  return sb;
+}
+
+/* Loads and runs src; returns the code, err gets the message. */
+static int run(struct osc_sandbox *sb, const char *src, struct osc_error *err) {
+  lua_State *L = osc_sandbox_state(sb);
+  int top = lua_gettop(L);
+  int rc;
+
+  osc_error_clear(err);
+  rc = osc_sandbox_load_buffer(sb, src, strlen(src), CHUNK, err);
+  if (rc == OSC_OK)
+    rc = osc_sandbox_pcall(sb, 0, 0, err);
+  assert_int_equal(lua_gettop(L), top); /* balanced on success and error */
+  return rc;
+}
+
+static void expect_error(const char *src, const char *msg) {
+  struct osc_sandbox *sb = new_sandbox(0, 0, 0);
+  struct osc_error err = OSC_ERROR_INIT;
+
+  assert_int_equal(run(sb, src, &err), OSC_E_POLICY);
+  assert_string_equal(err.msg, msg);
+  osc_sandbox_free(sb);
+}
+
+static void test_sandbox__budget_stops_endless_loop(void **state) {
+  struct osc_sandbox *sb = new_sandbox(0, 0, 0);
+  struct osc_error err = OSC_ERROR_INIT;
+  int64_t t0 = osc_time_monotonic_ms();
+  int64_t c0 = cpu_ms();
+
+  (void)state;
+  assert_int_equal(run(sb, "local n = 0\nwhile true do end\n", &err),
+                   OSC_E_POLICY);
+  ASSERT_STOPPED_FAST(t0, c0);
+  assert_true(strncmp(err.msg, "policies/x.lua:2: ", 18) == 0);
+  assert_non_null(strstr(err.msg, "exceeded"));
+  /* The sandbox is usable afterwards. */
+  assert_int_equal(run(sb, "local x = 1 + 1", &err), OSC_OK);
+  osc_sandbox_free(sb);
+}
+
+static void test_sandbox__instruction_budget_message(void **state) {
+  struct osc_sandbox *sb = new_sandbox(0, 100000, 60000);
+  struct osc_error err = OSC_ERROR_INIT;
+
+  (void)state;
+  assert_int_equal(run(sb, "while true do end", &err), OSC_E_POLICY);
+  assert_string_equal(err.msg, "policies/x.lua:1: execution budget "
+                               "exceeded (limit 100000 instructions or "
+                               "60000 ms)");
+  osc_sandbox_free(sb);
+}
+
+static void test_sandbox__deadline_message(void **state) {
+  struct osc_sandbox *sb = new_sandbox(0, UINT64_MAX, 100);
+  struct osc_error err = OSC_ERROR_INIT;
+  int64_t t0 = osc_time_monotonic_ms();
+  int64_t c0 = cpu_ms();
+
+  (void)state;
+  assert_int_equal(run(sb, "\n\nwhile true do end", &err), OSC_E_POLICY);
+  assert_string_equal(err.msg, "policies/x.lua:3: execution budget exceeded "
+                               "(limit 18446744073709551615 instructions or "
+                               "100 ms)");
+  ASSERT_STOPPED_FAST(t0, c0);
+  osc_sandbox_free(sb);
+}
+
+static void test_sandbox__pcall_cannot_swallow_budget(void **state) {
+  struct osc_sandbox *sb = new_sandbox(0, 1000000, 0);
+  struct osc_error err = OSC_ERROR_INIT;
+  int64_t t0 = osc_time_monotonic_ms();
+  int64_t c0 = cpu_ms();
+
+  (void)state;
+  assert_int_equal(run(sb,
+                       "local caught = 0\n"
+                       "while true do\n"
+                       "  local ok = pcall(function() while true do end end)\n"
+                       "  caught = caught + 1\n"
+                       "  xpcall(function() while true do end end,\n"
+                       "         function(m) while true do end end)\n"
+                       "end\n",
+                       &err),
+                   OSC_E_POLICY);
+  ASSERT_STOPPED_FAST(t0, c0);
+  /* The first trip's position is reported. */
+  assert_string_equal(err.msg, "policies/x.lua:3: execution budget "
+                               "exceeded (limit 1000000 instructions or "
+                               "1000 ms)");
+  osc_sandbox_free(sb);
+}
+
+static void test_sandbox__memory_cap(void **state) {
+  struct osc_sandbox *sb = new_sandbox((size_t)16 << 20, 0, 0);
+  struct osc_error err = OSC_ERROR_INIT;
+  int64_t t0 = osc_time_monotonic_ms();
+  int64_t c0 = cpu_ms();
+
+  (void)state;
+  assert_int_equal(run(sb,
+                       "local t = {}\n"
+                       "while true do\n"
+                       "  t[#t + 1] = string.rep('x', 1 << 20) .. #t\n"
+                       "end\n",
+                       &err),
+                   OSC_E_POLICY);
+  ASSERT_STOPPED_FAST(t0, c0);
+  assert_string_equal(err.msg,
+                      "policies/x.lua:3: memory limit exceeded (limit 16 MiB)");
+  assert_true(osc_sandbox_memory(sb) <= ((size_t)17 << 20));
+  assert_int_equal(run(sb, "local x = {}", &err), OSC_OK);
+  osc_sandbox_free(sb);
+}
+
+static void test_sandbox__memory_cap_single_allocation(void **state) {
+  struct osc_sandbox *sb = new_sandbox((size_t)16 << 20, 0, 0);
+  struct osc_error err = OSC_ERROR_INIT;
+
+  (void)state;
+  assert_int_equal(
+      run(sb, "local x = 1\nlocal s = string.rep('x', 1 << 30)", &err),
+      OSC_E_POLICY);
+  assert_string_equal(err.msg,
+                      "policies/x.lua:2: memory limit exceeded (limit 16 MiB)");
+  osc_sandbox_free(sb);
+}
+
+static void test_sandbox__memory_cap_pcall_swallow(void **state) {
+  struct osc_sandbox *sb = new_sandbox((size_t)16 << 20, 0, 0);
+  struct osc_error err = OSC_ERROR_INIT;
+
+  (void)state;
+  assert_int_equal(run(sb,
+                       "while true do\n"
+                       "  pcall(function()\n"
+                       "    local t = {}\n"
+                       "    while true do t[#t + 1] = {} end\n"
+                       "  end)\n"
+                       "end\n",
+                       &err),
+                   OSC_E_POLICY);
+  assert_non_null(strstr(err.msg, "memory limit exceeded (limit 16 MiB)"));
+  assert_true(strncmp(err.msg, "policies/x.lua:4: ", 18) == 0);
+  osc_sandbox_free(sb);
+}
+
+static void test_sandbox__syntax_error_has_file_line(void **state) {
+  (void)state;
+  expect_error("local x = = 1", "policies/x.lua:1: unexpected symbol near '='");
+}
+
+static void test_sandbox__runtime_error_has_file_line(void **state) {
+  (void)state;
+  expect_error("local t\n\nlocal y = t.x",
+               "policies/x.lua:3: attempt to index a nil value (local 't')");
+}
+
+static void test_sandbox__undeclared_globals(void **state) {
+  (void)state;
+  expect_error("local a = 1\nlocal b = nope",
+               "policies/x.lua:2: undeclared global 'nope'");
+  expect_error("x = 1", "policies/x.lua:1: assignment to undeclared global "
+                        "'x'");
+  expect_error("return io.open", "policies/x.lua:1: undeclared global 'io'");
+  expect_error("return os.exit", "policies/x.lua:1: undeclared global 'os'");
+  expect_error("return debug", "policies/x.lua:1: undeclared global 'debug'");
+  expect_error("return package",
+               "policies/x.lua:1: undeclared global 'package'");
+  expect_error("return dofile", "policies/x.lua:1: undeclared global 'dofile'");
+  expect_error("return collectgarbage",
+               "policies/x.lua:1: undeclared global 'collectgarbage'");
+}
+
+static void test_sandbox__error_objects(void **state) {
+  (void)state;
+  expect_error("error({})",
+               "policies/x.lua:1: (error object is a table value)");
+  expect_error("\nerror({message = 'structured'})",
+               "policies/x.lua:2: structured");
+  expect_error("error(setmetatable({}, {__tostring = function() "
+               "return 'custom' end}))",
+               "policies/x.lua:1: custom");
+  expect_error("error('no position', 0)", "policies/x.lua:1: no position");
+  expect_error("error()", "policies/x.lua:1: (error object is a nil value)");
+}
+
+static void test_sandbox__no_bytecode(void **state) {
+  struct osc_sandbox *sb = new_sandbox(0, 0, 0);
+  struct osc_error err = OSC_ERROR_INIT;
+  static const char bin[] = "\x1bLua\x54\x00\x19\x93\r\n";
+
+  (void)state;
+  assert_int_equal(
+      osc_sandbox_load_buffer(sb, bin, sizeof(bin) - 1, CHUNK, &err),
+      OSC_E_POLICY);
+  assert_non_null(strstr(err.msg, "attempt to load a binary chunk"));
+  assert_int_equal(run(sb,
+                       "assert(string.dump == nil)\n"
+                       "assert(load('\\27Lua') == nil)\n"
+                       "assert(getmetatable('') == false)\n",
+                       &err),
+                   OSC_OK);
+  osc_sandbox_free(sb);
+}
+
+static void test_sandbox__finalizer_cannot_hang_close(void **state) {
+  struct osc_sandbox *sb = new_sandbox(0, 0, 0);
+  struct osc_error err = OSC_ERROR_INIT;
+  int64_t t0 = osc_time_monotonic_ms();
+  int64_t c0 = cpu_ms();
+
+  (void)state;
+  /* Lua runs finalizers with hooks off: they are refused outright. */
+  assert_int_equal(run(sb,
+                       "local keep = setmetatable({}, {__gc = function() "
+                       "while true do end end})\n",
+                       &err),
+                   OSC_E_POLICY);
+  assert_string_equal(err.msg, "policies/x.lua:1: __gc metamethods are not "
+                               "allowed in policies");
+  /* Adding __gc later does not mark the object. */
+  assert_int_equal(run(sb,
+                       "local mt = {}\n"
+                       "rawset(_G, 'keep', setmetatable({}, mt))\n"
+                       "mt.__gc = function() while true do end end\n",
+                       &err),
+                   OSC_OK);
+  osc_sandbox_free(sb);
+  ASSERT_STOPPED_FAST(t0, c0);
+}
+
+static void test_sandbox__print_and_require(void **state) {
+  struct osc_sandbox *sb = new_sandbox(0, 0, 0);
+  struct osc_error err = OSC_ERROR_INIT;
+
+  (void)state;
+  assert_int_equal(run(sb,
+                       "print('hello from', 'the sandbox', 1, nil)\n"
+                       "local d = require 'octoscale.duration'\n"
+                       "assert(d.parse('1h30m') == 5400)\n"
+                       "assert(require 'octoscale.duration' == d)\n"
+                       "assert(not pcall(require, 'io'))\n",
+                       &err),
+                   OSC_OK);
+  osc_sandbox_free(sb);
+}
+
+static void test_sandbox__dev_lua_path(void **state) {
+  char dir[] = "/tmp/osc-luapath-XXXXXX";
+  char path[256];
+  struct osc_sandbox *sb;
+  struct osc_error err = OSC_ERROR_INIT;
+  FILE *f;
+
+  (void)state;
+  assert_non_null(mkdtemp(dir));
+  snprintf(path, sizeof(path), "%s/octoscale", dir);
+  assert_int_equal(mkdir(path, 0700), 0);
+  snprintf(path, sizeof(path), "%s/octoscale/devonly.lua", dir);
+  f = fopen(path, "w");
+  assert_non_null(f);
+  fputs("return { answer = 42 }\n", f);
+  fclose(f);
+  setenv("OCTOSCALE_LUA_PATH", dir, 1);
+  sb = new_sandbox(0, 0, 0);
+  unsetenv("OCTOSCALE_LUA_PATH");
+  assert_int_equal(
+      run(sb, "assert(require('octoscale.devonly').answer == 42)", &err),
+      OSC_OK);
+  osc_sandbox_free(sb);
+  unlink(path);
+  snprintf(path, sizeof(path), "%s/octoscale", dir);
+  rmdir(path);
+  rmdir(dir);
+}
+
+static void test_sandbox__tag_message(void **state) {
+  char out[256];
+
+  (void)state;
+  osc_sandbox_tag_message("p.lua:3: boom", "on_scale_in", out, sizeof(out));
+  assert_string_equal(out, "p.lua:3: on_scale_in: boom");
+  osc_sandbox_tag_message("boom: x", "hook", out, sizeof(out));
+  assert_string_equal(out, "hook: boom: x");
+  osc_sandbox_tag_message("[string \"a:1: b\"]:1: m", "h", out, sizeof(out));
+  assert_string_equal(out, "[string \"a:1: b\"]:1: h: m");
+}
+
+static void test_sandbox__display_name(void **state) {
+  char cwd[1024];
+  char path[1200];
+  char out[256];
+
+  (void)state;
+  assert_non_null(getcwd(cwd, sizeof(cwd)));
+  snprintf(path, sizeof(path), "%s/policies/x.lua", cwd);
+  osc_sandbox_display_name(path, out, sizeof(out));
+  assert_string_equal(out, "policies/x.lua");
+  osc_sandbox_display_name("./policies/x.lua", out, sizeof(out));
+  assert_string_equal(out, "policies/x.lua");
+  osc_sandbox_display_name("/elsewhere/x.lua", out, sizeof(out));
+  assert_string_equal(out, "/elsewhere/x.lua");
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_sandbox__budget_stops_endless_loop),
+      cmocka_unit_test(test_sandbox__instruction_budget_message),
+      cmocka_unit_test(test_sandbox__deadline_message),
+      cmocka_unit_test(test_sandbox__pcall_cannot_swallow_budget),
+      cmocka_unit_test(test_sandbox__memory_cap),
+      cmocka_unit_test(test_sandbox__memory_cap_single_allocation),
+      cmocka_unit_test(test_sandbox__memory_cap_pcall_swallow),
+      cmocka_unit_test(test_sandbox__syntax_error_has_file_line),
+      cmocka_unit_test(test_sandbox__runtime_error_has_file_line),
+      cmocka_unit_test(test_sandbox__undeclared_globals),
+      cmocka_unit_test(test_sandbox__error_objects),
+      cmocka_unit_test(test_sandbox__no_bytecode),
+      cmocka_unit_test(test_sandbox__finalizer_cannot_hang_close),
+      cmocka_unit_test(test_sandbox__print_and_require),
+      cmocka_unit_test(test_sandbox__dev_lua_path),
+      cmocka_unit_test(test_sandbox__tag_message),
+      cmocka_unit_test(test_sandbox__display_name),
+  };
+
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
