@@ -606,6 +606,15 @@ struct osc_plan *osc_bind_reconcile_check_plan(lua_State *L, int idx) {
   return u->plan;
 }
 
+void osc_bind_reconcile_replace_plan(lua_State *L, int idx,
+                                     struct osc_plan *plan) {
+  struct plan_ud *u = luaL_checkudata(L, idx, OSC_PLAN_METATABLE);
+
+  osc_plan_free(u->plan);
+  u->plan = plan;
+  u->closed = plan == NULL;
+}
+
 static void set_opt(lua_State *L, const char *key, const char *value) {
   if (value == NULL)
     return;

@@ -60,4 +60,9 @@ struct osc_plan **osc_bind_reconcile_new_plan(lua_State *L);
  * Plan. */
 struct osc_plan *osc_bind_reconcile_check_plan(lua_State *L, int idx);
 
+/* Replaces the plan of the open Plan userdata at idx with plan (which it
+ * then owns), freeing the old one: plan:apply() shows the applied plan. */
+void osc_bind_reconcile_replace_plan(lua_State *L, int idx,
+                                     struct osc_plan *plan);
+
 #endif

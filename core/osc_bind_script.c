@@ -7,11 +7,14 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/osc_apply.h"
 #include "core/osc_bind_common.h"
 #include "core/osc_bind_reconcile.h"
 #include "core/osc_collect.h"
 #include "core/osc_engine.h"
+#include "core/osc_lock.h"
 #include "core/osc_policy.h"
+#include "core/osc_reconcile.h"
 #include "core/osc_sandbox.h"
 #include "core/osc_state.h"
 #include "core/osc_time.h"
@@ -93,87 +96,187 @@ int luaopen_osc_script(lua_State *L) {
 /* ---- live reconcile.plan{scale_set = NAME} --------------------------------
  */
 
-/* Everything in C: collect, state, policy, engine. The plan goes to *slot
- * (owned by the Plan userdata already on the Lua stack). */
-static int plan_live(struct osc_session *s,
-                     const struct osc_config_scale_set *entry, int64_t now,
-                     bool force, struct osc_plan **slot,
-                     struct osc_error *err) {
-  const struct osc_config *cfg = osc_session_config(s);
-  struct osc_collect_result res;
-  struct osc_state *state = NULL;
-  struct osc_policy *policy = NULL;
-  const struct osc_state_scale_set *set;
-  struct osc_engine_input in;
-  struct osc_error perr = OSC_ERROR_INIT;
-  int rc;
+/* One entry through the CLI's pipeline (core/osc_reconcile.h) on the
+ * script's session: the same collection, state, policy and engine. */
+static int reconcile_one(struct osc_session *s,
+                         const struct osc_config_scale_set *entry, int64_t now,
+                         bool force, struct osc_reconcile **out,
+                         struct osc_error *err) {
+  struct osc_reconcile_options ro;
+  const char *only[1];
 
-  rc = osc_collect_all(s, &entry, 1, false, &res, err);
-  if (rc < 0)
-    return rc;
-  if (res.error_code != OSC_OK) {
-    rc = osc_plan_new_failed(entry->name, OSC_PLAN_ERROR, res.error_code,
-                             res.error, slot, err);
-    goto done;
+  only[0] = entry->name;
+  memset(&ro, 0, sizeof(ro));
+  ro.only = only;
+  ro.n_only = 1;
+  ro.now = now;
+  ro.force = force;
+  ro.session = s;
+  return osc_reconcile_plan(osc_session_config(s), &ro, out, err);
+}
+
+/* Takes the plan of the single entry out of r. */
+static struct osc_plan *take_plan(struct osc_reconcile *r) {
+  struct osc_plan *p = r->entries[0].plan;
+
+  r->entries[0].plan = NULL;
+  r->plans[0] = NULL;
+  return p;
+}
+
+/* Reads {scale_set=, force=, now=} (misuse raises before any C memory is
+ * held). */
+static const struct osc_config_scale_set *
+live_args(lua_State *L, struct osc_session *s, int idx, const char *fn,
+          const char *name, int64_t *now, bool *force) {
+  const struct osc_config_scale_set *entry;
+  struct osc_error err = OSC_ERROR_INIT;
+  int isnum = 0;
+
+  *force = false;
+  if (lua_istable(L, idx)) {
+    lua_getfield(L, idx, "scale_set");
+    if (name == NULL)
+      name = lua_tostring(L, -1);
+    lua_getfield(L, idx, "force");
+    *force = lua_toboolean(L, -1);
+    lua_getfield(L, idx, "now");
+    *now = (int64_t)lua_tointegerx(L, -1, &isnum);
+    if (!isnum && !lua_isnil(L, -1))
+      luaL_error(L, "%s: now must be Unix seconds", fn);
+    lua_pop(L, 3);
   }
-  rc = osc_state_load(cfg->state, &state, &perr);
-  if (rc >= 0)
-    rc = osc_policy_load(entry->policy, entry, now, &policy, &perr);
-  if (rc < 0) {
-    rc = osc_plan_new_failed(entry->name, OSC_PLAN_ERROR, perr.code, perr.msg,
-                             slot, err);
-    goto done;
-  }
-  set = osc_state_find(state, entry->name);
-  memset(&in, 0, sizeof(in));
-  in.collection = &res.collection;
-  in.scope = &res.scope;
-  in.orphans = set ? set->orphans : NULL;
-  in.n_orphans = set ? set->n_orphans : 0;
-  in.policy = osc_policy_get_ops(policy);
-  in.now = now;
-  in.force = force;
-  rc = osc_engine_plan(&in, slot, err);
-done:
-  osc_policy_free(policy);
-  osc_state_free(state);
-  osc_collect_result_free(&res);
-  return rc;
+  entry = name ? osc_config_find(osc_session_config(s), name) : NULL;
+  if (entry == NULL)
+    luaL_error(L, "%s: no scale set named '%s' in the configuration", fn,
+               name ? name : "?");
+  if (!isnum && osc_time_now(now, &err) < 0)
+    luaL_error(L, "%s", err.msg);
+  return entry;
 }
 
 static int live_plan(lua_State *L, void *payload) {
   struct osc_session *s = payload;
   const struct osc_config_scale_set *entry;
   struct osc_error err = OSC_ERROR_INIT;
+  struct osc_reconcile *r = NULL;
   struct osc_plan **slot;
-  const char *name;
-  int64_t now;
+  int64_t now = 0;
   bool force;
-  int isnum = 0;
 
   luaL_checktype(L, 1, LUA_TTABLE);
-  lua_getfield(L, 1, "scale_set");
-  name = lua_tostring(L, -1);
-  entry = name ? osc_config_find(osc_session_config(s), name) : NULL;
-  if (entry == NULL)
-    return luaL_error(L,
-                      "reconcile.plan: no scale set named '%s' in the "
-                      "configuration",
-                      name ? name : "?");
-  lua_getfield(L, 1, "force");
-  force = lua_toboolean(L, -1);
-  lua_getfield(L, 1, "now");
-  now = (int64_t)lua_tointegerx(L, -1, &isnum);
-  if (!isnum && !lua_isnil(L, -1))
-    return luaL_error(L, "reconcile.plan: now must be Unix seconds");
-  if (!isnum && osc_time_now(&now, &err) < 0)
-    return luaL_error(L, "%s", err.msg);
+  entry = live_args(L, s, 1, "reconcile.plan", NULL, &now, &force);
   lua_settop(L, 1);
   slot = osc_bind_reconcile_new_plan(L); /* [args, plan] */
-  if (plan_live(s, entry, now, force, slot, &err) < 0) {
+  if (reconcile_one(s, entry, now, force, &r, &err) < 0) {
     lua_pop(L, 1);
     return osc_bind_push_fail(L, NULL, err.msg);
   }
+  *slot = take_plan(r);
+  osc_reconcile_free(r);
+  return 1;
+}
+
+/* Keeps in `fresh` only the destructive actions the script saw in `seen`:
+ * plan:apply() re-reads everything under the lock (data may have moved),
+ * and must not delete or disable a target the script never approved. */
+static void limit_to_seen(struct osc_plan *fresh, const struct osc_plan *seen) {
+  size_t i;
+  size_t j;
+
+  for (i = 0; i < fresh->n_actions; i++) {
+    struct osc_action *a = &fresh->actions[i];
+    bool approved = false;
+
+    if (a->kind != OSC_ACT_DELETE && a->kind != OSC_ACT_DISABLE)
+      continue;
+    for (j = 0; j < seen->n_actions && !approved; j++) {
+      const struct osc_action *b = &seen->actions[j];
+
+      approved = b->kind == a->kind && b->target_id != NULL &&
+                 a->target_id != NULL &&
+                 strcmp(b->target_id, a->target_id) == 0;
+    }
+    if (!approved) {
+      a->kind = OSC_ACT_WAIT;
+      a->reason = "not in the plan this script applied; next run";
+      fresh->n_destructive--;
+    }
+  }
+}
+
+/* plan:apply{only_new=, force=}: lock, plan afresh, apply what the script
+ * saw, record state: the CLI's apply for one scale set. Returns the plan
+ * (now showing results), or nil, err. */
+static int live_apply(lua_State *L, void *payload) {
+  struct osc_session *s = payload;
+  const struct osc_plan *seen = osc_bind_reconcile_check_plan(L, 1);
+  const struct osc_config_scale_set *entry;
+  struct osc_reconcile_options ro;
+  struct osc_apply_options ao;
+  struct osc_apply_result res;
+  struct osc_error err = OSC_ERROR_INIT;
+  struct osc_reconcile *r = NULL;
+  struct osc_lock *lock = NULL;
+  struct osc_plan *applied = NULL;
+  char message[OSC_ERROR_MAX] = "";
+  int64_t now = 0;
+  bool force;
+  bool only_new = false;
+  int rc;
+
+  if (lua_istable(L, 2)) {
+    lua_getfield(L, 2, "only_new");
+    only_new = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+  }
+  entry = live_args(L, s, 2, "plan:apply", seen->scale_set, &now, &force);
+  memset(&res, 0, sizeof(res));
+  rc = osc_lock_acquire(osc_session_config(s)->state, &lock, &err);
+  if (rc < 0)
+    goto done;
+  rc = reconcile_one(s, entry, now, force, &r, &err);
+  if (rc < 0)
+    goto done;
+  limit_to_seen(r->plans[0], seen);
+  /* A budget stop is judged again on what remains; stops for incomplete or
+   * implausible data stand. */
+  {
+    const struct osc_collection *c = &r->entries[0].collection;
+    struct osc_plan *p = r->plans[0];
+
+    if (p->status == OSC_PLAN_SAFETY_STOP && c->complete && c->have_vmss &&
+        !(c->vmss.capacity > 0 && c->n_vms == 0) &&
+        p->n_destructive <= p->budget) {
+      p->status = OSC_PLAN_OK;
+      p->message[0] = '\0';
+    }
+  }
+  memset(&ro, 0, sizeof(ro));
+  ro.now = now;
+  memset(&ao, 0, sizeof(ao));
+  ao.only_new = only_new;
+  ao.poll_interval_seconds = 10;
+  rc = osc_apply_run(r, &ro, &ao, &res, &err);
+  if (rc < 0)
+    goto done;
+  applied = take_plan(r);
+  if (applied->status != OSC_PLAN_OK)
+    snprintf(message, sizeof(message), "%s: %s: %s", applied->scale_set,
+             osc_plan_status_name(applied->status), applied->message);
+  else if (res.n_failed > 0)
+    snprintf(message, sizeof(message), "%s: %zu action(s) failed",
+             applied->scale_set, res.n_failed);
+done:
+  osc_apply_result_free(&res);
+  osc_reconcile_free(r);
+  osc_lock_release(lock);
+  if (rc < 0)
+    return osc_bind_push_fail(L, NULL, err.msg);
+  osc_bind_reconcile_replace_plan(L, 1, applied);
+  if (message[0] != '\0')
+    return osc_bind_push_fail(L, NULL, message);
+  lua_settop(L, 1);
   return 1;
 }
 
@@ -184,7 +287,7 @@ int osc_bind_script_set_live(struct osc_sandbox *sb, struct osc_session *s,
   memset(&live, 0, sizeof(live));
   live.payload = s;
   live.plan = live_plan;
-  live.apply = NULL; /* Plan:apply() needs the apply module (the CLI's) */
+  live.apply = live_apply;
   return osc_bind_reconcile_set_live(sb, &live, err);
 }
 

@@ -181,6 +181,10 @@ int osc_reconcile_plan(const struct osc_config *config,
   if (r == NULL)
     return osc_error_set(err, OSC_E_NOMEM, "out of memory");
   r->config = config;
+  if (o->session != NULL) {
+    r->session = o->session;
+    r->session_borrowed = true;
+  }
   rc = select_entries(config, o, r, err);
   if (rc < 0)
     goto done;
@@ -242,7 +246,8 @@ void osc_reconcile_free(struct osc_reconcile *r) {
   }
   free(r->entries);
   free(r->plans);
-  osc_session_free(r->session);
+  if (!r->session_borrowed)
+    osc_session_free(r->session);
   osc_state_free(r->state);
   free(r);
 }

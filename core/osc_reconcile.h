@@ -22,6 +22,7 @@ struct osc_reconcile_options {
   int64_t now;
   bool force;
   bool verbose;
+  struct osc_session *session; /* borrowed (Lua scripts), else created */
 };
 
 /* Per entry: what was collected, with which policy, and the plan. */
@@ -38,6 +39,7 @@ struct osc_session;
 struct osc_reconcile {
   const struct osc_config *config;
   struct osc_session *session; /* live runs: HTTP, tokens, name cache */
+  bool session_borrowed;
   struct osc_state *state;
   struct osc_reconcile_entry *entries;
   size_t n_entries;

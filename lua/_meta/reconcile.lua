@@ -119,8 +119,17 @@ function Plan:exit_code() end
 --- @return table<string, integer>
 function Plan:orphans() end
 
---- Acts on the plan (live binding only; raises offline).
-function Plan:apply() end
+--- Acts on the plan, as `octoscale apply` does for its scale set: takes the
+--- state file's lock, reads Azure and Octopus again, executes only the
+--- deletions and disables this plan contained (anything new waits for the
+--- next run), records state, and returns the plan with results (`done`).
+--- Live plans only (`reconcile.plan{scale_set = NAME}`); raises offline.
+--- Returns nil, err when the lock is held, a read failed (safety stop) or
+--- an action failed.
+--- @param opts? {only_new?: boolean, force?: boolean, now?: integer}
+--- @return octoscale.Plan|nil plan
+--- @return octoscale.Error|nil err
+function Plan:apply(opts) end
 
 --- Frees the plan; later calls raise.
 function Plan:close() end
