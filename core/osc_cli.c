@@ -106,11 +106,16 @@ static const struct command_help command_help[] = {
      "  --force                 override the deletion budget (never the\n"
      "                          incomplete-data rule)\n"},
     {"run",
-     "usage: octoscale run FILE [ARGS...]\n"
+     "usage: octoscale run [--octopus-output] FILE [ARGS...]\n"
      "\n"
      "Runs a Lua automation script with the azure, octopus and reconcile\n"
      "namespaces; ARGS are in the global table `arg`. The exit code is the\n"
-     "integer the script returns (0 when it returns nothing).\n"},
+     "integer the script returns (0 when it returns nothing).\n"
+     "\n"
+     "  --octopus-output  octopus.set_output() prints Octopus service "
+     "messages\n"
+     "                    (else the outputs are printed as name=value at "
+     "the end)\n"},
     {"check",
      "usage: octoscale check [-c FILE] [-s NAME]...\n"
      "\n"
@@ -303,7 +308,8 @@ static int parse_args(int argc, char **argv, struct osc_cli_options *o,
     } else if (command_takes(o->command, "apply") &&
                strcmp(a, "--health-check") == 0) {
       o->health_check = true;
-    } else if (command_takes(o->command, "apply") &&
+    } else if ((command_takes(o->command, "apply") ||
+                command_takes(o->command, "run")) &&
                strcmp(a, "--octopus-output") == 0) {
       o->octopus_output = true;
     } else if (command_takes(o->command, "apply") &&
@@ -664,6 +670,9 @@ static int cmd_run(const struct osc_cli_options *o) {
 
   if (o->n_args == 0)
     return usage_error("run", "run needs a script FILE");
+  /* octopus.set_output() prints service messages under this switch */
+  if (o->octopus_output)
+    setenv("OCTOSCALE_OCTOPUS_OUTPUT", "1", 1);
   if (o->config_path != NULL || stat(path, &st) == 0) {
     code = load_config(o, &cfg);
     if (code != 0)

@@ -59,8 +59,8 @@ static size_t round_up(size_t n, size_t a) {
 }
 
 static void *map_new(size_t len) {
-  void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                 -1, 0);
 
   if (p == MAP_FAILED)
     return NULL;
@@ -294,6 +294,11 @@ int osc_snapshot_collect(struct osc_snapshot *snap,
     scope->tenant_id = osc_arena_strdup(&c->arena, tenant_id);
   }
 
+  /* The recorded reason first, so the plan says what a live run said. */
+  incomplete = osc_json_string(L, entry_idx, "incomplete");
+  if (incomplete != NULL)
+    osc_collection_mark_incomplete(c, incomplete);
+
   lua_getfield(L, entry_idx, "vmss");
   if (lua_type(L, -1) == LUA_TTABLE) {
     rc = osc_parse_vmss(L, -1, c, err);
@@ -332,9 +337,6 @@ int osc_snapshot_collect(struct osc_snapshot *snap,
   }
   lua_pop(L, 1);
 
-  incomplete = osc_json_string(L, entry_idx, "incomplete");
-  if (incomplete != NULL)
-    osc_collection_mark_incomplete(c, incomplete);
   goto done;
 
 bad_body:

@@ -30,6 +30,9 @@ expect_rc "outputs.lua under Octopus" 0
 expect_in "service message with base64 name/value" "$OUT" "##octopus[setVariable name='QW5zd2Vy' value='Zm9ydHkgdHdv']"
 expect_in "numbers as strings" "$OUT" "##octopus[setVariable name='Q291bnQ=' value='Mw==']"
 expect_not_in "no name=value lines under Octopus" "$OUT" "Answer=forty two"
+osc -c "$WORK/t.yaml" run --octopus-output "$SCRIPTS/outputs.lua"
+expect_rc "run --octopus-output" 0
+expect_in "the flag turns on service messages" "$OUT" "##octopus[setVariable name='QW5zd2Vy' value='Zm9ydHkgdHdv']"
 
 # ---- errors and exit codes -----------------------------------------------------------
 osc -c "$WORK/t.yaml" run "$SCRIPTS/fail.lua"
