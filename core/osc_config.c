@@ -1047,14 +1047,17 @@ static int empty_map(struct loader *ld, struct osc_value *v) {
 
 static int read_octopus(struct loader *ld, yaml_node_t *root,
                         const struct field *section) {
-  struct field f[] = {{"url", {0}}, {"api_key", {0}}, {"space", {0}}};
+  struct field f[] = {{"url", {0}},
+                      {"api_key", {0}},
+                      {"space", {0}},
+                      {"requests_per_minute", {0}}};
   struct osc_config *cfg = ld->cfg;
   yaml_node_t *map = section->pair.value;
   int rc;
 
   if (map == NULL)
     return fail(ld, root, "missing required key 'octopus' at top level");
-  rc = read_fields(ld, map, "octopus", f, 3);
+  rc = read_fields(ld, map, "octopus", f, 4);
   if (rc < 0)
     return rc;
   if (f[0].pair.value == NULL)
@@ -1074,6 +1077,12 @@ static int read_octopus(struct loader *ld, yaml_node_t *root,
     return rc;
   if (cfg->octopus.space == NULL)
     cfg->octopus.space = "Default";
+  /* Octopus 2026.3 limits API requests (200/min by default); octoscale
+   * paces itself below the server's limit instead of provoking 429s. */
+  rc = get_int(ld, &f[3], "octopus.requests_per_minute", 0, 1000000,
+               &cfg->octopus.requests_per_minute);
+  if (rc < 0)
+    return rc;
   return OSC_OK;
 }
 
@@ -1535,6 +1544,7 @@ static int read_root(struct loader *ld, yaml_node_t *root) {
   cfg->http.max_attempts = 6;
   cfg->http.max_retry_ms = 120 * 1000;
   cfg->http.concurrency = 8;
+  cfg->octopus.requests_per_minute = 200;
 
   if (root->type != YAML_MAPPING_NODE)
     return fail(ld, root,

@@ -93,6 +93,9 @@ struct osc_config {
     const char *url;
     const char *api_key;
     const char *space; /* name or Spaces-N; default "Default" */
+    /* requests_per_minute (extension): client-side pacing of the Octopus
+     * host, burst the same; default 200 (Octopus 2026.3); 0 = unpaced */
+    int requests_per_minute;
   } octopus;
 
   struct {

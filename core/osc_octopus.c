@@ -112,8 +112,8 @@ static int url_host(const char *url, char *out, size_t cap) {
 
 static void rate_limit(struct osc_octopus *o) {
   const char *env = getenv("OCTOSCALE_OCTOPUS_RATE");
-  double per_minute = OSC_OCTOPUS_RATE_PER_MINUTE;
-  double burst = OSC_OCTOPUS_RATE_BURST;
+  double per_minute = o->cfg->octopus.requests_per_minute;
+  double burst = per_minute;
   char host[512];
   struct osc_error err = OSC_ERROR_INIT;
 
@@ -133,6 +133,8 @@ static void rate_limit(struct osc_octopus *o) {
       }
     }
   }
+  if (per_minute <= 0)
+    return; /* requests_per_minute: 0 */
   if (url_host(o->base, host, sizeof(host)) < 0)
     return;
   if (osc_http_set_rate_limit(o->http, host, per_minute, burst, &err) < 0)

@@ -43,9 +43,9 @@ enum osc_octopus_kind {
   OSC_OCTOPUS_TENANT,
 };
 
-/* cfg and http are borrowed and must outlive the client. Sets the rate
- * limit of the Octopus host (OCTOSCALE_OCTOPUS_RATE="PER_MINUTE[/BURST]"
- * overrides the default 200/min, burst 200). */
+/* cfg and http are borrowed and must outlive the client. Paces the Octopus
+ * host at octopus.requests_per_minute (default 200, burst the same; 0 =
+ * unpaced); OCTOSCALE_OCTOPUS_RATE="PER_MINUTE[/BURST]" overrides it. */
 int osc_octopus_new(const struct osc_config *cfg, struct osc_http *http,
                     struct osc_octopus **out, struct osc_error *err);
 void osc_octopus_free(struct osc_octopus *o);

@@ -105,6 +105,23 @@ static int load_capturing(const char *text, struct osc_config **cfg, char *log,
 
 /* --- defaults and a complete file --- */
 
+static void test_config__octopus_pacing(void **state) {
+  struct osc_config *cfg;
+
+  (void)state;
+  cfg =
+      load_ok(BASE_OCTOPUS "  requests_per_minute: 0\n" BASE_AZURE BASE_ENTRY);
+  assert_int_equal(cfg->octopus.requests_per_minute, 0);
+  osc_config_free(cfg);
+  cfg = load_ok(BASE_OCTOPUS
+                "  requests_per_minute: 1000\n" BASE_AZURE BASE_ENTRY);
+  assert_int_equal(cfg->octopus.requests_per_minute, 1000);
+  osc_config_free(cfg);
+  expect_error(BASE_OCTOPUS "  requests_per_minute: -5\n" BASE_AZURE BASE_ENTRY,
+               "3:24: octopus.requests_per_minute must be a whole number "
+               "from 0 to 1000000, not '-5'");
+}
+
 static void test_config__defaults(void **state) {
   struct osc_config *cfg = load_ok(BASE);
   const struct osc_config_scale_set *ss;
@@ -115,6 +132,7 @@ static void test_config__defaults(void **state) {
   assert_string_equal(cfg->octopus.url, "https://octopus.example.com");
   assert_null(cfg->octopus.api_key);
   assert_string_equal(cfg->octopus.space, "Default");
+  assert_int_equal(cfg->octopus.requests_per_minute, 200);
   assert_string_equal(cfg->azure.subscription, "sub-1");
   assert_null(cfg->azure.tenant);
   assert_int_equal(cfg->azure.auth, OSC_AUTH_AUTO);
@@ -1282,6 +1300,7 @@ static void test_config__find(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_config__defaults),
+      cmocka_unit_test(test_config__octopus_pacing),
       cmocka_unit_test(test_config__valid_fixture),
       cmocka_unit_test(test_config__example_is_valid),
       cmocka_unit_test(test_config__minimal_fixture),
