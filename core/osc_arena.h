@@ -12,7 +12,8 @@ struct osc_arena {
   struct osc_arena_chunk *head;
 };
 
-#define OSC_ARENA_INIT {NULL}
+#define OSC_ARENA_INIT                                                         \
+  { NULL }
 
 /* Returns NULL when out of memory. Memory is zeroed and max-aligned. */
 void *osc_arena_alloc(struct osc_arena *a, size_t size);

@@ -26,7 +26,12 @@ struct osc_error {
   char msg[OSC_ERROR_MAX];
 };
 
-#define OSC_ERROR_INIT {0, {0}}
+#define OSC_ERROR_INIT                                                         \
+  {                                                                            \
+    0, {                                                                       \
+      0                                                                        \
+    }                                                                          \
+  }
 
 /* Sets err (when not NULL) and returns code, so callers can write
  * `return osc_error_set(err, OSC_E_CONFIG, "...");`. Newlines in the

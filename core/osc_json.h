@@ -27,20 +27,20 @@ int osc_json_open_module(lua_State *L);
 /* Decodes buf and pushes the value (one slot) on success; on failure pushes
  * nothing and returns OSC_E_RUNTIME with cjson's message. `what` names the
  * document in the message ("snapshot.json", "VM list page 2"). */
-int osc_json_decode(lua_State *L, const char *buf, size_t len,
-                    const char *what, struct osc_error *err);
+int osc_json_decode(lua_State *L, const char *buf, size_t len, const char *what,
+                    struct osc_error *err);
 
 /* Table readers for decoded documents: no metamethods are involved, so these
  * do not raise except on memory errors (callers run under lua_pcall). A
  * missing or mistyped field yields NULL / the fallback. */
 const char *osc_json_string(lua_State *L, int idx, const char *key);
-/* Follows a dotted path of object keys ("properties.osProfile.computerName"). */
+/* Follows a dotted path of object keys ("properties.osProfile.computerName").
+ */
 const char *osc_json_path_string(lua_State *L, int idx, const char *path);
 /* Pushes the value at a dotted path (nil when absent); returns its type. */
 int osc_json_push_path(lua_State *L, int idx, const char *path);
 /* Numbers, or numeric strings (IMDS writes "3599"). */
-bool osc_json_path_int(lua_State *L, int idx, const char *path,
-                       int64_t *out);
+bool osc_json_path_int(lua_State *L, int idx, const char *path, int64_t *out);
 bool osc_json_path_bool(lua_State *L, int idx, const char *path, bool *out);
 
 #endif

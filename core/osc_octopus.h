@@ -31,9 +31,6 @@
 
 /* Page size of the machine list (Octopus defaults to 30: always pass it). */
 #define OSC_OCTOPUS_PAGE_SIZE 1000
-/* Default rate limit of an Octopus host (2026.3+ example policy). */
-#define OSC_OCTOPUS_RATE_PER_MINUTE 200.0
-#define OSC_OCTOPUS_RATE_BURST 200.0
 
 struct osc_octopus;
 

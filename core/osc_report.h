@@ -38,8 +38,8 @@ void osc_report_text(FILE *f, struct osc_plan *const *plans, size_t n_plans,
                      bool show_keep);
 
 /* The --format json document (one line of JSON per run, pretty-printed). */
-int osc_report_json(FILE *f, const char *command,
-                    struct osc_plan *const *plans, size_t n_plans,
-                    const struct osc_outputs *outputs, struct osc_error *err);
+int osc_report_json(FILE *f, const char *command, struct osc_plan *const *plans,
+                    size_t n_plans, const struct osc_outputs *outputs,
+                    struct osc_error *err);
 
 #endif

@@ -119,9 +119,8 @@ int osc_time_parse_rfc3339(const char *text, int64_t *out,
 
   if (text == NULL || strlen(text) < 19)
     goto bad;
-  if (digits(p, 4, &y) || p[4] != '-' || digits(p + 5, 2, &mo) ||
-      p[7] != '-' || digits(p + 8, 2, &d) ||
-      (p[10] != 'T' && p[10] != 't' && p[10] != ' ') ||
+  if (digits(p, 4, &y) || p[4] != '-' || digits(p + 5, 2, &mo) || p[7] != '-' ||
+      digits(p + 8, 2, &d) || (p[10] != 'T' && p[10] != 't' && p[10] != ' ') ||
       digits(p + 11, 2, &h) || p[13] != ':' || digits(p + 14, 2, &mi) ||
       p[16] != ':' || digits(p + 17, 2, &s))
     goto bad;

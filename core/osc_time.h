@@ -12,7 +12,8 @@
  * descending order, each at most once). A bare "0" is zero. */
 int osc_duration_parse(const char *text, int64_t *out, struct osc_error *err);
 
-/* Formats seconds compactly: 0 -> "0s", 5400 -> "1h30m", 90061 -> "1d1h1m1s". */
+/* Formats seconds compactly: 0 -> "0s", 5400 -> "1h30m", 90061 -> "1d1h1m1s".
+ */
 void osc_duration_format(int64_t seconds, char *out, size_t cap);
 
 /* Parses RFC 3339 ("2026-11-27T10:00:00Z", fractions and offsets allowed). */

@@ -39,9 +39,10 @@ SIM="$BUILD/bin/octoscale-sim"
 START=2026-11-27T10:00:00Z     # the scenarios' start: OCTOSCALE_NOW
 ORPHANED=2026-11-27T09:00:00Z  # in the state file: past the 10m grace
 # The 20 ms tiers have no server-side bucket; octoscale's own Octopus
-# bucket (200/min by default) is lifted so the tiers measure the network
-# path, not the pacing (the rate-limited tier measures that).
-UNLIMITED_RATE=1000000
+# pacing (octopus.requests_per_minute, 200 by default) is turned off (0) so
+# the tiers measure the network path, not the pacing (the rate-limited tier
+# measures that, with the default).
+UNPACED=0
 
 for bin in "$OSC" "$SIM"; do
   [[ -x $bin ]] || { echo "bench: $bin is missing (build first)" >&2; exit 2; }
@@ -167,13 +168,14 @@ else
   echo 'return { max_delete = "100%" }' >"$POLICY"
 fi
 
-write_config() { # FILE SETS CONCURRENCY(or "")
-  local file=$1 sets=$2 conc=$3 s entry vmss role
+write_config() { # FILE SETS CONCURRENCY(or "") REQUESTS_PER_MINUTE(or "")
+  local file=$1 sets=$2 conc=$3 rpm=$4 s entry vmss role
   {
     echo "octopus:"
     echo "  url: $OC_URL"
     echo "  api_key: $API_KEY"
     echo "  space: Default"
+    [[ -n $rpm ]] && echo "  requests_per_minute: $rpm"
     echo "azure:"
     echo "  subscription: 00000000-0000-4000-8000-000000000001"
     echo "  tenant: $TENANT"
@@ -216,15 +218,14 @@ orphan_state() { # SETS
 # time_file -> "wall user sys maxrss_kb"
 read_time() { tail -n 1 "$1"; }
 
-# run_octoscale KIND TIER SCENARIO SETS CONCURRENCY RATE
+# run_octoscale KIND TIER SCENARIO SETS CONCURRENCY REQUESTS_PER_MINUTE
 run_octoscale() {
-  local kind=$1 tier=$2 scenario=$3 sets=$4 conc=$5 rate=$6 rc t stats deleted
+  local kind=$1 tier=$2 scenario=$3 sets=$4 conc=$5 rpm=$6 rc t stats deleted
   start_pair "$scenario" || { stop_sims; record "kind=$kind tier=$tier error=sim"; return 1; }
-  write_config "$WORK/octoscale.yaml" "$sets" "$conc"
+  write_config "$WORK/octoscale.yaml" "$sets" "$conc" "$rpm"
   rm -f "$WORK/state.json"
   orphan_state "$sets" || { stop_sims; record "kind=$kind tier=$tier error=state"; return 1; }
-  local envs=(env OCTOSCALE_NOW=$START)
-  [[ -n $rate ]] && envs+=(OCTOSCALE_OCTOPUS_RATE=$rate)
+  local envs=(env -u OCTOSCALE_OCTOPUS_RATE OCTOSCALE_NOW=$START)
   timeout -s KILL 180 /usr/bin/time -o "$WORK/time" -f "%e %U %S %M" \
     "${envs[@]}" "$OSC" -c "$WORK/octoscale.yaml" --format json apply \
     >"$WORK/osc.json" 2>"$WORK/osc.stderr"
@@ -292,7 +293,7 @@ for tier in $BENCH_TIERS; do
   over_time "tier $tier" && continue
   scen=$(scenario_for "tier-$tier")
   sets=$(sets_for "$tier")
-  run_octoscale tier "$tier" "$scen" "$sets" "" "$UNLIMITED_RATE"
+  run_octoscale tier "$tier" "$scen" "$sets" "" "$UNPACED"
   if [[ $BENCH_BASELINE == 1 ]]; then
     over_time "baseline tier $tier" && continue
     # one page of take=1000 is exactly the template when every scale set
@@ -311,7 +312,7 @@ if [[ -n $largest ]]; then
   sets=$(sets_for "$largest")
   for c in $BENCH_CONCURRENCY; do
     over_time "concurrency $c" && continue
-    run_octoscale sweep "$largest" "$scen" "$sets" "$c" "$UNLIMITED_RATE"
+    run_octoscale sweep "$largest" "$scen" "$sets" "$c" "$UNPACED"
   done
 fi
 
@@ -319,7 +320,7 @@ fi
 if ! over_time "rate-limited tier"; then
   scen=$(scenario_for rate-limited)
   sets=$(sets_for rate)
-  # octoscale's default Octopus bucket (200/min, burst 200): no override
+  # octoscale's default pacing (octopus.requests_per_minute 200, burst 200)
   run_octoscale rate rate "$scen" "$sets" "" ""
   if [[ $BENCH_BASELINE == 1 ]] && ! over_time "rate-limited baseline"; then
     run_baseline baseline-rate rate "$scen" "$sets" all
