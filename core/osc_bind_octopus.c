@@ -121,7 +121,7 @@ static int push_targets_l(lua_State *L) {
 
   lua_createtable(L, (int)col->n_targets, 0);
   for (i = 0; i < col->n_targets; i++) {
-    if (!p->all && !osc_collect_in_scope(&p->res->scope, &col->targets[i]))
+    if (!p->all && !osc_scope_contains(&p->res->scope, &col->targets[i]))
       continue;
     osc_bind_push_target(L, &col->targets[i]);
     lua_rawseti(L, -2, ++k);

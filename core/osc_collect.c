@@ -144,23 +144,6 @@ void osc_collect_result_take(struct osc_collect_result *r,
   memset(&r->scope, 0, sizeof(r->scope));
 }
 
-bool osc_collect_in_scope(const struct osc_scope *scope,
-                          const struct osc_target *t) {
-  size_t i;
-
-  if (scope->environment_id != NULL &&
-      !osc_strlist_contains_ci(&t->environment_ids, scope->environment_id))
-    return false;
-  for (i = 0; i < scope->roles.n; i++) {
-    if (!osc_strlist_contains_ci(&t->roles, scope->roles.items[i]))
-      return false;
-  }
-  if (scope->tenant_id != NULL &&
-      !osc_strlist_contains_ci(&t->tenant_ids, scope->tenant_id))
-    return false;
-  return true;
-}
-
 /* ---- one collection run ----------------------------------------------- */
 
 struct run;

@@ -110,10 +110,4 @@ void osc_collect_result_free(struct osc_collect_result *r);
 void osc_collect_result_take(struct osc_collect_result *r,
                              struct osc_collection *c, struct osc_scope *scope);
 
-/* True when target t is in scope (environment, ALL roles
- * case-insensitively, tenant when set): the engine's rule, for the Lua
- * clients' target lists. */
-bool osc_collect_in_scope(const struct osc_scope *scope,
-                          const struct osc_target *t);
-
 #endif

@@ -152,8 +152,8 @@ static int build_since(struct engine *e) {
   return OSC_OK;
 }
 
-static bool in_scope(const struct osc_scope *scope,
-                     const struct osc_target *t) {
+bool osc_scope_contains(const struct osc_scope *scope,
+                        const struct osc_target *t) {
   size_t i;
 
   if (scope->environment_id != NULL &&
@@ -234,7 +234,7 @@ static int build_names(struct engine *e) {
     const struct osc_target *t = &col->targets[i];
     struct name_slot *s;
 
-    if (!in_scope(e->in->scope, t))
+    if (!osc_scope_contains(e->in->scope, t))
       continue;
     e->tinfo[i].in_scope = true;
     e->plan->n_in_scope++;
@@ -797,7 +797,7 @@ int osc_engine_plan(const struct osc_engine_input *in, struct osc_plan **out,
   if (data_stop(&e)) {
     /* Count the scope for the summary, but ask the policy nothing. */
     for (i = 0; i < e.col->n_targets; i++)
-      plan->n_in_scope += in_scope(in->scope, &e.col->targets[i]);
+      plan->n_in_scope += osc_scope_contains(in->scope, &e.col->targets[i]);
     plan->budget = osc_budget_limit(&e.ops->max_delete, plan->n_in_scope);
     rc = carry_orphans(&e);
     goto done;

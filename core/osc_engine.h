@@ -94,6 +94,10 @@ struct osc_scope {
   const char *tenant_id; /* NULL: any */
 };
 
+/* True when target t is in scope (the rule above). */
+bool osc_scope_contains(const struct osc_scope *scope,
+                        const struct osc_target *t);
+
 /* orphaned_since per target id, from the state file. */
 struct osc_orphan_entry {
   const char *target_id;

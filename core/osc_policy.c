@@ -11,6 +11,7 @@
 #include <lauxlib.h>
 #include <lua.h>
 
+#include "core/osc_bind_common.h"
 #include "core/osc_bind_reconcile.h"
 #include "core/osc_log.h"
 #include "core/osc_sandbox.h"
@@ -89,31 +90,13 @@ struct osc_policy {
   struct osc_policy_ops ops;
 };
 
-static const char *decision_word(enum osc_decision d) {
-  switch (d) {
-  case OSC_DECIDE_KEEP:
-    return "keep";
-  case OSC_DECIDE_DELETE:
-    return "delete";
-  case OSC_DECIDE_DISABLE:
-    return "disable";
-  case OSC_DECIDE_ENABLE:
-    return "enable";
-  case OSC_DECIDE_REPORT:
-    return "report";
-  case OSC_DECIDE_IGNORE:
-    return "ignore";
-  }
-  return "?";
-}
-
 static bool decision_parse(enum osc_policy_hook h, const char *s,
                            enum osc_decision *out) {
   const struct hook_spec *spec = &hook_specs[h];
   size_t i;
 
   for (i = 0; i < spec->n_allowed; i++) {
-    if (strcmp(s, decision_word(spec->allowed[i])) == 0) {
+    if (strcmp(s, osc_decision_name(spec->allowed[i])) == 0) {
       *out = spec->allowed[i];
       return true;
     }
@@ -485,16 +468,6 @@ static void set_str(lua_State *L, const char *key, const char *value) {
   lua_setfield(L, -2, key);
 }
 
-static void push_strlist(lua_State *L, const struct osc_strlist *l) {
-  size_t i;
-
-  lua_createtable(L, (int)l->n, 0);
-  for (i = 0; i < l->n; i++) {
-    lua_pushstring(L, l->items[i] ? l->items[i] : "");
-    lua_rawseti(L, -2, (lua_Integer)i + 1);
-  }
-}
-
 static void push_value(lua_State *L, const struct osc_value *v, int depth) {
   size_t i;
 
@@ -543,7 +516,7 @@ static void push_entry(lua_State *L, const struct osc_config_scale_set *e) {
   set_str(L, "vmss", e->vmss);
   set_str(L, "subscription", e->subscription);
   set_str(L, "environment", e->environment);
-  push_strlist(L, &e->roles);
+  osc_bind_push_strlist(L, &e->roles);
   lua_setfield(L, -2, "roles");
   set_str(L, "tenant", e->tenant);
   set_str(L, "policy", e->policy);
@@ -590,37 +563,14 @@ static void push_ctx(lua_State *L, struct osc_policy *p, int rec) {
   lua_rawseti(L, rec, SLOT_CTX);
 }
 
+/* Policies and scripts see the same vm and target tables
+ * (core/osc_bind_common.c builds them); a hook without that subject gets an
+ * empty table. */
 static void push_vm(lua_State *L, const struct osc_vm *vm) {
-  size_t i;
-
-  if (vm == NULL) {
+  if (vm == NULL)
     lua_newtable(L);
-    return;
-  }
-  lua_createtable(L, 0, 13);
-  set_str(L, "id", vm->id);
-  set_str(L, "name", vm->name);
-  set_str(L, "instance_id", vm->instance_id);
-  set_str(L, "computer_name", vm->computer_name);
-  set_str(L, "vm_id", vm->vm_id);
-  set_str(L, "provisioning_state", vm->provisioning_state);
-  set_str(L, "power_state", vm->power_state);
-  push_strlist(L, &vm->private_ips);
-  lua_setfield(L, -2, "private_ips");
-  if (vm->created_at != 0) {
-    lua_pushinteger(L, (lua_Integer)vm->created_at);
-    lua_setfield(L, -2, "created_at");
-  }
-  set_str(L, "zone", vm->zone);
-  lua_createtable(L, 0, (int)vm->n_tags);
-  for (i = 0; i < vm->n_tags; i++) {
-    if (vm->tags[i].key == NULL)
-      continue;
-    lua_pushstring(L, vm->tags[i].value ? vm->tags[i].value : "");
-    lua_setfield(L, -2, vm->tags[i].key);
-  }
-  lua_setfield(L, -2, "tags");
-  set_str(L, "scale_set", vm->scale_set);
+  else
+    osc_bind_push_vm(L, vm);
 }
 
 static void push_target(lua_State *L, const struct osc_target *t,
@@ -629,21 +579,7 @@ static void push_target(lua_State *L, const struct osc_target *t,
     lua_newtable(L);
     return;
   }
-  lua_createtable(L, 0, 11);
-  set_str(L, "id", t->id);
-  set_str(L, "name", t->name);
-  push_strlist(L, &t->roles);
-  lua_setfield(L, -2, "roles");
-  push_strlist(L, &t->environment_ids);
-  lua_setfield(L, -2, "environment_ids");
-  push_strlist(L, &t->tenant_ids);
-  lua_setfield(L, -2, "tenant_ids");
-  set_str(L, "health", t->health);
-  lua_pushboolean(L, t->disabled);
-  lua_setfield(L, -2, "disabled");
-  set_str(L, "comm_style", osc_comm_style_name(t->comm_style));
-  set_str(L, "uri", t->uri);
-  set_str(L, "thumbprint", t->thumbprint);
+  osc_bind_push_target(L, t);
   if (orphaned_since > 0) {
     lua_pushinteger(L, (lua_Integer)orphaned_since);
     lua_setfield(L, -2, "orphaned_since");
