@@ -28,6 +28,26 @@ void osc_apierr_format(const struct osc_apierr *e, const char *what, char *out,
  * control characters, so a server message stays one line. */
 void osc_apierr_copy_line(char *dst, size_t cap, const char *s);
 
+struct lua_State;
+struct osc_http_response;
+struct osc_error;
+
+/* What a service-specific body parser gets, as a light userdata at index 1:
+ * the body text and the record to fill (code, message, request id). */
+struct osc_apierr_body {
+  const char *body;
+  size_t len;
+  struct osc_apierr *d;
+};
+
+/* Fills d from a response: status, attempts and request id, then what
+ * `parse` (a lua_CFunction run protected on `json`, a cjson state) reads
+ * from the body; with no response, the transport error's message. A body
+ * that is not JSON leaves the code and message empty. */
+void osc_apierr_fill(struct osc_apierr *d, const struct osc_http_response *resp,
+                     const struct osc_error *transport, struct lua_State *json,
+                     int (*parse)(struct lua_State *L));
+
 /* True for 401 and 403: authentication or permission refused (exit 1). */
 int osc_apierr_is_auth(const struct osc_apierr *e);
 

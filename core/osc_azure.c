@@ -120,16 +120,10 @@ int osc_azure_token_fetches(const struct osc_azure *az) {
 
 /* ---- error bodies ---------------------------------------------------- */
 
-struct err_parse {
-  const char *body;
-  size_t len;
-  struct osc_apierr *d;
-};
-
 /* Reads {"error":{code,message}}, {code,message} and Entra's
  * {error:"invalid_client", error_description, correlation_id}. */
 static int err_parse_l(lua_State *L) {
-  struct err_parse *p = lua_touserdata(L, 1);
+  struct osc_apierr_body *p = lua_touserdata(L, 1);
   struct osc_apierr *d = p->d;
   const char *code = NULL;
   const char *msg = NULL;
@@ -166,29 +160,7 @@ void osc_azure_error_detail(struct osc_azure *az,
                             const struct osc_http_response *resp,
                             const struct osc_error *transport,
                             struct osc_apierr *detail) {
-  struct err_parse p;
-  int top;
-
-  osc_apierr_clear(detail);
-  if (resp != NULL) {
-    detail->status = resp->status;
-    detail->attempts = resp->attempts;
-    osc_apierr_copy_line(detail->request_id, sizeof(detail->request_id),
-                         resp->request_id);
-  }
-  if (resp != NULL && resp->status != 0 && resp->body.len > 0) {
-    p.body = resp->body.data;
-    p.len = resp->body.len;
-    p.d = detail;
-    top = lua_gettop(az->json);
-    lua_pushcfunction(az->json, err_parse_l);
-    lua_pushlightuserdata(az->json, &p);
-    lua_pcall(az->json, 1, 0, 0); /* a body that is not JSON: no detail */
-    lua_settop(az->json, top);
-  }
-  if (detail->status == 0 && transport != NULL && transport->msg[0])
-    osc_apierr_copy_line(detail->message, sizeof(detail->message),
-                         transport->msg);
+  osc_apierr_fill(detail, resp, transport, az->json, err_parse_l);
 }
 
 int osc_azure_fail(struct osc_azure *az, const char *what,

@@ -440,6 +440,19 @@ static void log_plan_problems(const struct osc_reconcile *r) {
   }
 }
 
+/* What plan and apply share: the selection, the clock, --force. */
+static int reconcile_options(const struct osc_cli_options *o,
+                             struct osc_reconcile_options *ro,
+                             struct osc_error *err) {
+  memset(ro, 0, sizeof(*ro));
+  ro->only = o->scale_sets;
+  ro->n_only = o->n_scale_sets;
+  ro->snapshot = o->snapshot;
+  ro->force = o->force;
+  ro->verbose = o->verbosity > 0;
+  return osc_time_now(&ro->now, err);
+}
+
 static int cmd_plan(const struct osc_cli_options *o) {
   struct osc_reconcile_options ro;
   struct osc_reconcile *r = NULL;
@@ -453,13 +466,7 @@ static int cmd_plan(const struct osc_cli_options *o) {
   code = load_config(o, &cfg);
   if (code != 0)
     return code;
-  memset(&ro, 0, sizeof(ro));
-  ro.only = o->scale_sets;
-  ro.n_only = o->n_scale_sets;
-  ro.snapshot = o->snapshot;
-  ro.force = o->force;
-  ro.verbose = o->verbosity > 0;
-  rc = osc_time_now(&ro.now, &err);
+  rc = reconcile_options(o, &ro, &err);
   if (rc < 0)
     goto failed;
   rc = osc_reconcile_plan(cfg, &ro, &r, &err);
@@ -531,12 +538,7 @@ static int cmd_apply(const struct osc_cli_options *o) {
   code = load_config(o, &cfg);
   if (code != 0)
     return code;
-  memset(&ro, 0, sizeof(ro));
-  ro.only = o->scale_sets;
-  ro.n_only = o->n_scale_sets;
-  ro.force = o->force;
-  ro.verbose = o->verbosity > 0;
-  rc = osc_time_now(&ro.now, &err);
+  rc = reconcile_options(o, &ro, &err);
   if (rc < 0)
     goto failed;
   /* One writer per state file, held from before the state is read until

@@ -335,14 +335,8 @@ int osc_octopus_machines_url(struct osc_octopus *o, const char *environment_id,
 
 /* ---- errors ---------------------------------------------------------- */
 
-struct err_parse {
-  const char *body;
-  size_t len;
-  struct osc_apierr *d;
-};
-
 static int err_parse_l(lua_State *L) {
-  struct err_parse *p = lua_touserdata(L, 1);
+  struct osc_apierr_body *p = lua_touserdata(L, 1);
   struct osc_apierr *d = p->d;
   const char *msg;
   size_t n;
@@ -384,29 +378,7 @@ void osc_octopus_error_detail(struct osc_octopus *o,
                               const struct osc_http_response *resp,
                               const struct osc_error *transport,
                               struct osc_apierr *detail) {
-  struct err_parse p;
-  int top;
-
-  osc_apierr_clear(detail);
-  if (resp != NULL) {
-    detail->status = resp->status;
-    detail->attempts = resp->attempts;
-    osc_apierr_copy_line(detail->request_id, sizeof(detail->request_id),
-                         resp->request_id);
-  }
-  if (resp != NULL && resp->status != 0 && resp->body.len > 0) {
-    p.body = resp->body.data;
-    p.len = resp->body.len;
-    p.d = detail;
-    top = lua_gettop(o->json);
-    lua_pushcfunction(o->json, err_parse_l);
-    lua_pushlightuserdata(o->json, &p);
-    lua_pcall(o->json, 1, 0, 0); /* not JSON: no detail */
-    lua_settop(o->json, top);
-  }
-  if (detail->status == 0 && transport != NULL && transport->msg[0])
-    osc_apierr_copy_line(detail->message, sizeof(detail->message),
-                         transport->msg);
+  osc_apierr_fill(detail, resp, transport, o->json, err_parse_l);
 }
 
 int osc_octopus_fail(struct osc_octopus *o, const char *what,
