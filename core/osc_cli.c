@@ -364,7 +364,17 @@ static const char *config_path(const struct osc_cli_options *o) {
 static int load_config(const struct osc_cli_options *o,
                        struct osc_config **cfg) {
   struct osc_error err = OSC_ERROR_INIT;
-  int rc = osc_config_load(config_path(o), cfg, &err);
+  const char *path = config_path(o);
+  struct stat st;
+  int rc;
+
+  if (o->config_path == NULL && stat(path, &st) != 0) {
+    fprintf(stderr,
+            "octoscale: error: no config: ./octoscale.yaml does not exist "
+            "and OCTOSCALE_CONFIG is not set (use -c FILE)\n");
+    return 3;
+  }
+  rc = osc_config_load(path, cfg, &err);
 
   if (rc < 0) {
     fprintf(stderr, "octoscale: error: %s\n", err.msg);
