@@ -10,7 +10,8 @@
  *   S4         GET the VMSS once (w1 = 1: nothing is provisioning)
  *   S5         Get-AzVmssVM: the VM list, every nextLink page (w2 = 1)
  *   S6         Get-AzVmssVM again: the final list, every page
- *   S7         GET /api/<space>/machines?environmentIds=&roles=&skip=0&take=1000
+ *   S7         GET
+ * /api/<space>/machines?environmentIds=&roles=&skip=0&take=1000
  *              --pages one: that single page, as the template does (a
  *              correctness defect past 1,000 targets: the rest is never
  *              seen, so their orphans are never deleted);
@@ -272,7 +273,8 @@ static bool has_roles(const char *text, struct osc_rawjson_span item,
   if (osc_rawjson_member(text, item, "Roles", &arr, &err) != 1)
     return false;
   snprintf(want, sizeof(want), "%s", roles);
-  for (char *w = strtok_r(want, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+  for (char *w = strtok_r(want, ",", &save); w;
+       w = strtok_r(NULL, ",", &save)) {
     size_t cursor = 0;
     bool found = false;
     char role[256];
@@ -364,8 +366,9 @@ static void run_set(const struct opts *o, const char *spec) {
     all.pages++;
     need(request("GET", url, api, NULL, &b), 200, "S7 machines", url);
     root = root_of(&b, "machines");
-    if (osc_rawjson_member(b.data, root, "TotalResults", &v, &err) == 1)
-      all.total += strtol(b.data + v.start, NULL, 10);
+    if (n_targets == 0 &&
+        osc_rawjson_member(b.data, root, "TotalResults", &v, &err) == 1)
+      all.total += strtol(b.data + v.start, NULL, 10); /* the first page's */
     if (osc_rawjson_member(b.data, root, "Items", &arr, &err) != 1) {
       fprintf(stderr, "baseline: machines page has no Items\n");
       exit(1);

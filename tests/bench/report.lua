@@ -50,6 +50,11 @@ local function f2(x) return x and string.format("%.2f", x) or "–" end
 local function f1(x) return x and string.format("%.1f", x) or "–" end
 local function ratio(a, b) if a and b and b > 0 then return a / b end end
 local function ceil(x) return math.floor(x + 0.999999) end
+local function thousands(n)
+  local s, k = tostring(math.tointeger(n) or n), 0
+  repeat s, k = s:gsub("^(%d+)(%d%d%d)", "%1,%2") until k == 0
+  return s
+end
 
 -- The tiers' shapes (tests/bench/scenarios): sets of VMs, 30 % orphans,
 -- VM lists paged at 100, machines at take=1000, one shared environment.
@@ -133,7 +138,7 @@ p("critical-path bound: latency x (longest chain of dependent reads +")
 p("ceil(deletions / concurrency)); chain = max(token + VMSS GET + VM pages,")
 p("space + environment lookups + machine pages).")
 p("")
-p("| tier | vs | wall | CPU | requests | peak RSS | bound s (c=8) | octoscale wall / bound | simulator CPU in octoscale's run s |")
+p("| tier | vs | wall | CPU | requests | peak RSS | bound s (c=8) | octoscale wall / bound | simulators' handler time in octoscale's run, summed over requests, s |")
 p("|---|---|---|---|---|---|---|---|---|")
 for _, tier in ipairs(tiers) do
   local s = shape(tier)
@@ -177,9 +182,10 @@ do
     local bound = bound_s(s, 8)
     p("| 3,000 VMs: wall <= 1.5 x critical-path bound (c=8: %d reads in a chain + %d rounds of deletes) | %.2f s vs 1.5 x %.2f s = %.2f s | %s |",
       s.chain, ceil(s.deletions / 8), o.wall, bound, 1.5 * bound, check(o.wall <= 1.5 * bound, "3000: 1.5 x bound"))
-    local limit = s.set_pages + s.deletions + 10
-    p("| 3,000 VMs: Octopus requests <= pages + deletions + 10 (pages: %d, 2 per scale set at take=1000) | %d (%d machine pages, %d deletes) vs %d | %s |",
-      s.set_pages, o.octopus or 0, o.machine_pages or 0, o.deletes or 0, limit,
+    local pages = math.min(s.env_pages, s.set_pages)
+    local limit = pages + s.deletions + 10
+    p("| 3,000 VMs: Octopus requests <= pages + deletions + 10 (pages: %d, the fewest that hold the %d targets at take=1000) | %d (%d machine pages, %d deletes, %d name lookups) vs %d | %s |",
+      pages, s.targets, o.octopus or 0, o.machine_pages or 0, o.deletes or 0, o.lookups or 0, limit,
       check((o.octopus or 1e9) <= limit, "3000: Octopus request budget"))
     p("| 3,000 VMs: all %d orphans deleted, no 429 | %d deleted, %d x 429 | %s |", s.deletions,
       o.deleted_done or 0, o.throttled or 0, check(o.deleted_done == s.deletions and o.throttled == 0, "3000: deletions"))
@@ -187,22 +193,41 @@ do
   end
 end
 do
-  local runs = {}
-  for _, r in ipairs(recs) do if r.kind == "snapshot" then runs[#runs + 1] = r end end
-  if #runs > 0 then
+  local function median_of(kind)
+    local runs = {}
+    for _, r in ipairs(recs) do if r.kind == kind and r.user then runs[#runs + 1] = r end end
+    if #runs == 0 then return nil end
     table.sort(runs, function(a, b) return cpu(a) < cpu(b) end)
-    local med = runs[(#runs + 1) // 2]
+    return runs[(#runs + 1) // 2], runs
+  end
+  local med, runs = median_of("snapshot")
+  if med then
     local all_ok = true
     for _, r in ipairs(runs) do if r.rc ~= 2 then all_ok = false end end
-    p("| `plan --snapshot` of %d VMs / %d targets (%.0f MB), default policy: CPU < 0.5 s | median of %d: %.2f s CPU (%.2f user + %.2f sys; min %.2f, max %.2f), %.2f s wall, %.0f MiB RSS, %d deletes planned | %s |",
-      med.vms, med.targets, med.bytes / 1e6, #runs, cpu(med), med.user, med.sys, cpu(runs[1]), cpu(runs[#runs]),
+    p("| `plan --snapshot` of %s VMs / %s targets (%.0f MB), default policy: CPU < 0.5 s | median of %d: %.2f s CPU (%.2f user + %.2f sys; min %.2f, max %.2f), %.2f s wall, %.0f MiB RSS, %d deletes planned | %s |",
+      thousands(med.vms), thousands(med.targets), med.bytes / 1e6, #runs, cpu(med), med.user, med.sys, cpu(runs[1]), cpu(runs[#runs]),
       med.wall, mib(med), med.deletes, check(cpu(med) < 0.5 and all_ok, "snapshot plan CPU"))
+    local empty = median_of("snapshot-empty")
+    if empty then
+      p("| (same with `return {}`: no Lua hooks; the difference is the per-VM and per-orphan hook calls) | %.2f s CPU; hooks ~%.0f ms for %s VMs | – |",
+        cpu(empty), math.max(0, cpu(med) - cpu(empty)) * 1000, thousands(med.vms))
+    end
   end
   local v = find("version")
   if v then
-    local ms = v.total_ns / v.runs / 1e6
-    p("| `octoscale version` < 5 ms | %.2f ms a run (mean of %d, fork + exec included), %.1f MiB RSS | %s |",
-      ms, v.runs, mib(v), check(ms < 5, "version time"))
+    local ms = v.median_ns / 1e6
+    p("| `octoscale version` < 5 ms | median %.2f ms a run (mean %.2f, min %.2f; %d runs, spawned directly), %.1f MiB RSS | %s |",
+      ms, v.mean_ns / 1e6, v.min_ns / 1e6, v.runs, mib(v), check(ms < 5, "version time"))
+    if v.median_floor_ns then
+      p("| (floors here, same method: `/bin/true` %.2f ms; an empty `main` linked with libcurl %.2f ms) | octoscale's own share: %.2f ms | – |",
+        v.median_true_ns / 1e6, v.median_floor_ns / 1e6, (v.median_ns - v.median_floor_ns) / 1e6)
+    end
+  end
+  local pl, ap = find("plan", 3000), find("tier", 3000)
+  if pl and ap and pl.wall and ap.wall then
+    p("| (3,000 VMs phases: `plan` = the reads alone; `apply` - `plan` ~ the deletions) | reads %.2f s (latency-only chain %.2f s), deletions ~%.2f s (%d rounds of 8 x %d ms = %.2f s) | – |",
+      pl.wall, latency * shape(3000).chain / 1000, ap.wall - pl.wall, ceil(shape(3000).deletions / 8), latency,
+      latency * ceil(shape(3000).deletions / 8) / 1000)
   end
   local rt = find("rate", "rate")
   if rt then
