@@ -350,7 +350,7 @@ static void test_http__retry_after_seconds(void **state) {
   gap = s->seen[1].at_ms - s->seen[0].at_ms;
   print_message("Retry-After 2: retry came %lld ms later\n", (long long)gap);
   assert_true(gap >= 2000);
-  assert_true(gap < 3000);
+  assert_true(gap < 4500); /* loaded CI */
   osc_http_get_stats(h, &st);
   assert_int_equal(st.throttled, 1);
   osc_http_response_free(&resp);
@@ -630,7 +630,7 @@ static void test_http__max_retry_budget(void **state) {
   assert_true(resp.attempts > 2);
   assert_true(resp.attempts < 100);
   assert_true(took >= 650);
-  assert_true(took < 1200);
+  assert_true(took < 3000); /* far below an unbudgeted retry; loaded CI */
   assert_non_null(strstr(e.msg, "budget: HTTP 503 after "));
   osc_http_response_free(&resp);
 
@@ -640,7 +640,7 @@ static void test_http__max_retry_budget(void **state) {
   t0 = osc_time_monotonic_ms();
   assert_true(get(h, u, "budget", &resp, &e) < 0);
   took = osc_time_monotonic_ms() - t0;
-  assert_true(took < 500);
+  assert_true(took < 2000); /* not the 5 s wait */
   assert_int_equal(resp.attempts, 1);
   assert_non_null(strstr(e.msg, "Retry-After of 5 s exceeds the remaining "
                                 "retry budget"));
@@ -692,7 +692,7 @@ static void test_http__throttled_host_fails_fast(void **state) {
   assert_int_equal(osc_http_submit(h, &req, keep_error, &out, &e), 0);
   assert_int_equal(osc_http_submit(h, &req, keep_error, &out, &e), 0);
   assert_int_equal(osc_http_run(h, &e), 0);
-  assert_true(osc_time_monotonic_ms() - t0 < 1000);
+  assert_true(osc_time_monotonic_ms() - t0 < 2500); /* not the pause */
   assert_int_equal(out.n, 2);
   assert_int_equal(s->n_seen, 1); /* the second never hit the server */
   assert_non_null(strstr(out.msg[0], "Retry-After of 5 s exceeds"));
@@ -752,7 +752,7 @@ static void test_http__concurrency_per_host(void **state) {
   assert_int_equal(s->peak, 4);
   assert_int_equal(st.peak_in_flight, 4);
   assert_true(took >= 250);
-  assert_true(took < 1000); /* 5 rounds; loose for loaded CI machines */
+  assert_true(took < 2500); /* 5 rounds; loose for loaded CI machines */
   osc_http_free(h);
 }
 
@@ -791,7 +791,7 @@ static void test_http__token_bucket(void **state) {
   for (k = 10; k < 30; k++)
     assert_true(s->seen[k].at_ms - t0 >= ((int64_t)k - 9) * 100 - 1);
   assert_true(took >= 2000);
-  assert_true(took < 2600); /* 2.1 s with the headroom token */
+  assert_true(took < 4000); /* 2.1 s with the headroom token; loaded CI */
   assert_true(st.rate_waits >= 19);
   osc_http_free(h);
 }
