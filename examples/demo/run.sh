@@ -26,12 +26,20 @@ bold=$'\033[1m' dim=$'\033[2m' off=$'\033[0m'
 say() { printf '\n%s== %s%s\n' "$bold" "$*" "$off"; }
 note() { printf '%s%s%s\n' "$dim" "$*" "$off"; }
 
-# octoscale with the demo config; shows the command and its exit code.
+# octoscale EXPECTED_EXIT ARGS...: runs it with the demo config, shows the
+# command and its exit code, and remembers a surprise (the demo then fails,
+# so `make demo` doubles as an end-to-end check).
+surprises=0
 octoscale() {
+  local want=$1 code=0
+  shift
   printf '%s$ octoscale %s%s\n' "$bold" "$*" "$off"
-  local code=0
   "$bin" -c "$work/octoscale.yaml" "$@" || code=$?
   note "(exit $code)"
+  if [[ $code != "$want" ]]; then
+    echo "demo: expected exit $want from 'octoscale $*', got $code" >&2
+    surprises=$((surprises + 1))
+  fi
   return 0
 }
 
@@ -87,34 +95,47 @@ note "octoscale-sim on 127.0.0.1:$port (10x speed); config $work/octoscale.yaml"
 
 # --- 1. steady state -----------------------------------------------------------
 say "1. Steady state: 5 VMs, 5 registered targets (plus 2 that are not ours)"
-octoscale plan
-octoscale apply --only-new
+octoscale 0 plan
+octoscale 0 apply --only-new
 
 # --- 2. scale-out by 3 -----------------------------------------------------------
 say "2. Scale-out to 8: Azure overprovisions (creates 2 extra VMs, deletes them later)"
 sim_post /_sim/actions '[{"scale": {"scale_set": "vmss-shop", "capacity": 8}}]'
 note "octoscale waits until no VM is Creating, Tentacles have registered and the"
 note "scale set is no longer Updating, then outputs only the new targets:"
-octoscale apply --wait=2m --poll-interval 1s --only-new
+octoscale 0 apply --wait=2m --poll-interval 1s --only-new
 
 # --- 3. scale-in by 2 ------------------------------------------------------------
 say "3. Scale-in to 6: two VMs go away; their targets become orphans"
 sim_post /_sim/actions '[{"scale": {"scale_set": "vmss-shop", "capacity": 6}}]'
 sleep 3
-octoscale apply
+octoscale 0 apply
 say "   ...11 minutes later, the orphan grace (10m) has passed"
-OCTOSCALE_NOW=$(later 660) octoscale apply
+OCTOSCALE_NOW=$(later 660) octoscale 0 apply
 
 # --- 4. Azure outage -------------------------------------------------------------
 say "4. Scale-in to 5, then the Azure VM list starts failing (HTTP 503)"
 sim_post /_sim/actions '[{"scale": {"scale_set": "vmss-shop", "capacity": 5}}]'
 sleep 3
-OCTOSCALE_NOW=$(later 720) octoscale apply
+OCTOSCALE_NOW=$(later 720) octoscale 0 apply
 deletes_before=$(count_requests DELETE)
 sim_post /_sim/faults '[{"name": "outage", "route": "arm.vm_list", "status": 503}]'
 note "30 minutes later the orphan is past its grace, but the VM list cannot be read:"
-OCTOSCALE_NOW=$(later 1800) octoscale apply
+OCTOSCALE_NOW=$(later 1800) octoscale 4 apply
 deletes_after=$(count_requests DELETE)
 note "DELETE requests during the outage: $((deletes_after - deletes_before)) (a safety stop deletes nothing)"
+if [[ $deletes_after != "$deletes_before" ]]; then
+  echo "demo: DELETE requests were sent during the outage" >&2
+  surprises=$((surprises + 1))
+fi
+deleted=$(count_requests DELETE)
+if [[ $deleted != 4 ]]; then
+  echo "demo: expected 4 deletions in all (2 overprovisioned, 2 scaled in), saw $deleted" >&2
+  surprises=$((surprises + 1))
+fi
 
+if [[ $surprises -gt 0 ]]; then
+  echo "demo: $surprises step(s) did not go as narrated" >&2
+  exit 1
+fi
 say "Done. Next: make test, and README.md for configuration and policies."
