@@ -363,6 +363,25 @@ static int put_pct(struct osc_buf *b, unsigned char c, struct osc_error *err) {
   return osc_buf_append(b, e, 3, err);
 }
 
+/* Appends s percent-encoded to b: unreserved characters and those in `keep`
+ * stay; with keep_encoded, an existing %XX stays too. */
+static int percent_encode(struct osc_buf *b, const char *s, const char *keep,
+                          bool keep_encoded, struct osc_error *err) {
+  const char *p;
+  int rc = OSC_OK;
+
+  for (p = s; *p && rc == OSC_OK; p++) {
+    unsigned char c = (unsigned char)*p;
+
+    if (is_unreserved(c) || strchr(keep, c) != NULL ||
+        (keep_encoded && c == '%' && is_hex(p[1]) && is_hex(p[2])))
+      rc = osc_buf_append(b, p, 1, err);
+    else
+      rc = put_pct(b, c, err);
+  }
+  return rc;
+}
+
 int osc_http_fix_url(const char *url, char **out, struct osc_error *err) {
   /* Reserved characters keep their meaning; the quote is a sub-delim but
    * ARM rejects it raw in $filter (azure-api.md 2.4), so it is encoded. */
@@ -370,7 +389,7 @@ int osc_http_fix_url(const char *url, char **out, struct osc_error *err) {
   struct osc_buf b;
   const char *p;
   const char *start;
-  int rc;
+  int rc = OSC_OK;
 
   *out = NULL;
   if (url == NULL)
@@ -383,55 +402,31 @@ int osc_http_fix_url(const char *url, char **out, struct osc_error *err) {
     p += 3;
     p += strcspn(p, "/?#");
     rc = osc_buf_append(&b, url, (size_t)(p - url), err);
-    if (rc < 0)
-      goto done;
     start = p;
   }
-  for (p = start; *p; p++) {
-    unsigned char c = (unsigned char)*p;
-
-    if (is_unreserved(c) || (c != '\0' && strchr(keep, c)))
-      rc = osc_buf_append(&b, p, 1, err);
-    else if (c == '%' && is_hex(p[1]) && is_hex(p[2]))
-      rc = osc_buf_append(&b, p, 1, err); /* already encoded */
-    else
-      rc = put_pct(&b, c, err);
-    if (rc < 0)
-      goto done;
-  }
-  rc = osc_buf_append(&b, "", 0, err);
-  if (rc < 0)
-    goto done;
-  *out = osc_buf_detach(&b);
-done:
+  if (rc == OSC_OK)
+    rc = percent_encode(&b, start, keep, true, err);
+  if (rc == OSC_OK)
+    rc = osc_buf_append(&b, "", 0, err);
+  if (rc == OSC_OK)
+    *out = osc_buf_detach(&b);
   osc_buf_free(&b);
   return rc;
 }
 
 int osc_http_escape(const char *s, char **out, struct osc_error *err) {
   struct osc_buf b;
-  const char *p;
-  int rc = OSC_OK;
+  int rc;
 
   *out = NULL;
   if (s == NULL)
     s = "";
   osc_buf_init(&b, strlen(s) * 3 + 1);
-  for (p = s; *p; p++) {
-    unsigned char c = (unsigned char)*p;
-
-    if (is_unreserved(c))
-      rc = osc_buf_append(&b, p, 1, err);
-    else
-      rc = put_pct(&b, c, err);
-    if (rc < 0)
-      goto done;
-  }
-  rc = osc_buf_append(&b, "", 0, err);
-  if (rc < 0)
-    goto done;
-  *out = osc_buf_detach(&b);
-done:
+  rc = percent_encode(&b, s, "", false, err);
+  if (rc == OSC_OK)
+    rc = osc_buf_append(&b, "", 0, err);
+  if (rc == OSC_OK)
+    *out = osc_buf_detach(&b);
   osc_buf_free(&b);
   return rc;
 }

@@ -35,7 +35,8 @@ int main(int argc, char **argv) {
   int64_t sum = 0;
   int n;
 
-  if (argc < 3 || (n = atoi(argv[1])) < 1) {
+  n = argc < 3 ? 0 : (int)strtol(argv[1], NULL, 10);
+  if (n < 1) {
     fputs("usage: spawntime N COMMAND [ARGS...]\n", stderr);
     return 2;
   }
