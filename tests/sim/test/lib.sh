@@ -25,7 +25,8 @@
 SIM_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SIM_REPO=$(cd "$SIM_LIB_DIR/../../.." && pwd)
 SIM_SCENARIOS="$SIM_REPO/tests/sim/scenarios"
-SIM_FIXTURES="$SIM_REPO/../shared/fixtures"
+# The shared fixtures, as copied into the repository (tests/fixtures/api).
+SIM_FIXTURES="$SIM_REPO/tests/fixtures/api"
 : "${SIM_BIN:=$SIM_REPO/build/bin/octoscale-sim}"
 : "${SIM_START_TIMEOUT:=5}"
 SIM_PID=""
@@ -174,9 +175,11 @@ keys() {
     not_ok "$1: $out"
   fi
 }
+# The fixtures ship with the repository: their absence is a failure, never
+# a silent skip of the shape checks.
 have_fixtures() {
   if [[ -d $SIM_FIXTURES/azure && -d $SIM_FIXTURES/octopus ]]; then return 0; fi
-  echo "WARNING: fixtures not found at $SIM_FIXTURES; SKIPPING fixture key-set checks" >&2
+  not_ok "fixtures not found at $SIM_FIXTURES"
   return 1
 }
 finish() {
