@@ -94,6 +94,15 @@ void osc_apierr_fill(struct osc_apierr *d, const struct osc_http_response *resp,
     osc_apierr_copy_line(d->message, sizeof(d->message), transport->msg);
 }
 
+int osc_apierr_to_error(const struct osc_apierr *d, const char *what,
+                        int code_otherwise, struct osc_error *err) {
+  char line[OSC_ERROR_MAX];
+
+  osc_apierr_format(d, what, line, sizeof(line));
+  return osc_error_set(
+      err, osc_apierr_is_auth(d) ? OSC_E_RUNTIME : code_otherwise, "%s", line);
+}
+
 int osc_apierr_is_auth(const struct osc_apierr *e) {
   return e->status == 401 || e->status == 403;
 }

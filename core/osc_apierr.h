@@ -48,6 +48,11 @@ void osc_apierr_fill(struct osc_apierr *d, const struct osc_http_response *resp,
                      const struct osc_error *transport, struct lua_State *json,
                      int (*parse)(struct lua_State *L));
 
+/* Sets err to d's one line (see osc_apierr_format) with OSC_E_RUNTIME for
+ * 401/403 (exit 1), else code_otherwise; returns the code. */
+int osc_apierr_to_error(const struct osc_apierr *d, const char *what,
+                        int code_otherwise, struct osc_error *err);
+
 /* True for 401 and 403: authentication or permission refused (exit 1). */
 int osc_apierr_is_auth(const struct osc_apierr *e);
 

@@ -168,15 +168,11 @@ int osc_azure_fail(struct osc_azure *az, const char *what,
                    const struct osc_error *transport, struct osc_apierr *detail,
                    struct osc_error *err) {
   struct osc_apierr local;
-  char line[OSC_ERROR_MAX];
 
   if (detail == NULL)
     detail = &local;
   osc_azure_error_detail(az, resp, transport, detail);
-  osc_apierr_format(detail, what, line, sizeof(line));
-  return osc_error_set(
-      err, osc_apierr_is_auth(detail) ? OSC_E_RUNTIME : OSC_E_SAFETY, "%s",
-      line);
+  return osc_apierr_to_error(detail, what, OSC_E_SAFETY, err);
 }
 
 /* ---- URLs ------------------------------------------------------------ */

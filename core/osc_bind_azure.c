@@ -231,21 +231,6 @@ static int push_vms_l(lua_State *L) {
   return 1;
 }
 
-/* nil, err for a failed collection (after freeing it). */
-static int collect_fail(lua_State *L, struct osc_collect_result *res) {
-  struct osc_apierr detail = res->failure;
-  char line[OSC_ERROR_MAX];
-
-  if (res->error_code != OSC_OK)
-    snprintf(line, sizeof(line), "%s", res->error);
-  else
-    snprintf(line, sizeof(line), "%s", res->collection.incomplete_reason);
-  if (detail.code[0] == '\0' && res->error_code == OSC_OK)
-    snprintf(detail.code, sizeof(detail.code), "Incomplete");
-  osc_collect_result_free(res);
-  return osc_bind_push_fail(L, &detail, line);
-}
-
 static int az_instances(lua_State *L) {
   struct az_client *c = check_client(L);
   struct osc_session *s = need_session(L);
@@ -258,7 +243,7 @@ static int az_instances(lua_State *L) {
   if (osc_collect_parts(s, &e, 1, OSC_COLLECT_AZURE, false, &res, &err) < 0)
     return osc_bind_push_fail(L, NULL, err.msg);
   if (res.error_code != OSC_OK || !res.collection.complete)
-    return collect_fail(L, &res);
+    return osc_bind_push_collect_fail(L, &res);
   status = osc_bind_ppush(L, push_vms_l, &res.collection, 1);
   osc_collect_result_free(&res);
   if (status != LUA_OK)

@@ -1,5 +1,7 @@
 #include "core/osc_bind_common.h"
 
+#include "core/osc_collect.h"
+
 #include <lauxlib.h>
 #include <lua-cjson.h>
 #include <stdio.h>
@@ -241,4 +243,18 @@ long long osc_bind_duration(lua_State *L, int idx, const char *field,
   if (secs < 0)
     luaL_error(L, "%s: must not be negative", field);
   return (long long)secs;
+}
+
+int osc_bind_push_collect_fail(lua_State *L, struct osc_collect_result *r) {
+  struct osc_apierr detail = r->failure;
+  char line[OSC_ERROR_MAX];
+
+  if (r->error_code != OSC_OK)
+    snprintf(line, sizeof(line), "%s", r->error);
+  else
+    snprintf(line, sizeof(line), "%s", r->collection.incomplete_reason);
+  if (detail.code[0] == '\0' && r->error_code == OSC_OK)
+    snprintf(detail.code, sizeof(detail.code), "Incomplete");
+  osc_collect_result_free(r);
+  return osc_bind_push_fail(L, &detail, line);
 }

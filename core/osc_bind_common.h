@@ -30,6 +30,13 @@ struct osc_session *osc_bind_get_session(lua_State *L, const char **why);
 int osc_bind_push_fail(lua_State *L, const struct osc_apierr *detail,
                        const char *line);
 
+struct osc_collect_result;
+
+/* nil, err for a collection that failed (auth, names) or is incomplete
+ * (code "Incomplete"); frees r first, so no C memory is held when it
+ * pushes. Returns 2. */
+int osc_bind_push_collect_fail(lua_State *L, struct osc_collect_result *r);
+
 /* Calls fn(L) with ud (a light userdata) in protected mode, leaving
  * nresults values. Returns the lua_pcall status; on failure the error
  * object is on the stack: free C memory, then lua_error(L). */

@@ -129,20 +129,6 @@ static int push_targets_l(lua_State *L) {
   return 1;
 }
 
-static int collect_fail(lua_State *L, struct osc_collect_result *res) {
-  struct osc_apierr detail = res->failure;
-  char line[OSC_ERROR_MAX];
-
-  if (res->error_code != OSC_OK)
-    snprintf(line, sizeof(line), "%s", res->error);
-  else
-    snprintf(line, sizeof(line), "%s", res->collection.incomplete_reason);
-  if (detail.code[0] == '\0' && res->error_code == OSC_OK)
-    snprintf(detail.code, sizeof(detail.code), "Incomplete");
-  osc_collect_result_free(res);
-  return osc_bind_push_fail(L, &detail, line);
-}
-
 static int oc_targets(lua_State *L) {
   struct osc_session *s = NULL;
   struct osc_config_scale_set tmp;
@@ -187,7 +173,7 @@ static int oc_targets(lua_State *L) {
   if (osc_collect_parts(s, &e, 1, OSC_COLLECT_OCTOPUS, false, &res, &err) < 0)
     return osc_bind_push_fail(L, NULL, err.msg);
   if (res.error_code != OSC_OK || !res.collection.complete)
-    return collect_fail(L, &res);
+    return osc_bind_push_collect_fail(L, &res);
   p.res = &res;
   status = osc_bind_ppush(L, push_targets_l, &p, 1);
   osc_collect_result_free(&res);

@@ -386,15 +386,11 @@ int osc_octopus_fail(struct osc_octopus *o, const char *what,
                      const struct osc_error *transport, int code_otherwise,
                      struct osc_apierr *detail, struct osc_error *err) {
   struct osc_apierr local;
-  char line[OSC_ERROR_MAX];
 
   if (detail == NULL)
     detail = &local;
   osc_octopus_error_detail(o, resp, transport, detail);
-  osc_apierr_format(detail, what, line, sizeof(line));
-  return osc_error_set(
-      err, osc_apierr_is_auth(detail) ? OSC_E_RUNTIME : code_otherwise, "%s",
-      line);
+  return osc_apierr_to_error(detail, what, code_otherwise, err);
 }
 
 /* A write that could not be sent after retries is a failed action (exit 1),
