@@ -9,10 +9,9 @@
 
 #include "core/osc_json.h"
 #include "core/osc_log.h"
+#include "core/osc_paging.h"
 #include "core/osc_parse.h"
 
-/* A list longer than this many pages is treated as a server loop. */
-#define MAX_PAGES 10000
 #define PAGE_MAX_BODY ((size_t)64 << 20)
 
 struct osc_session {
@@ -152,9 +151,9 @@ struct entry {
   struct run *run;
   const struct osc_config_scale_set *cfg;
   struct osc_collect_result *res;
-  char label[512]; /* "rg-web/vmss-web" */
-  int vm_page;     /* pages requested so far, per list */
-  int nic_page;
+  char label[512];            /* "rg-web/vmss-web" */
+  struct osc_paging vm_pages; /* loop guards and page counts, per list */
+  struct osc_paging nic_pages;
   bool vms_done; /* the VM list was read to its end */
   bool nics_done;
   bool machines_done;
@@ -170,7 +169,7 @@ struct mlist {
   struct entry **subs;
   size_t n_subs;
   size_t cap_subs;
-  int page;
+  struct osc_paging pages;
   bool started;
   struct mlist *next;
 };
@@ -237,15 +236,56 @@ struct page_call {
   size_t len;
   enum page_kind kind;
   bool parse_items; /* NIC pages are only scanned for nextLink at first */
-  char *next;       /* malloc'ed next-page link, or NULL */
-  int64_t total;    /* TotalResults, -1 */
+  struct osc_paging *paging; /* the list's loop guard; NULL: none */
+  char *next;                /* malloc'ed next-page link, or NULL */
+  int64_t total;             /* TotalResults, -1 */
   struct osc_error *err;
   int rc;
 };
 
+/* Feeds the ids of the page's items (the table on top) to the loop guard:
+ * an id listed twice stops the list. */
+static int guard_items(lua_State *L, struct page_call *p) {
+  const char *key = p->kind == PAGE_MACHINES ? "Id" : "id";
+  size_t n = lua_rawlen(L, -1);
+  size_t i;
+
+  for (i = 1; i <= n && p->rc >= 0; i++) {
+    lua_rawgeti(L, -1, (lua_Integer)i);
+    if (lua_type(L, -1) == LUA_TTABLE)
+      p->rc = osc_paging_item(p->paging, osc_json_string(L, -1, key), p->err);
+    lua_pop(L, 1);
+  }
+  return p->rc;
+}
+
+/* An Octopus page's TotalResults, range-checked, into p->total and the
+ * loop guard (a total that changes between pages stops the list). */
+static int guard_total(lua_State *L, int doc, struct page_call *p) {
+  int64_t total = -1;
+  int64_t per_page = -1;
+
+  if (osc_json_path_int(L, doc, "TotalResults", &total) && total >= 0)
+    p->total = total;
+  else if (osc_json_push_path(L, doc, "TotalResults") != LUA_TNIL) {
+    lua_pop(L, 1);
+    return p->rc = osc_error_set(p->err, OSC_E_SAFETY,
+                                 "TotalResults is not a count");
+  } else {
+    lua_pop(L, 1);
+    return OSC_OK;
+  }
+  if (!osc_json_path_int(L, doc, "ItemsPerPage", &per_page))
+    per_page = -1;
+  if (p->paging != NULL)
+    p->rc = osc_paging_total(p->paging, total, per_page, p->err);
+  return p->rc;
+}
+
 static int page_l(lua_State *L) {
   struct page_call *p = lua_touserdata(L, 1);
   const char *next = NULL;
+  size_t n_items;
   int doc;
 
   p->rc = osc_json_decode(L, p->body, p->len, "response", p->err);
@@ -266,6 +306,8 @@ static int page_l(lua_State *L) {
                           p->kind == PAGE_MACHINES ? "Items" : "value");
     return 0;
   }
+  if (p->paging != NULL && guard_items(L, p) < 0)
+    return 0;
   if (p->parse_items) {
     if (p->kind == PAGE_VMS)
       p->rc = osc_parse_vms(L, lua_gettop(L), p->c, p->err);
@@ -280,19 +322,25 @@ static int page_l(lua_State *L) {
     if (p->rc < 0)
       return 0;
   }
+  n_items = lua_rawlen(L, -1);
   lua_pop(L, 1);
   if (p->kind == PAGE_MACHINES) {
-    int64_t total = -1;
-
-    if (osc_json_path_int(L, doc, "TotalResults", &total))
-      p->total = total;
+    if (guard_total(L, doc, p) < 0)
+      return 0;
     lua_getfield(L, doc, "Links");
     if (lua_type(L, -1) == LUA_TTABLE)
       next = osc_json_string(L, -1, "Page.Next");
   } else {
     next = osc_json_string(L, doc, "nextLink");
   }
-  if (next != NULL && next[0] != '\0') {
+  if (next != NULL && next[0] == '\0')
+    next = NULL;
+  if (p->paging != NULL) {
+    p->rc = osc_paging_end(p->paging, n_items, next, p->err);
+    if (p->rc < 0)
+      return 0;
+  }
+  if (next != NULL) {
     size_t n = strlen(next) + 1;
 
     p->next = malloc(n);
@@ -389,32 +437,24 @@ static void what_nic_page(struct entry *e, int page, char *out, size_t cap) {
 static void next_vm_page(struct entry *e, const char *url) {
   struct osc_error err = OSC_ERROR_INIT;
   char what[640];
+  int rc = osc_paging_begin(&e->vm_pages, url, &err);
 
-  if (++e->vm_page > MAX_PAGES) {
-    what_vm_page(e, e->vm_page, what, sizeof(what));
-    osc_error_set(&err, OSC_E_SAFETY, "%s: more than %d pages", what,
-                  MAX_PAGES);
-    entry_failed(e, &err);
-    return;
-  }
-  what_vm_page(e, e->vm_page, what, sizeof(what));
-  if (submit_azure(e, url, what, on_vm_page, &err) < 0)
+  what_vm_page(e, (int)e->vm_pages.pages, what, sizeof(what));
+  if (rc < 0)
+    osc_error_prefix(&err, "%s", what);
+  if (rc < 0 || submit_azure(e, url, what, on_vm_page, &err) < 0)
     entry_failed(e, &err);
 }
 
 static void next_nic_page(struct entry *e, const char *url) {
   struct osc_error err = OSC_ERROR_INIT;
   char what[640];
+  int rc = osc_paging_begin(&e->nic_pages, url, &err);
 
-  if (++e->nic_page > MAX_PAGES) {
-    what_nic_page(e, e->nic_page, what, sizeof(what));
-    osc_error_set(&err, OSC_E_SAFETY, "%s: more than %d pages", what,
-                  MAX_PAGES);
-    entry_failed(e, &err);
-    return;
-  }
-  what_nic_page(e, e->nic_page, what, sizeof(what));
-  if (submit_azure(e, url, what, on_nic_page, &err) < 0)
+  what_nic_page(e, (int)e->nic_pages.pages, what, sizeof(what));
+  if (rc < 0)
+    osc_error_prefix(&err, "%s", what);
+  if (rc < 0 || submit_azure(e, url, what, on_nic_page, &err) < 0)
     entry_failed(e, &err);
 }
 
@@ -422,7 +462,7 @@ static void next_nic_page(struct entry *e, const char *url) {
 static int azure_page(struct entry *e, const char *what,
                       struct osc_http_response *resp,
                       const struct osc_error *herr, enum page_kind kind,
-                      bool parse_items, char **next) {
+                      struct osc_paging *paging, char **next) {
   struct osc_session *s = e->run->s;
   struct osc_error err = OSC_ERROR_INIT;
   struct page_call p;
@@ -440,7 +480,10 @@ static int azure_page(struct entry *e, const char *what,
   p.body = resp->body.data ? resp->body.data : "";
   p.len = resp->body.len;
   p.kind = kind;
-  p.parse_items = parse_items;
+  /* NIC pages are parsed after the VM list is complete: the join needs
+   * every VM. */
+  p.parse_items = kind != PAGE_NICS;
+  p.paging = paging;
   p.err = &err;
   if (run_page(s, &p) < 0) {
     osc_error_prefix(&err, "%s", what);
@@ -480,8 +523,9 @@ static void on_vmss(void *ud, const struct osc_http_request *req,
 
   (void)req;
   snprintf(what, sizeof(what), "Azure VMSS GET %s", e->label);
-  if (azure_page(e, what, resp, herr, PAGE_VMSS, true, &next) < 0)
+  if (azure_page(e, what, resp, herr, PAGE_VMSS, NULL, &next) < 0)
     return;
+  osc_paging_expect(&e->vm_pages, c->vmss.capacity);
   if (e->run->keep_raw) {
     e->res->raw->vmss = resp->body;
     osc_buf_init(&resp->body, resp->body.max);
@@ -514,8 +558,8 @@ static void on_vm_page(void *ud, const struct osc_http_request *req,
   char *url;
 
   (void)req;
-  what_vm_page(e, e->vm_page, what, sizeof(what));
-  if (azure_page(e, what, resp, herr, PAGE_VMS, true, &next) < 0)
+  what_vm_page(e, (int)e->vm_pages.pages, what, sizeof(what));
+  if (azure_page(e, what, resp, herr, PAGE_VMS, &e->vm_pages, &next) < 0)
     return;
   if (e->run->keep_raw && pages_take(&e->res->raw->vm_pages, resp) < 0) {
     osc_error_set(&e->run->fatal, OSC_E_NOMEM, "out of memory");
@@ -541,9 +585,8 @@ static void on_nic_page(void *ud, const struct osc_http_request *req,
   char *url;
 
   (void)req;
-  what_nic_page(e, e->nic_page, what, sizeof(what));
-  /* Parsed after the VM list is complete: the join needs every VM. */
-  if (azure_page(e, what, resp, herr, PAGE_NICS, false, &next) < 0)
+  what_nic_page(e, (int)e->nic_pages.pages, what, sizeof(what));
+  if (azure_page(e, what, resp, herr, PAGE_NICS, &e->nic_pages, &next) < 0)
     return;
   if (pages_take(&e->nic_bodies, resp) < 0) {
     osc_error_set(&e->run->fatal, OSC_E_NOMEM, "out of memory");
@@ -586,15 +629,13 @@ static void mlist_failed(struct mlist *l, const struct osc_error *err,
 static void next_mlist_page(struct mlist *l, const char *url) {
   struct osc_error err = OSC_ERROR_INIT;
   char what[640];
+  int rc = osc_paging_begin(&l->pages, url, &err);
 
-  what_mlist_page(l, ++l->page, what, sizeof(what));
-  if (l->page > MAX_PAGES) {
-    osc_error_set(&err, OSC_E_SAFETY, "%s: more than %d pages", what,
-                  MAX_PAGES);
-    mlist_failed(l, &err, NULL);
-    return;
-  }
-  if (submit_octopus(l->run->s, url, what, on_mlist_page, l, &err) < 0)
+  what_mlist_page(l, (int)l->pages.pages, what, sizeof(what));
+  if (rc < 0)
+    osc_error_prefix(&err, "%s", what);
+  if (rc < 0 ||
+      submit_octopus(l->run->s, url, what, on_mlist_page, l, &err) < 0)
     mlist_failed(l, &err, NULL);
 }
 
@@ -630,7 +671,7 @@ static void on_mlist_page(void *ud, const struct osc_http_request *req,
   size_t i;
 
   (void)req;
-  what_mlist_page(l, l->page, what, sizeof(what));
+  what_mlist_page(l, (int)l->pages.pages, what, sizeof(what));
   if (herr != NULL || resp->status != 200) {
     struct osc_apierr detail;
 
@@ -654,6 +695,7 @@ static void on_mlist_page(void *ud, const struct osc_http_request *req,
   p.len = resp->body.len;
   p.kind = PAGE_MACHINES;
   p.parse_items = true;
+  p.paging = &l->pages;
   p.err = &err;
   run_page(s, &p);
   if (colv != cols)
@@ -707,6 +749,7 @@ static void mlist_join(struct entry *e, const char *environment_id) {
       return;
     }
     l->run = r;
+    osc_paging_init(&l->pages);
     memcpy(l->env_id, environment_id, strlen(environment_id) + 1);
     l->next = r->mlists;
     r->mlists = l;
@@ -881,6 +924,8 @@ static int init_result(struct entry *e, bool keep_raw) {
            cfg->resource_group ? cfg->resource_group : "?",
            cfg->vmss ? cfg->vmss : "?");
   e->machines_total = -1;
+  osc_paging_init(&e->vm_pages);
+  osc_paging_init(&e->nic_pages);
   return OSC_OK;
 }
 
@@ -1050,6 +1095,7 @@ done:
     struct mlist *l = r.mlists;
 
     r.mlists = l->next;
+    osc_paging_free(&l->pages);
     free(l->subs);
     free(l);
   }
@@ -1059,8 +1105,11 @@ done:
     r.lookups = l->next;
     free(l);
   }
-  for (i = 0; i < n; i++)
+  for (i = 0; i < n; i++) {
     pages_free(&r.entries[i].nic_bodies);
+    osc_paging_free(&r.entries[i].vm_pages);
+    osc_paging_free(&r.entries[i].nic_pages);
+  }
   free(r.entries);
   if (rc < 0) {
     for (i = 0; i < n; i++)

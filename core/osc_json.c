@@ -1,8 +1,10 @@
 #include "core/osc_json.h"
 
+#include <errno.h>
 #include <lauxlib.h>
 #include <lua-cjson.h>
 #include <lualib.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,25 +137,54 @@ const char *osc_json_path_string(lua_State *L, int idx, const char *path) {
   return s;
 }
 
-bool osc_json_path_int(lua_State *L, int idx, const char *path, int64_t *out) {
+/* The number on top as an int64_t: integral and in range, never a
+ * wrapped or truncated cast. */
+static bool top_number_int(lua_State *L, int64_t *out) {
+  lua_Number d;
+
+  if (lua_isinteger(L, -1)) {
+    *out = (int64_t)lua_tointeger(L, -1);
+    return true;
+  }
+  d = lua_tonumber(L, -1);
+  /* -2^63 <= d < 2^63, both exactly representable as doubles */
+  if (!isfinite(d) || d != floor(d) || d < -9223372036854775808.0 ||
+      d >= 9223372036854775808.0)
+    return false;
+  *out = (int64_t)d;
+  return true;
+}
+
+static bool path_int(lua_State *L, int idx, const char *path, bool strings,
+                     int64_t *out) {
   bool ok = false;
   int type = osc_json_push_path(L, idx, path);
 
   if (type == LUA_TNUMBER) {
-    *out = (int64_t)lua_tonumber(L, -1);
-    ok = true;
-  } else if (type == LUA_TSTRING) {
+    ok = top_number_int(L, out);
+  } else if (type == LUA_TSTRING && strings) {
     const char *s = lua_tostring(L, -1);
     char *end = NULL;
-    long long v = strtoll(s, &end, 10);
+    long long v;
 
-    if (end != s && *end == '\0') {
+    errno = 0;
+    v = strtoll(s, &end, 10);
+    if (end != s && *end == '\0' && errno == 0) {
       *out = v;
       ok = true;
     }
   }
   lua_pop(L, 1);
   return ok;
+}
+
+bool osc_json_path_int(lua_State *L, int idx, const char *path, int64_t *out) {
+  return path_int(L, idx, path, true, out);
+}
+
+bool osc_json_path_number_int(lua_State *L, int idx, const char *path,
+                              int64_t *out) {
+  return path_int(L, idx, path, false, out);
 }
 
 bool osc_json_path_bool(lua_State *L, int idx, const char *path, bool *out) {

@@ -39,8 +39,13 @@ const char *osc_json_string(lua_State *L, int idx, const char *key);
 const char *osc_json_path_string(lua_State *L, int idx, const char *path);
 /* Pushes the value at a dotted path (nil when absent); returns its type. */
 int osc_json_push_path(lua_State *L, int idx, const char *path);
-/* Numbers, or numeric strings (IMDS writes "3599"). */
+/* Numbers, or numeric strings (IMDS writes "3599"); false unless the value
+ * is an integer that fits in 64 bits (1.5, 1e30 and overflowing strings are
+ * refused, never truncated or wrapped). */
 bool osc_json_path_int(lua_State *L, int idx, const char *path, int64_t *out);
+/* The same for JSON numbers only (a numeric string is refused). */
+bool osc_json_path_number_int(lua_State *L, int idx, const char *path,
+                              int64_t *out);
 bool osc_json_path_bool(lua_State *L, int idx, const char *path, bool *out);
 
 #endif

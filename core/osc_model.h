@@ -72,13 +72,18 @@ struct osc_target {
   const char *thumbprint;
 };
 
+/* Beyond any real scale set (Azure allows 1,000 VMs): a larger capacity
+ * is implausible data. */
+#define OSC_VMSS_MAX_CAPACITY 100000
+
 /* The scale set itself (from the VMSS GET). */
 struct osc_vmss {
   const char *id;
   const char *name;
   enum osc_orchestration mode;
   const char *provisioning_state; /* "succeeded", "Updating", ... */
-  int64_t capacity;               /* sku.capacity; -1 when absent */
+  int64_t capacity;               /* sku.capacity; -1 when unknown */
+  const char *capacity_problem;   /* why it is unknown ("no sku", ...) */
   bool overprovision;
   const char *computer_name_prefix;
 };
@@ -93,8 +98,10 @@ struct osc_collection {
   bool have_vmss;
   struct osc_vm *vms;
   size_t n_vms;
+  size_t cap_vms;             /* room in vms (parsers grow it geometrically) */
   struct osc_target *targets; /* every target of the entry's environment */
   size_t n_targets;
+  size_t cap_targets;
   bool complete;
   char incomplete_reason[OSC_ERROR_MAX];
 };

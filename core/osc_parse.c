@@ -115,11 +115,43 @@ static int string_array(lua_State *L, int idx, struct osc_collection *c,
   return 0;
 }
 
+/* sku.capacity of the VMSS body at index 1, range-checked: -1 with *problem
+ * set when it is missing, null, negative, fractional or beyond any real
+ * scale set (safety rule 2 needs to know it is unknown). */
+static int64_t read_capacity(lua_State *L, struct osc_collection *c,
+                             const char **problem) {
+  char msg[128];
+  int64_t cap = -1;
+  int type = osc_json_push_path(L, 1, "sku.capacity");
+
+  lua_pop(L, 1);
+  *problem = NULL;
+  if (type == LUA_TNIL) {
+    type = osc_json_push_path(L, 1, "sku");
+    lua_pop(L, 1);
+    snprintf(msg, sizeof(msg), "%s",
+             type == LUA_TTABLE ? "sku.capacity is missing"
+                                : "the scale set body has no sku");
+  } else if (type != LUA_TNUMBER && type != LUA_TSTRING) {
+    snprintf(msg, sizeof(msg), "sku.capacity is %s",
+             type == LUA_TLIGHTUSERDATA ? "null" : "not a number");
+  } else if (!osc_json_path_int(L, 1, "sku.capacity", &cap)) {
+    snprintf(msg, sizeof(msg),
+             "sku.capacity is not an integer that fits in 64 bits");
+  } else if (cap < 0 || cap > OSC_VMSS_MAX_CAPACITY) {
+    snprintf(msg, sizeof(msg), "sku.capacity %lld is out of range (0 to %d)",
+             (long long)cap, OSC_VMSS_MAX_CAPACITY);
+  } else {
+    return cap;
+  }
+  *problem = dup(c, msg);
+  return -1;
+}
+
 static int do_vmss(lua_State *L, struct parse_call *call) {
   struct osc_collection *c = call->c;
   struct osc_vmss *v = &c->vmss;
   const char *mode;
-  int64_t cap = -1;
   bool over = false;
 
   if (lua_type(L, 1) != LUA_TTABLE)
@@ -132,10 +164,7 @@ static int do_vmss(lua_State *L, struct parse_call *call) {
       (mode && strcasecmp(mode, "Flexible") == 0) ? OSC_FLEXIBLE : OSC_UNIFORM;
   v->provisioning_state =
       dup(c, osc_json_path_string(L, 1, "properties.provisioningState"));
-  if (osc_json_path_int(L, 1, "sku.capacity", &cap))
-    v->capacity = cap;
-  else
-    v->capacity = -1;
+  v->capacity = read_capacity(L, c, &v->capacity_problem);
   if (osc_json_path_bool(L, 1, "properties.overprovision", &over))
     v->overprovision = over;
   else /* ARM's default for Uniform is to overprovision */
@@ -278,9 +307,35 @@ static int read_vm(lua_State *L, int vm_idx, struct osc_collection *c,
   return OSC_OK;
 }
 
+/* Makes room for `more` items after the `n` in *items (capacity *cap).
+ * The arena never frees, so the array doubles: every page appends without
+ * copying the whole list again, and memory stays linear in the items. */
+static int grow(struct osc_collection *c, void **items, size_t n, size_t *cap,
+                size_t more, size_t size) {
+  size_t want;
+  void *fresh;
+
+  if (more > (SIZE_MAX / size) - n)
+    return -1;
+  if (n + more <= *cap)
+    return 0;
+  want = *cap > n ? *cap : n;
+  want = want < 16 ? 16 : want;
+  while (want < n + more)
+    want = want > SIZE_MAX / size / 2 ? n + more : want * 2;
+  fresh = osc_arena_alloc(&c->arena, want * size);
+  if (fresh == NULL)
+    return -1;
+  if (n > 0)
+    memcpy(fresh, *items, n * size);
+  *items = fresh;
+  *cap = want;
+  return 0;
+}
+
 static int do_vms(lua_State *L, struct parse_call *call) {
   struct osc_collection *c = call->c;
-  struct osc_vm *vms;
+  void *vms = c->vms;
   size_t n;
   size_t i;
   int rc;
@@ -291,21 +346,18 @@ static int do_vms(lua_State *L, struct parse_call *call) {
   n = lua_rawlen(L, 1);
   if (n == 0)
     return OSC_OK;
-  vms = osc_arena_alloc(&c->arena, (c->n_vms + n) * sizeof(*vms));
-  if (vms == NULL)
+  if (grow(c, &vms, c->n_vms, &c->cap_vms, n, sizeof(*c->vms)) < 0)
     return osc_error_set(call->err, OSC_E_NOMEM, "out of memory");
-  if (c->n_vms > 0)
-    memcpy(vms, c->vms, c->n_vms * sizeof(*vms));
+  c->vms = vms;
   for (i = 0; i < n; i++) {
     lua_rawgeti(L, 1, (lua_Integer)(i + 1));
-    rc = read_vm(L, lua_gettop(L), c, &vms[c->n_vms + i], call->err,
-                 c->n_vms + i + 1);
+    rc = read_vm(L, lua_gettop(L), c, &c->vms[c->n_vms], call->err,
+                 c->n_vms + 1);
     lua_pop(L, 1);
     if (rc < 0)
       return rc;
+    c->n_vms++;
   }
-  c->vms = vms;
-  c->n_vms += n;
   return OSC_OK;
 }
 
@@ -463,7 +515,7 @@ static int read_target(lua_State *L, int t_idx, struct osc_collection *c,
 
 static int do_targets(lua_State *L, struct parse_call *call) {
   struct osc_collection *c = call->c;
-  struct osc_target *ts;
+  void *ts = c->targets;
   size_t n;
   size_t i;
   int rc;
@@ -474,21 +526,18 @@ static int do_targets(lua_State *L, struct parse_call *call) {
   n = lua_rawlen(L, 1);
   if (n == 0)
     return OSC_OK;
-  ts = osc_arena_alloc(&c->arena, (c->n_targets + n) * sizeof(*ts));
-  if (ts == NULL)
+  if (grow(c, &ts, c->n_targets, &c->cap_targets, n, sizeof(*c->targets)) < 0)
     return osc_error_set(call->err, OSC_E_NOMEM, "out of memory");
-  if (c->n_targets > 0)
-    memcpy(ts, c->targets, c->n_targets * sizeof(*ts));
+  c->targets = ts;
   for (i = 0; i < n; i++) {
     lua_rawgeti(L, 1, (lua_Integer)(i + 1));
-    rc = read_target(L, lua_gettop(L), c, &ts[c->n_targets + i], call->err,
-                     c->n_targets + i + 1);
+    rc = read_target(L, lua_gettop(L), c, &c->targets[c->n_targets], call->err,
+                     c->n_targets + 1);
     lua_pop(L, 1);
     if (rc < 0)
       return rc;
+    c->n_targets++;
   }
-  c->targets = ts;
-  c->n_targets += n;
   return OSC_OK;
 }
 

@@ -196,6 +196,88 @@ static void test_parse__malformed_is_an_error(void **state) {
   lua_close(L);
 }
 
+static lua_State *decode_text(const char *text) {
+  struct osc_error err = OSC_ERROR_INIT;
+  lua_State *L = NULL;
+
+  assert_int_equal(osc_json_state_new(&L, &err), 0);
+  assert_int_equal(osc_json_decode(L, text, strlen(text), "test", &err), 0);
+  return L;
+}
+
+/* Capacity is range-checked: anything but an integer 0..max is unknown
+ * (-1) with the reason, never a wrapped cast. */
+static void test_parse__vmss_capacity_range(void **state) {
+  static const struct {
+    const char *body;
+    int64_t capacity;
+    const char *problem;
+  } cases[] = {
+      {"{\"sku\":{\"capacity\":5}}", 5, NULL},
+      {"{\"sku\":{\"capacity\":0}}", 0, NULL},
+      {"{\"name\":\"x\"}", -1, "the scale set body has no sku"},
+      {"{\"sku\":{\"name\":\"Mix\"}}", -1, "sku.capacity is missing"},
+      {"{\"sku\":{\"capacity\":null}}", -1, "sku.capacity is null"},
+      {"{\"sku\":{\"capacity\":-3}}", -1, "out of range"},
+      {"{\"sku\":{\"capacity\":1.5}}", -1, "fits in 64 bits"},
+      {"{\"sku\":{\"capacity\":18446744073709551616}}", -1, "fits in 64 bits"},
+      {"{\"sku\":{\"capacity\":\"99999999999999999999\"}}", -1,
+       "fits in 64 bits"},
+      {"{\"sku\":{\"capacity\":5000000000}}", -1, "out of range"},
+      {"{\"sku\":{\"capacity\":true}}", -1, "not a number"},
+  };
+  size_t i;
+
+  (void)state;
+  for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    struct osc_error err = OSC_ERROR_INIT;
+    struct osc_collection c;
+    lua_State *L = decode_text(cases[i].body);
+
+    osc_collection_init(&c, "web");
+    assert_int_equal(osc_parse_vmss(L, -1, &c, &err), 0);
+    assert_int_equal(c.vmss.capacity, cases[i].capacity);
+    if (cases[i].problem == NULL) {
+      assert_null(c.vmss.capacity_problem);
+    } else {
+      assert_non_null(c.vmss.capacity_problem);
+      assert_non_null(strstr(c.vmss.capacity_problem, cases[i].problem));
+    }
+    osc_collection_free(&c);
+    lua_close(L);
+  }
+}
+
+/* Appending page after page keeps every item and grows the array
+ * geometrically (the room is never just the items so far). */
+static void test_parse__pages_append_without_copying_all(void **state) {
+  struct osc_error err = OSC_ERROR_INIT;
+  struct osc_collection c;
+  lua_State *L = decode_text(
+      "[{\"id\":\"/subscriptions/s/resourceGroups/r/providers/"
+      "Microsoft.Compute/virtualMachineScaleSets/v/virtualMachines/1\"},"
+      "{\"id\":\"/subscriptions/s/resourceGroups/r/providers/"
+      "Microsoft.Compute/virtualMachineScaleSets/v/virtualMachines/2\"}]");
+  size_t reallocs = 0;
+  const void *last = NULL;
+  int i;
+
+  (void)state;
+  osc_collection_init(&c, "web");
+  for (i = 0; i < 1000; i++) {
+    assert_int_equal(osc_parse_vms(L, -1, &c, &err), 0);
+    if ((const void *)c.vms != last)
+      reallocs++;
+    last = c.vms;
+  }
+  assert_int_equal(c.n_vms, 2000);
+  assert_true(c.cap_vms >= c.n_vms);
+  assert_true(reallocs <= 12); /* 16, 32, ... 2048 */
+  assert_string_equal(c.vms[1999].instance_id, "2");
+  osc_collection_free(&c);
+  lua_close(L);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_parse__vmss_uniform_lowercase_state),
@@ -206,6 +288,8 @@ int main(void) {
       cmocka_unit_test(test_parse__nics_join_private_ips),
       cmocka_unit_test(test_parse__targets),
       cmocka_unit_test(test_parse__malformed_is_an_error),
+      cmocka_unit_test(test_parse__vmss_capacity_range),
+      cmocka_unit_test(test_parse__pages_append_without_copying_all),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

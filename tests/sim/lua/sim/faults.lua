@@ -71,7 +71,7 @@ end
 -- slow_body_ms, and terminal = {rule, status?, reset?, retry_after?} when a
 -- rule answers instead of the route.
 function M.evaluate(W, ctx)
-  local eff = { latency_ms = W.cfg.latency_ms, slow_body_ms = 0, rules = {} }
+  local eff = { latency_ms = W.cfg.latency_ms, slow_body_ms = 0, rules = {}, mangle = {} }
   for _, r in ipairs(W.faults) do
     if matches(r, ctx) then
       r.matched = r.matched + 1
@@ -91,6 +91,7 @@ function M.evaluate(W, ctx)
           if (r.status or r.reset) and not eff.terminal then
             eff.terminal = { rule = r, status = r.status, reset = r.reset }
           end
+          if r.mangle then eff.mangle[#eff.mangle + 1] = r end
         end
       end
     end
@@ -178,6 +179,66 @@ function M.respond(W, family, term, now_ms)
   return { status = status, headers = headers, body = body, fault = r.name }
 end
 
+-- ---- body effects: a 200 answer that lies -------------------------------------------
+
+-- Follows a dotted path to the table holding its last key.
+local function parent_of(body, path)
+  local keys = util.split(path, ".")
+  local t = body
+  for i = 1, #keys - 1 do
+    if type(t) ~= "table" then return nil end
+    t = t[keys[i]]
+  end
+  if type(t) ~= "table" then return nil end
+  return t, keys[#keys]
+end
+
+-- The list a paged body carries (ARM value, Octopus Items).
+local function items_of(body)
+  if body.value ~= nil then return "value" end
+  if body.Items ~= nil then return "Items" end
+  return nil
+end
+
+-- The request's own URL, as the server would write it in a next link.
+local function self_link(req, family)
+  local q = req.query_raw ~= "" and ("?" .. req.query_raw) or ""
+  if family == "arm" then return req.base .. req.path_raw .. q end
+  return req.path_raw .. q
+end
+
+-- Applies the matched rules' body effects to a successful JSON answer:
+-- next_link (self: point the next link at this very request), drop_items
+-- (the last N items vanish), remove (dotted paths deleted), set (dotted
+-- path -> value; null writes JSON null).
+function M.mangle(W, eff, resp, req, family)
+  if #eff.mangle == 0 or resp.status ~= 200 or type(resp.body) ~= "table" then return end
+  local body = resp.body
+  for _, r in ipairs(eff.mangle) do
+    local key = items_of(body)
+    if r.drop_items and key and type(body[key]) == "table" then
+      local list = body[key]
+      for _ = 1, math.min(r.drop_items, #list) do list[#list] = nil end
+      if #list == 0 then body[key] = json.arr({}) end
+    end
+    if r.next_link == "self" then
+      if family == "octopus" and type(body.Links) == "table" then
+        body.Links["Page.Next"] = self_link(req, family)
+      elseif family == "arm" and key then
+        body.nextLink = self_link(req, family)
+      end
+    end
+    for _, path in ipairs(r.remove or {}) do
+      local t, k = parent_of(body, path)
+      if t then t[k] = nil end
+    end
+    for path, v in pairs(r.set or {}) do
+      local t, k = parent_of(body, path)
+      if t then t[k] = v end
+    end
+  end
+end
+
 -- For GET /_sim/faults.
 function M.describe(W)
   local out = {}
@@ -186,6 +247,7 @@ function M.describe(W)
       name = r.name, route = r.route, method = r.method, path = r.path, page = r.page,
       count = r.count or "always", after = r.after, status = r.status, reset = r.reset,
       latency_ms = r.latency_ms, slow_body_ms = r.slow_body_ms, rate_limit = r.rate_limit,
+      next_link = r.next_link, drop_items = r.drop_items, remove = r.remove, set = r.set,
       matched = r.matched, fired = r.fired,
     }
   end

@@ -367,7 +367,8 @@ end
 function M.fault(c, t)
   if type(t) ~= "table" or not Check.is_map(t) then error({ scenario = "a fault rule must be a mapping" }, 0) end
   c:keys(t, { "name", "route", "method", "path", "page", "count", "after", "status", "retry_after",
-    "body", "headers", "latency_ms", "slow_body_ms", "reset", "rate_limit" })
+    "body", "headers", "latency_ms", "slow_body_ms", "reset", "rate_limit",
+    "next_link", "drop_items", "remove", "set" })
   local f = {
     name = c:str(t, "name"),
     route = c:str(t, "route"),
@@ -380,7 +381,12 @@ function M.fault(c, t)
     slow_body_ms = c:int(t, "slow_body_ms", 0, 0),
     reset = c:bool(t, "reset", false),
     headers = c:map(t, "headers"),
+    next_link = c:enum(t, "next_link", { "self" }),
+    drop_items = c:int(t, "drop_items", nil, 1),
+    remove = c:strlist(t, "remove"),
+    set = c:map(t, "set"),
   }
+  f.mangle = f.next_link or f.drop_items or f.remove or f.set
   if t.count == nil or t.count == "always" then
     f.count = nil
   else
@@ -415,8 +421,8 @@ function M.fault(c, t)
   if f.status and (f.reset or f.rate_limit) then
     c:fail(t, "status", "a rule either answers with a status, resets, or rate-limits")
   end
-  if not (f.status or f.reset or f.rate_limit or f.latency_ms > 0 or f.slow_body_ms > 0) then
-    c:fail(t, nil, "the rule does nothing: give status, reset, rate_limit, latency_ms or slow_body_ms")
+  if not (f.status or f.reset or f.rate_limit or f.latency_ms > 0 or f.slow_body_ms > 0 or f.mangle) then
+    c:fail(t, nil, "the rule does nothing: give status, reset, rate_limit, latency_ms, slow_body_ms, next_link, drop_items, remove or set")
   end
   return f
 end

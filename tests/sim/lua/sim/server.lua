@@ -120,6 +120,7 @@ function M.handle(raw)
     resp = { status = 413, headers = {}, body = { error = "request body too large" } }
   else
     resp = route.handler(W, req, route)
+    faults.mangle(W, eff, resp, req, route.family)
   end
   finalize(resp, route.family, req)
 
