@@ -4,8 +4,10 @@ BUILD      ?= build
 ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
+PREFIX     ?= /usr/local
 
-.PHONY: all deps build test test-asan demo bench format format-check clean
+.PHONY: all deps build test test-asan demo bench format format-check clean \
+        install dist deb
 
 all: build
 
@@ -26,6 +28,19 @@ test-asan: deps
 	cmake -S . -B $(ASAN_BUILD) -DOCTOSCALE_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS)
+
+# Installs under $(PREFIX) (DESTDIR works too); see docs/design.md §13.
+install: build
+	cmake --install $(BUILD) --prefix $(PREFIX)
+
+# octoscale.<version>.tar.gz: a release binary with Lua, lua-cjson and libyaml
+# linked statically, share/ and a README, ready for Octopus's built-in feed.
+dist: build
+	cmake --build $(BUILD) --target dist -j $(JOBS)
+
+# octoscale_<version>_<arch>.deb (CPack; Depends from dpkg-shlibdeps).
+deb: build
+	cd $(BUILD) && cpack -G DEB
 
 demo: build
 	@bash examples/demo/run.sh $(BUILD)

@@ -1,15 +1,12 @@
 #include "core/osc_cli.h"
 
-#include <curl/curl.h>
 #include <glob.h>
 #include <stdarg.h>
-#include <lua.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <yaml.h>
 
 #include "core/osc_apply.h"
 #include "core/osc_commands.h"
@@ -23,6 +20,7 @@
 #include "core/osc_reconcile.h"
 #include "core/osc_report.h"
 #include "core/osc_time.h"
+#include "core/osc_version.h"
 
 #define MAX_SCALE_SET_ARGS 256
 
@@ -52,6 +50,8 @@ static const char usage_text[] =
     "  -q, --quiet           only warnings and errors on stderr\n"
     "  -h, --help            this help; `octoscale COMMAND --help` for a "
     "command\n"
+    "      --version         print the version, git commit and library "
+    "versions\n"
     "\n"
     "exit codes: 0 ok, 1 runtime failure, 2 plan: changes pending, 3 "
     "usage/config/policy error,\n"
@@ -125,7 +125,9 @@ static const struct command_help command_help[] = {
      "\n"
      "Captures the raw Azure and Octopus responses of every selected scale "
      "set\n"
-     "into FILE; `octoscale plan --snapshot FILE` plans from it offline.\n"},
+     "into FILE; `octoscale plan --snapshot FILE` plans from it offline.\n"
+     "\n"
+     "  -o, --output FILE  the snapshot file to write\n"},
     {"test",
      "usage: octoscale test [FILE...]\n"
      "\n"
@@ -237,6 +239,10 @@ static int parse_args(int argc, char **argv, struct osc_cli_options *o,
       const char *help = o->command ? find_help(o->command) : NULL;
 
       fputs(help ? help : usage_text, stdout);
+      *done = true;
+      return 0;
+    } else if (o->command == NULL && strcmp(a, "--version") == 0) {
+      osc_version_print(stdout);
       *done = true;
       return 0;
     } else if (strcmp(a, "-c") == 0 || long_opt(a, "--config", &v)) {
@@ -384,10 +390,7 @@ static int load_config(const struct osc_cli_options *o,
 }
 
 static int cmd_version(void) {
-  const curl_version_info_data *curl = curl_version_info(CURLVERSION_NOW);
-
-  printf("octoscale %s (%s, libcurl %s, libyaml %s)\n", OSC_VERSION,
-         LUA_RELEASE, curl->version, yaml_get_version_string());
+  osc_version_print(stdout);
   return 0;
 }
 

@@ -9,6 +9,7 @@ packages=(
   liblua5.4-dev lua5.4 lua-cjson lua-cjson-dev
   libcurl4-openssl-dev libyaml-dev libmicrohttpd-dev libcmocka-dev
   curl ca-certificates clang-format
+  dpkg-dev file groff-base zsh
 )
 
 missing=()

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# The release tarball (`make dist`, docs/design.md §13):
+#  - is named octoscale.<version>.tar.gz and holds bin/octoscale, share/ and
+#    README at its top (Octopus extracts it as it is);
+#  - its binary links no Lua and no libyaml shared library (ldd), only glibc
+#    and libcurl's tree;
+#  - unpacked into an empty directory, away from the source tree and with a
+#    clean environment, it runs `version`, `check` of the shipped example
+#    config, and `plan --snapshot` with a shipped policy, printing exactly
+#    the plan the CLI golden test expects from the development binary.
+# Usage: bash tests/dist/tarball.sh BUILD_DIR TARBALL
+set -uo pipefail
+build=$(cd "${1:?usage: tarball.sh BUILD_DIR TARBALL}" && pwd)
+tarball=${2:?usage: tarball.sh BUILD_DIR TARBALL}
+root=$(cd "$(dirname "$0")/../.." && pwd)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+failed=0
+ok() { echo "ok   $*"; }
+not_ok() {
+  echo "FAIL $*"
+  failed=1
+}
+check() { # check DESCRIPTION COMMAND...
+  local d=$1
+  shift
+  if "$@" >"$tmp/out" 2>&1; then ok "$d"; else
+    not_ok "$d"
+    sed 's/^/     /' "$tmp/out" | head -20
+  fi
+}
+
+version=$(sed -n 's/^project(octoscale VERSION \([0-9.]*\).*/\1/p' "$root/CMakeLists.txt")
+[[ $(basename "$tarball") == "octoscale.$version.tar.gz" ]] &&
+  ok "named octoscale.$version.tar.gz" || not_ok "named $(basename "$tarball"), not octoscale.$version.tar.gz"
+[[ -s $tarball ]] || {
+  not_ok "no tarball at $tarball (make dist)"
+  exit 1
+}
+top=$(tar tzf "$tarball" | sed 's|^\./||; s|/.*||' | sort -u | paste -sd' ' -)
+[[ $top == "README bin share" ]] && ok "top level: bin/ share/ README" || not_ok "top level is '$top'"
+
+pkg=$tmp/Octopus/Files/octoscale.$version
+mkdir -p "$pkg" "$tmp/work"
+check "unpacks" tar xzf "$tarball" -C "$pkg"
+bin=$pkg/bin/octoscale
+check "bin/octoscale is executable" test -x "$bin"
+ldd "$bin" >"$tmp/ldd" 2>&1
+if grep -Eq 'liblua|libyaml|cjson' "$tmp/ldd"; then
+  not_ok "ldd shows Lua or libyaml:"
+  sed 's/^/     /' "$tmp/ldd"
+else
+  ok "ldd: no liblua, no libyaml, no lua-cjson"
+fi
+grep -q 'not found' "$tmp/ldd" && not_ok "ldd: a library is missing" || ok "ldd: every library found"
+# direct dependencies (NEEDED): glibc's and libcurl only
+needed=$(objdump -p "$bin" 2>/dev/null | awk '$1 == "NEEDED" { print $2 }' | sort | paste -sd' ' -)
+extra=$(tr ' ' '\n' <<<"$needed" | grep -Ev '^(libc|libm|libdl|libpthread|libcurl)\.so' | paste -sd' ' -)
+[[ -n $needed && -z $extra ]] && ok "NEEDED: $needed" || not_ok "NEEDED has more than glibc and libcurl: $needed"
+
+cd "$tmp/work" || exit 1
+run() { env -i PATH=/usr/bin:/bin HOME="$tmp/work" OCTOSCALE_NOW=2026-11-27T10:00:00Z "$@"; }
+check "version" run "$bin" version
+cp "$tmp/out" "$tmp/version"
+check "... names the release" grep -q "^octoscale $version (commit " "$tmp/version"
+
+share=$pkg/share/octoscale
+run OCTOPUS_URL=https://octopus.example.com OCTOPUS_API_KEY=API-X \
+  AZURE_SUBSCRIPTION_ID=00000000-0000-0000-0000-000000000001 \
+  AZURE_TENANT_ID=t AZURE_CLIENT_ID=c AZURE_CLIENT_SECRET=s \
+  "$bin" -c "$share/examples/octoscale.yaml" check >"$tmp/check" 2>&1
+rc=$?
+[[ $rc == 0 ]] && grep -q 'policies loaded' "$tmp/check" &&
+  ok "check: the shipped example config loads the shipped policies" ||
+  {
+    not_ok "check of the shipped example config (exit $rc)"
+    sed 's/^/     /' "$tmp/check"
+  }
+
+# plan --snapshot: the fixture and state of the CLI golden case plan-scale-in,
+# copied here; the policy is the one in the tarball
+case=$root/tests/cli/cases/plan-scale-in
+cp "$root/tests/fixtures/snapshots/octoscale.yaml" "$root/tests/fixtures/snapshots/scale-in.json" .
+cp "$case/state.json" state.json
+run OSC_TEST_POLICY="$share/policies/default.lua" OSC_TEST_STATE="$PWD/state.json" \
+  "$bin" -c octoscale.yaml -s web-prod plan --snapshot scale-in.json >plan.out 2>plan.err
+rc=$?
+[[ $rc == "$(cat "$case/code")" ]] && ok "plan --snapshot exits $rc" || {
+  not_ok "plan --snapshot exits $rc, expected $(cat "$case/code")"
+  sed 's/^/     /' plan.err
+}
+if diff -u "$case/stdout" plan.out >"$tmp/diff"; then
+  ok "plan --snapshot prints the golden plan"
+else
+  not_ok "plan --snapshot differs from tests/cli/cases/plan-scale-in/stdout"
+  sed 's/^/     /' "$tmp/diff" | head -20
+fi
+cmp -s "$case/state.json" state.json && ok "plan wrote nothing to the state" || not_ok "plan changed the state"
+exit $failed
