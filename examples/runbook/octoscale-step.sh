@@ -57,6 +57,7 @@ health_check=#{Octoscale.HealthCheck}
 report=#{Octoscale.Report}
 state_file=#{Octoscale.StateFile}
 executable=#{Octoscale.Executable}
+package_dir=#{Octopus.Action.Package[octoscale].ExtractedPath}
 extra_args=#{Octoscale.ExtraArgs}
 OCTOSCALE_PARAMETERS
 
@@ -118,8 +119,17 @@ case ${P[azure_environment]:-AzureCloud} in
   *) fail "Azure environment '${P[azure_environment]}' is not supported (AzureCloud, AzureUSGovernment, AzureChinaCloud)" ;;
 esac
 
+# The binary: Octoscale.Executable when it names one; else the step's
+# octoscale package (octoscale.<version>.tar.gz from the built-in feed,
+# extracted by Octopus); else octoscale on the worker's PATH.
 EXE=${P[executable]:-octoscale}
-command -v "$EXE" >/dev/null 2>&1 || fail "cannot run '$EXE': install octoscale on the worker or set Octoscale.Executable to its path"
+if [[ $EXE == octoscale && -n ${P[package_dir]} ]]; then
+  EXE=${P[package_dir]%/}/bin/octoscale
+  [[ -f $EXE ]] || fail "the octoscale package (extracted at ${P[package_dir]}) has no bin/octoscale: push the octoscale.<version>.tar.gz of 'make dist'"
+  [[ -x $EXE ]] || chmod u+x "$EXE" 2>/dev/null
+fi
+command -v "$EXE" >/dev/null 2>&1 || fail "cannot run '$EXE': reference the octoscale package, install octoscale on the worker, or set Octoscale.Executable to its path"
+echo "octoscale: running $EXE"
 
 # ---- a private config ------------------------------------------------------------
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/octoscale-step.XXXXXX") || fail "cannot create a temp directory"

@@ -43,6 +43,18 @@ for f in ./usr/bin/octoscale ./usr/share/man/man1/octoscale.1 \
   ./usr/share/bash-completion/completions/octoscale ./usr/share/zsh/site-functions/_octoscale; do
   grep -qxF "$f" <<<"$contents" && ok "holds ${f#.}" || not_ok "does not hold ${f#.}"
 done
+# contrib/docker/Dockerfile installs this package: no Docker engine here, so
+# check it as text (the base image, the file it copies, that it runs it)
+df=$root/contrib/docker/Dockerfile
+bad=$(grep -Ev '^\s*(#.*)?$|^ *(&&|[a-z/0-9*_.-]+ )|^(FROM|COPY|RUN|CMD|ARG|ENV|LABEL|WORKDIR|USER) ' "$df")
+[[ -z $bad ]] && ok "Dockerfile: only known instructions" || not_ok "Dockerfile: unexpected lines: $bad"
+[[ $(grep -m1 '^FROM ' "$df") == "FROM debian:bookworm-slim" ]] && ok "Dockerfile: FROM debian:bookworm-slim" || not_ok "Dockerfile: not FROM debian:bookworm-slim"
+pattern=$(sed -n 's|^COPY \([^ ]*\) /tmp/$|\1|p' "$df")
+# shellcheck disable=SC2053 # a glob match is the point
+[[ -n $pattern && $(basename "$deb") == $pattern ]] && ok "Dockerfile: COPY $pattern matches $(basename "$deb")" ||
+  not_ok "Dockerfile: COPY '$pattern' does not match $(basename "$deb")"
+grep -qF "/tmp/$pattern" "$df" && grep -q '&& octoscale version' "$df" && ok "Dockerfile: installs the package and runs octoscale version" ||
+  not_ok "Dockerfile: does not install /tmp/$pattern and run octoscale version"
 ((failed)) && exit 1
 
 [[ $(id -u) == 0 ]] || skip "needs root (CI runs it as root); run 'sudo dpkg -i $deb' yourself to try"

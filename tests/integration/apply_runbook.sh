@@ -6,16 +6,18 @@
 #    DefaultValue/DisplaySettings, $Meta of Type ActionTemplate), its
 #    parameters mirror the "Check VMSS Provision Status" template's (same
 #    names, labels, control types and defaults), its script body is
-#    octoscale-step.sh byte for byte, and every variable expression in it
-#    is a parameter, a property of the Azure account parameter or an
-#    Octopus system variable;
+#    octoscale-step.sh byte for byte, every variable expression in it is a
+#    parameter, a property of the Azure account parameter or an Octopus
+#    system variable, and it references the octoscale package (built-in
+#    feed, extracted) whose bin/octoscale it runs;
 #  - the script, with its expressions substituted as Octopus would (the
 #    template defaults, a tenant left undefined), runs octoscale against
 #    the simulator: the config it writes holds no secret, the outputs
 #    decode as expected, Exclude Pre-Existing = Yes gives the new targets
 #    after a scale-out and False when the trigger fires again, the report
 #    is attached, the temp directory is removed, and octoscale's exit code
-#    is passed through (4 on a safety stop, 3 on a missing parameter).
+#    is passed through (4 on a safety stop, 3 on a missing parameter); the
+#    binary is the extracted package's, else octoscale on the PATH.
 # Usage: bash tests/integration/apply_runbook.sh BUILD_DIR
 source "$(dirname "$0")/apply_lib.sh" "$1"
 
@@ -66,6 +68,10 @@ VMSS.OldServers.ExcludeFromOutput|Exclude Pre-Existing Servers from Output|Selec
 EOF
 a_check "Timeout Error offers Proceed and Error; Exclude offers No and Yes" "$T" \
   "(function() local o = {} for _, p in ipairs(J.Parameters) do o[p.Name] = p.DisplaySettings['Octopus.SelectOptions'] end return o['VMSS.Timeout.ErrorHandle'] == 'Proceed|Proceed\nError|Error' and o['VMSS.OldServers.ExcludeFromOutput'] == 'No|No\nYes|Yes' end)()"
+a_check "one package reference: octoscale from the built-in feed, extracted on the worker" "$T" \
+  "#J.Packages == 1 and J.Packages[1].Name == 'octoscale' and J.Packages[1].PackageId == 'octoscale' and J.Packages[1].FeedId == 'feeds-builtin' and J.Packages[1].AcquisitionLocation == 'ExecutionTarget' and J.Packages[1].Properties.Extract == 'True' and J.Packages[1].Id:match($GUID)"
+a_check "the script runs the package's bin/octoscale" "$T" \
+  "J.Properties['Octopus.Action.Script.ScriptBody']:find('#{Octopus.Action.Package[octoscale].ExtractedPath}', 1, true) ~= nil"
 a_eval "$T" "J.Properties['Octopus.Action.Script.ScriptBody']" >"$W/body.sh"
 truncate -s -1 "$W/body.sh" # print's newline
 if cmp -s "$W/body.sh" "$RB/octoscale-step.sh"; then
@@ -171,8 +177,8 @@ T0=$(a_now)
 values Yes
 NOW=$T0 step
 expect_rc "the step, first run" 0
-expect_eq "the substituted script has no expression left but the undefined tenant and OIDC token" \
-  "#{Octopus.Deployment.Tenant.Id} #{VMSS.Azure.Account.OpenIdConnect.Jwt}" "$(grep -o '#{[^}]*}' "$W/step.sh" | sort -u | paste -sd' ' -)"
+expect_eq "the substituted script has no expression left but the undefined tenant, OIDC token and package" \
+  "#{Octopus.Action.Package[octoscale].ExtractedPath} #{Octopus.Deployment.Tenant.Id} #{VMSS.Azure.Account.OpenIdConnect.Jwt}" "$(grep -o '#{[^}]*}' "$W/step.sh" | sort -u | paste -sd' ' -)"
 expect_not_in "the config holds no API key" "$W/seen-config.yaml" "$API_KEY"
 expect_not_in "the config holds no client secret" "$W/seen-config.yaml" "$SECRET"
 expect_in "the API key comes from the environment" "$W/seen-config.yaml" 'api_key: ${OCTOSCALE_STEP_API_KEY}'
@@ -244,6 +250,31 @@ sed -i '/^VMSS.ResourceGroup.Name=/d' "$W/values.txt"
 step
 expect_rc "a missing required parameter" 3
 expect_in "names it" "$ERR" "resource_group"
+
+# which binary: the extracted package, else octoscale on the PATH, unless
+# Octoscale.Executable names one
+mkdir -p "$W/pkg/bin" "$W/pathbin"
+cp "$W/bin/octoscale-wrapper" "$W/pkg/bin/octoscale"
+chmod -x "$W/pkg/bin/octoscale" # as an extraction that drops the mode might
+cp "$W/bin/octoscale-wrapper" "$W/pathbin/octoscale"
+values No
+sed -i 's/^Octoscale.Executable=.*/Octoscale.Executable=octoscale/' "$W/values.txt"
+echo "Octopus.Action.Package[octoscale].ExtractedPath=$W/pkg/" >>"$W/values.txt"
+rm -f "$W/seen-args"
+NOW=$(date -u -d "$T0 + 4 minutes" +%Y-%m-%dT%H:%M:%SZ) step
+expect_rc "the step with the octoscale package" 0
+expect_in "runs the package's binary" "$OUT" "octoscale: running $W/pkg/bin/octoscale"
+check "which ran apply" test -s "$W/seen-args"
+sed -i '/^Octopus.Action.Package\[octoscale\]/d' "$W/values.txt"
+rm -f "$W/seen-args"
+PATH="$W/pathbin:$PATH" NOW=$(date -u -d "$T0 + 5 minutes" +%Y-%m-%dT%H:%M:%SZ) step
+expect_rc "the step without a package" 0
+expect_in "runs octoscale from the PATH" "$OUT" "octoscale: running octoscale"
+check "which ran apply" test -s "$W/seen-args"
+echo "Octopus.Action.Package[octoscale].ExtractedPath=$W/nothing-here" >>"$W/values.txt"
+step
+expect_rc "a package without bin/octoscale" 3
+expect_in "says so" "$ERR" "has no bin/octoscale"
 
 stop_sim
 finish
