@@ -31,6 +31,8 @@ add_test(NAME dist/install
          COMMAND bash ${CMAKE_SOURCE_DIR}/tests/dist/install.sh ${CMAKE_BINARY_DIR}
          WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
 set_tests_properties(dist/man dist/install PROPERTIES LABELS dist TIMEOUT 120)
+# `make install` and the dist fixture both run a build in this tree
+set_tests_properties(dist/install PROPERTIES RESOURCE_LOCK build-tree)
 
 # The release binary and packages are not built under the sanitizers.
 if(OCTOSCALE_SANITIZE)
@@ -102,7 +104,7 @@ add_test(NAME dist/build
          COMMAND bash -c "\"$0\" --build \"$1\" --target dist >/dev/null && cd \"$1\" && cpack -G DEB >/dev/null"
                  ${CMAKE_COMMAND} ${CMAKE_BINARY_DIR})
 set_tests_properties(dist/build PROPERTIES FIXTURES_SETUP dist TIMEOUT 600
-                     LABELS dist)
+                     LABELS dist RESOURCE_LOCK build-tree)
 add_test(NAME dist/tarball
          COMMAND bash ${CMAKE_SOURCE_DIR}/tests/dist/tarball.sh ${CMAKE_BINARY_DIR}
                  ${OSC_DIST_TARBALL}
