@@ -10,17 +10,9 @@
 # (a developer's own install), it is skipped (exit 77) with the reason; runs
 # of this test on one machine are serialised by a lock.
 # Usage: bash tests/dist/deb.sh BUILD_DIR
-set -uo pipefail
+source "$(dirname "$0")/lib.sh"
 build=$(cd "${1:?usage: deb.sh BUILD_DIR}" && pwd)
-root=$(cd "$(dirname "$0")/../.." && pwd)
-version=$(sed -n 's/^project(octoscale VERSION \([0-9.]*\).*/\1/p' "$root/CMakeLists.txt")
 deb=$build/dist/octoscale_${version}_$(dpkg --print-architecture).deb
-failed=0
-ok() { echo "ok   $*"; }
-not_ok() {
-  echo "FAIL $*"
-  failed=1
-}
 skip() {
   echo "SKIP the install step: $*"
   exit $((failed ? 1 : 77))
@@ -83,7 +75,10 @@ dpkg_retry() {
   return 1
 }
 installed=0
-cleanup() { ((installed)) && dpkg_retry -r octoscale >/dev/null; }
+cleanup() {
+  ((installed)) && dpkg_retry -r octoscale >/dev/null
+  rm -rf "$tmp"
+}
 trap cleanup EXIT
 
 if out=$(dpkg_retry -i "$deb"); then

@@ -5,25 +5,8 @@
 # source tree, no Lua path); the installed example config loads the installed
 # policies; the man page renders; the bash completion completes.
 # Usage: bash tests/dist/install.sh BUILD_DIR
-set -uo pipefail
+source "$(dirname "$0")/lib.sh"
 build=$(cd "${1:?usage: install.sh BUILD_DIR}" && pwd)
-root=$(cd "$(dirname "$0")/../.." && pwd)
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failed=0
-ok() { echo "ok   $*"; }
-not_ok() {
-  echo "FAIL $*"
-  failed=1
-}
-check() { # check DESCRIPTION COMMAND...
-  local d=$1
-  shift
-  if "$@" >"$tmp/out" 2>&1; then ok "$d"; else
-    not_ok "$d"
-    sed 's/^/     /' "$tmp/out" | head -20
-  fi
-}
 
 P=$tmp/prefix
 check "cmake --install --prefix exits 0" cmake --install "$build" --prefix "$P"

@@ -11,18 +11,12 @@
 # When this fails after you added or changed an option: update
 # docs/octoscale.1 and contrib/completions/ (see docs/design.md §13).
 # Usage: bash tests/dist/man_drift.sh BUILD_DIR
-set -uo pipefail
+source "$(dirname "$0")/lib.sh"
 build=${1:?usage: man_drift.sh BUILD_DIR}
-root=$(cd "$(dirname "$0")/../.." && pwd)
 bin="$build/bin/octoscale"
 page="$root/docs/octoscale.1"
 bash_comp="$root/contrib/completions/octoscale.bash"
 zsh_comp="$root/contrib/completions/_octoscale"
-failed=0
-fail() {
-  echo "FAIL $*"
-  failed=1
-}
 
 # option tokens (-x, --long-name) in text on stdin, one per line, sorted
 options() {
@@ -50,18 +44,18 @@ compare() { # compare WHAT HELP_LIST PAGE_LIST
   local extra missing
   missing=$(minus "$2" "$3" | paste -sd' ' -)
   extra=$(minus "$3" "$2" | paste -sd' ' -)
-  [[ -z $missing ]] || fail "$1: in --help but not in docs/octoscale.1: $missing"
-  [[ -z $extra ]] || fail "$1: in docs/octoscale.1 but not in --help: $extra"
+  [[ -z $missing ]] || not_ok "$1: in --help but not in docs/octoscale.1: $missing"
+  [[ -z $extra ]] || not_ok "$1: in docs/octoscale.1 but not in --help: $extra"
 }
 
 [[ -x $bin ]] || {
   echo "FAIL no binary at $bin"
   exit 1
 }
-usage=$("$bin" --help) || fail "octoscale --help exits non-zero"
+usage=$("$bin" --help) || not_ok "octoscale --help exits non-zero"
 commands=$(printf '%s\n' "$usage" | awk '/^commands:/ { on = 1; next }
   on && /^$/ { exit } on && /^  [a-z]/ { print $1 }' | sort -u)
-[[ -n $commands ]] || fail "no commands found in octoscale --help"
+[[ -n $commands ]] || not_ok "no commands found in octoscale --help"
 page_commands=$(plain_page | awk '/^\.SH / { on = ($2 == "COMMANDS") }
   on && /^\.SS / { gsub(/"/, "", $2); print $2 }' | sort -u)
 compare "commands" "$commands" "$page_commands"
@@ -75,7 +69,7 @@ compare "global options" "$global" "$(section SH OPTIONS | options)"
 all_opts=""
 for cmd in $commands; do
   help=$("$bin" "$cmd" --help) || {
-    fail "octoscale $cmd --help exits non-zero"
+    not_ok "octoscale $cmd --help exits non-zero"
     continue
   }
   help_opts=$(minus "$(printf '%s\n' "$help" | options)" "$global")
@@ -85,21 +79,21 @@ for cmd in $commands; do
 done
 
 warnings=$(groff -ww -z -man "$page" 2>&1)
-[[ -z $warnings ]] || fail "groff -ww -man warns: $warnings"
+[[ -z $warnings ]] || not_ok "groff -ww -man warns: $warnings"
 
 # completions: every command and option, as a word of its own
 for comp in "$bash_comp" "$zsh_comp"; do
   name=${comp#"$root/"}
   [[ -s $comp ]] || {
-    fail "$name is missing"
+    not_ok "$name is missing"
     continue
   }
   for word in $commands $global $all_opts; do
     grep -qE -- "(^|[^A-Za-z0-9_-])$word([^A-Za-z0-9_-]|$)" "$comp" ||
-      fail "$name does not offer '$word'"
+      not_ok "$name does not offer '$word'"
   done
 done
-bash -n "$bash_comp" || fail "contrib/completions/octoscale.bash does not parse"
+bash -n "$bash_comp" || not_ok "contrib/completions/octoscale.bash does not parse"
 
 [[ $failed == 0 ]] && echo "man page, --help and completions agree ($(wc -w <<<"$commands") commands)"
 exit $failed

@@ -9,28 +9,10 @@
 #    config, and `plan --snapshot` with a shipped policy, printing exactly
 #    the plan the CLI golden test expects from the development binary.
 # Usage: bash tests/dist/tarball.sh BUILD_DIR TARBALL
-set -uo pipefail
+source "$(dirname "$0")/lib.sh"
 build=$(cd "${1:?usage: tarball.sh BUILD_DIR TARBALL}" && pwd)
 tarball=${2:?usage: tarball.sh BUILD_DIR TARBALL}
-root=$(cd "$(dirname "$0")/../.." && pwd)
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failed=0
-ok() { echo "ok   $*"; }
-not_ok() {
-  echo "FAIL $*"
-  failed=1
-}
-check() { # check DESCRIPTION COMMAND...
-  local d=$1
-  shift
-  if "$@" >"$tmp/out" 2>&1; then ok "$d"; else
-    not_ok "$d"
-    sed 's/^/     /' "$tmp/out" | head -20
-  fi
-}
 
-version=$(sed -n 's/^project(octoscale VERSION \([0-9.]*\).*/\1/p' "$root/CMakeLists.txt")
 [[ $(basename "$tarball") == "octoscale.$version.tar.gz" ]] &&
   ok "named octoscale.$version.tar.gz" || not_ok "named $(basename "$tarball"), not octoscale.$version.tar.gz"
 [[ -s $tarball ]] || {
