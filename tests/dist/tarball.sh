@@ -35,10 +35,11 @@ else
   ok "ldd: no liblua, no libyaml, no lua-cjson"
 fi
 grep -q 'not found' "$tmp/ldd" && not_ok "ldd: a library is missing" || ok "ldd: every library found"
-# direct dependencies (NEEDED): glibc's and libcurl only
+# direct dependencies (NEEDED): glibc's, libcurl and (for the state backends)
+# libcrypto only
 needed=$(objdump -p "$bin" 2>/dev/null | awk '$1 == "NEEDED" { print $2 }' | sort | paste -sd' ' -)
-extra=$(tr ' ' '\n' <<<"$needed" | grep -Ev '^(libc|libm|libdl|libpthread|libcurl)\.so' | paste -sd' ' -)
-[[ -n $needed && -z $extra ]] && ok "NEEDED: $needed" || not_ok "NEEDED has more than glibc and libcurl: $needed"
+extra=$(tr ' ' '\n' <<<"$needed" | grep -Ev '^(libc|libm|libdl|libpthread|libcurl|libcrypto)\.so' | paste -sd' ' -)
+[[ -n $needed && -z $extra ]] && ok "NEEDED: $needed" || not_ok "NEEDED has more than glibc, libcurl and libcrypto: $needed"
 
 cd "$tmp/work" || exit 1
 run() { env -i PATH=/usr/bin:/bin HOME="$tmp/work" OCTOSCALE_NOW=2026-11-27T10:00:00Z "$@"; }

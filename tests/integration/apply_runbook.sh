@@ -217,7 +217,7 @@ STATE=$W/states/vmss-web.json ENTRIES="  - name: vmss-web
     vmss: vmss-web
     environment: Production
     roles: [web-server]" a_config "$W/holder.yaml"
-a_faults '[{"name":"slow-list","route":"octopus.machines_list","latency_ms":1500,"count":1}]' || exit 1
+a_faults '[{"name":"slow-list","route":"octopus.machines_list","latency_ms":4000,"count":1}]' || exit 1
 OCTOSCALE_NOW=$(date -u -d "$T0 + 150 seconds" +%Y-%m-%dT%H:%M:%SZ) "$OCTOSCALE" -c "$W/holder.yaml" apply >"$W/holder.out" 2>&1 </dev/null &
 HOLDER=$!
 A_BG_PIDS+=("$HOLDER")
