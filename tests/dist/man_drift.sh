@@ -24,9 +24,8 @@ options() {
     sort -u
 }
 # the page's roff as plain text: \- to -, font and character escapes dropped
-plain_page() {
-  sed -E 's/\\-/-/g; s/\\f[BIRP]//g; s/\\\(..//g; s/\\[&|e]//g' "$page"
-}
+sed -E 's/\\-/-/g; s/\\f[BIRP]//g; s/\\\(..//g; s/\\[&|e]//g' "$page" >"$tmp/page"
+plain_page() { cat "$tmp/page"; }
 # the plain text of one section (.SH NAME) or subsection (.SS NAME)
 section() { # section SH|SS NAME
   plain_page | awk -v kind=".$1" -v name="$2" '
@@ -88,10 +87,10 @@ for comp in "$bash_comp" "$zsh_comp"; do
     not_ok "$name is missing"
     continue
   }
-  for word in $commands $global $all_opts; do
-    grep -qE -- "(^|[^A-Za-z0-9_-])$word([^A-Za-z0-9_-]|$)" "$comp" ||
-      not_ok "$name does not offer '$word'"
-  done
+  offered=$(grep -oE -- '(^|[^A-Za-z0-9_-])-{0,2}[A-Za-z][A-Za-z0-9_-]*' "$comp" |
+    sed -E 's/^[^A-Za-z-]//' | sort -u)
+  missing=$(minus "$(printf '%s\n' $commands $global $all_opts | sort -u)" "$offered" | paste -sd' ' -)
+  [[ -z $missing ]] || not_ok "$name does not offer: $missing"
 done
 bash -n "$bash_comp" || not_ok "contrib/completions/octoscale.bash does not parse"
 
