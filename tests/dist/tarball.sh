@@ -7,11 +7,14 @@
 #  - unpacked into an empty directory, away from the source tree and with a
 #    clean environment, it runs `version`, `check` of the shipped example
 #    config, and `plan --snapshot` with a shipped policy, printing exactly
-#    the plan the CLI golden test expects from the development binary.
+#    the plan the CLI golden test expects from the development binary;
+#  - as root, it runs `version` and `plan --snapshot` in a chroot that holds
+#    only the package, the dynamic loader and the libraries ldd lists.
 # Usage: bash tests/dist/tarball.sh BUILD_DIR TARBALL
 source "$(dirname "$0")/lib.sh"
 build=$(cd "${1:?usage: tarball.sh BUILD_DIR TARBALL}" && pwd)
 tarball=${2:?usage: tarball.sh BUILD_DIR TARBALL}
+[[ $tarball == /* ]] || tarball=$PWD/$tarball
 
 [[ $(basename "$tarball") == "octoscale.$version.tar.gz" ]] &&
   ok "named octoscale.$version.tar.gz" || not_ok "named $(basename "$tarball"), not octoscale.$version.tar.gz"
@@ -79,4 +82,35 @@ else
   sed 's/^/     /' "$tmp/diff" | head -20
 fi
 cmp -s "$case/state.json" state.json && ok "plan wrote nothing to the state" || not_ok "plan changed the state"
+
+# A machine with only the documented libraries: a chroot holding the
+# unpacked package, the dynamic loader and the libraries ldd lists (glibc,
+# libcurl and libcurl's own) and nothing else: no Lua, no libyaml, no
+# /usr/share. Needs root (CI); skipped otherwise.
+chroot_bin=$(command -v chroot)
+if [[ $(id -u) == 0 && -n $chroot_bin ]]; then
+  jail=$tmp/jail
+  mkdir -p "$jail/pkg" "$jail/work"
+  tar xzf "$tarball" -C "$jail/pkg"
+  for lib in $(awk '$2 == "=>" { print $3 } $1 ~ /^\// { print $1 }' "$tmp/ldd"); do
+    mkdir -p "$jail$(dirname "$lib")"
+    cp -L "$lib" "$jail$lib"
+  done
+  cp octoscale.yaml scale-in.json "$jail/work/"
+  cp "$case/state.json" "$jail/work/state.json"
+  check "in a chroot with only those libraries: version" \
+    env -i "$chroot_bin" "$jail" /pkg/bin/octoscale version
+  (env -i OCTOSCALE_NOW=2026-11-27T10:00:00Z \
+    OSC_TEST_POLICY=/pkg/share/octoscale/policies/default.lua OSC_TEST_STATE=/work/state.json \
+    "$chroot_bin" "$jail" /pkg/bin/octoscale -c /work/octoscale.yaml -s web-prod plan \
+    --snapshot /work/scale-in.json) >"$tmp/jail.out" 2>"$tmp/jail.err"
+  rc=$?
+  [[ $rc == "$(cat "$case/code")" ]] && diff -q "$case/stdout" "$tmp/jail.out" >/dev/null &&
+    ok "in the chroot: plan --snapshot prints the golden plan" || {
+    not_ok "in the chroot: plan --snapshot exits $rc"
+    sed 's/^/     /' "$tmp/jail.err" | head -5
+  }
+else
+  echo "skip the chroot check: needs root"
+fi
 exit $failed
