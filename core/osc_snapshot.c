@@ -211,10 +211,17 @@ int osc_snapshot_load(const char *path, struct osc_snapshot **out,
     goto done;
   }
   if (lua_type(snap->L, 1) != LUA_TTABLE ||
-      !osc_json_path_int(snap->L, 1, "format_version", &version)) {
+      osc_json_push_path(snap->L, 1, "format_version") == LUA_TNIL) {
     rc = osc_error_set(err, OSC_E_USAGE,
                        "%s: not an octoscale snapshot (no format_version)",
                        path);
+    goto done;
+  }
+  lua_settop(snap->L, 1);
+  /* The integer 1: not "1", not 1.5 */
+  if (!osc_json_path_number_int(snap->L, 1, "format_version", &version)) {
+    rc = osc_error_set(err, OSC_E_USAGE,
+                       "%s: format_version must be the integer 1", path);
     goto done;
   }
   if (version != 1) {
@@ -263,6 +270,39 @@ static bool push_entry(lua_State *L, const char *name) {
 
 static bool has_prefix_ci(const char *s, const char *prefix) {
   return s && strncasecmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* Without an environment id the snapshot's targets are taken as the
+ * entry's environment (the contract says they are): only when they all
+ * share one. Targets of several environments would widen the scope. */
+static int one_environment(const struct osc_snapshot *snap,
+                           const struct osc_config_scale_set *entry,
+                           const struct osc_collection *c,
+                           struct osc_error *err) {
+  const char *first = NULL;
+  const char *other = NULL;
+  size_t i, j;
+
+  for (i = 0; i < c->n_targets && other == NULL; i++) {
+    const struct osc_strlist *envs = &c->targets[i].environment_ids;
+
+    for (j = 0; j < envs->n && other == NULL; j++) {
+      if (first == NULL)
+        first = envs->items[j];
+      else if (strcasecmp(first, envs->items[j]) != 0)
+        other = envs->items[j];
+    }
+  }
+  if (other == NULL)
+    return OSC_OK;
+  return osc_error_set(
+      err, OSC_E_CONFIG,
+      "snapshot %s, scale set '%s': its targets belong to more than one "
+      "environment (%.100s, %.100s, ...) and nothing says which is the "
+      "entry's: add \"environment_id\": \"Environments-N\" to the scale set "
+      "in the snapshot, or name the environment by id (environment: "
+      "Environments-N) in the config",
+      snap->path, entry->name, first, other);
 }
 
 int osc_snapshot_collect(struct osc_snapshot *snap,
@@ -350,7 +390,8 @@ int osc_snapshot_collect(struct osc_snapshot *snap,
     osc_collection_mark_incomplete(c, "the snapshot has no targets list");
   }
   lua_pop(L, 1);
-
+  if (env_id == NULL)
+    rc = one_environment(snap, entry, c, err);
   goto done;
 
 bad_body:
