@@ -136,12 +136,15 @@ static int64_t opt_int(struct reader *r, const char *key, int64_t def) {
   lua_State *L = r->L;
   int64_t v = def;
   int t = lua_getfield(L, -1, key);
+  int isint = 0;
 
-  if (t == LUA_TNUMBER && lua_isinteger(L, -1))
-    v = (int64_t)lua_tointeger(L, -1);
-  else if (t == LUA_TNUMBER)
-    v = (int64_t)lua_tonumber(L, -1);
-  else if (t != LUA_TNIL)
+  if (t == LUA_TNUMBER) {
+    /* an integral float converts; 1.5 or 1e30 is refused, never cast */
+    v = (int64_t)lua_tointegerx(L, -1, &isint);
+    if (!isint)
+      bad_arg(L, "%s.%s: expected an integer, got %s)", r->path, key,
+              lua_tostring(L, -1));
+  } else if (t != LUA_TNIL)
     bad_arg(L, "%s.%s: expected a number, got %s)", r->path, key,
             luaL_typename(L, -1));
   lua_pop(L, 1);
@@ -517,7 +520,12 @@ static int r_plan(lua_State *L) {
     lua_pushvalue(L, 1);
     snprintf(r.path, sizeof(r.path), "plan");
     now = opt_int(&r, "now", INT64_MIN);
-    u->col.vmss.capacity = opt_int(&r, "capacity", -1);
+    /* Offline, the caller's instances are the list: their number is the
+     * capacity unless one is given (-1: unknown). */
+    u->col.vmss.capacity = opt_int(&r, "capacity", (int64_t)u->col.n_vms);
+    /* The ownership rule's prefix; without it (and without a policy
+     * owns) every target no VM claims is foreign. */
+    u->col.vmss.computer_name_prefix = opt_str(&r, "computer_name_prefix");
     u->col.complete = opt_bool(&r, "complete", true);
     force = opt_bool(&r, "force", false);
     if (!u->col.complete) {

@@ -244,9 +244,10 @@ static int live_apply(lua_State *L, void *payload) {
   {
     const struct osc_collection *c = &r->entries[0].collection;
     struct osc_plan *p = r->plans[0];
+    char why[OSC_ERROR_MAX];
 
-    if (p->status == OSC_PLAN_SAFETY_STOP && c->complete && c->have_vmss &&
-        !(c->vmss.capacity > 0 && c->n_vms == 0) &&
+    if (p->status == OSC_PLAN_SAFETY_STOP &&
+        !osc_engine_data_stop(c, why, sizeof(why)) &&
         p->n_destructive <= p->budget) {
       p->status = OSC_PLAN_OK;
       p->message[0] = '\0';

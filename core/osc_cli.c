@@ -394,6 +394,40 @@ static int cmd_version(void) {
   return 0;
 }
 
+/* A policy whose target_name renames targets cannot rely on the
+ * computerNamePrefix ownership rule (README "Safety"): without owns, its
+ * targets that no VM claims are all foreign. target_name is probed with a
+ * VM named like a scale set's; a name it changes beyond case (or a probe
+ * that fails) earns the warning. */
+static void warn_ownership(const struct osc_config_scale_set *e,
+                           struct osc_policy *policy) {
+  const struct osc_policy_ops *ops = osc_policy_get_ops(policy);
+  struct osc_error err = OSC_ERROR_INIT;
+  struct osc_vm vm;
+  char name[512];
+
+  if (ops->target_name == NULL || ops->owns != NULL)
+    return;
+  memset(&vm, 0, sizeof(vm));
+  vm.id = "/subscriptions/0/resourceGroups/rg/providers/Microsoft.Compute/"
+          "virtualMachineScaleSets/vmss/virtualMachines/10";
+  vm.name = "vmss_10";
+  vm.instance_id = "10";
+  vm.computer_name = "probe00000A";
+  vm.provisioning_state = "Succeeded";
+  vm.state = OSC_VM_SUCCEEDED;
+  vm.power_state = "running";
+  vm.scale_set = e->vmss;
+  if (ops->target_name(ops->ud, &vm, name, sizeof(name), &err) == OSC_OK &&
+      strcasecmp(name, vm.computer_name) == 0)
+    return;
+  osc_log_warn("%s: %s renames targets (target_name) but defines no owns: "
+               "targets no VM claims whose names do not follow the scale "
+               "set's computerNamePrefix are foreign and never deleted; "
+               "define owns(target, ctx)",
+               e->name, osc_policy_name(policy));
+}
+
 static int cmd_check(const struct osc_cli_options *o) {
   struct osc_config *cfg = NULL;
   size_t i;
@@ -429,6 +463,7 @@ static int cmd_check(const struct osc_cli_options *o) {
       code = osc_error_exit_code(err.code);
       goto done;
     }
+    warn_ownership(e, policy);
     osc_policy_free(policy);
     checked++;
   }

@@ -18,6 +18,7 @@
 #define NAME_CAP 512 /* a policy's target name; longer ones are truncated */
 #define REASON_CAP 512
 #define NONE ((size_t)-1)
+#define OSC_NETBIOS_MAX 15 /* Windows host names */
 
 /* One expected target name: which in-scope targets carry it, which live VMs
  * expect it, and which Deleting VMs did (they never claim a target). */
@@ -31,6 +32,7 @@ struct name_slot {
 
 struct target_info {
   bool in_scope;
+  bool foreign; /* no VM expects its name and it is not the scale set's */
   bool claimed; /* by a live VM: not an orphan */
   bool copied;
   struct name_slot *slot;
@@ -51,6 +53,7 @@ struct engine {
   struct target_info *tinfo;
   struct name_slot **vm_slot; /* per VM; NULL when it expects no name */
   const char **vm_names;      /* per VM: the expected target name */
+  size_t n_foreign;
   size_t cap_actions;
   bool policy_failed; /* a hook failed: the plan becomes OSC_PLAN_ERROR */
   struct osc_error perr;
@@ -208,6 +211,65 @@ static int expected_name(struct engine *e, const struct osc_vm *vm,
   return *out != NULL ? OSC_OK : OSC_E_NOMEM;
 }
 
+bool osc_engine_prefix_owns(const struct osc_vmss *vmss, const char *name) {
+  const char *prefix = vmss->computer_name_prefix;
+  size_t n, len, i;
+
+  if (prefix == NULL || prefix[0] == '\0' || name == NULL)
+    return false;
+  n = strlen(prefix);
+  len = strlen(name);
+  /* Windows cuts host names to 15 characters (NetBIOS): a long prefix's
+   * targets are the first 15 characters of prefix + 6. */
+  if (vmss->mode == OSC_UNIFORM && n + 6 > OSC_NETBIOS_MAX &&
+      len == OSC_NETBIOS_MAX)
+    n = n < len ? n : len;
+  for (i = 0; i < n; i++) {
+    if (lower((unsigned char)name[i]) != lower((unsigned char)prefix[i]))
+      return false; /* also stops at the end of a shorter name */
+  }
+  if (vmss->mode == OSC_FLEXIBLE)
+    return true;
+  for (i = n; name[i] != '\0'; i++) {
+    int c = lower((unsigned char)name[i]);
+
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z')))
+      return false;
+  }
+  return i == n + 6 || (len == OSC_NETBIOS_MAX && n + 6 > len);
+}
+
+/* Ownership of the in-scope targets no VM expects (DESIGN 6 `foreign`):
+ * the policy's owns, else the computerNamePrefix rule. Decided before the
+ * budget, which counts only the scale set's targets. */
+static int mark_foreign(struct engine *e) {
+  const struct osc_collection *col = e->col;
+  size_t i;
+
+  for (i = 0; i < col->n_targets; i++) {
+    struct target_info *ti = &e->tinfo[i];
+    const struct name_slot *s = ti->slot;
+    bool owned;
+
+    if (!ti->in_scope || (s != NULL && (s->n_vms > 0 || s->n_deleting > 0)))
+      continue;
+    if (e->ops->owns != NULL) {
+      struct osc_error herr = OSC_ERROR_INIT;
+      int rc = e->ops->owns(e->ops->ud, &col->targets[i], &owned, &herr);
+
+      if (rc < 0)
+        return hook_failed(e, rc, "owns", &herr);
+    } else {
+      owned = osc_engine_prefix_owns(&col->vmss, col->targets[i].name);
+    }
+    if (!owned) {
+      ti->foreign = true;
+      e->n_foreign++;
+    }
+  }
+  return OSC_OK;
+}
+
 /* Scopes the targets and joins them with the VMs' expected names. */
 static int build_names(struct engine *e) {
   const struct osc_collection *col = e->col;
@@ -266,7 +328,7 @@ static int build_names(struct engine *e) {
       s->vm = i;
     }
   }
-  return OSC_OK;
+  return mark_foreign(e);
 }
 
 static int grace(struct engine *e, enum osc_grace_kind kind,
@@ -565,6 +627,25 @@ static int plan_orphan(struct engine *e, size_t t) {
   }
 }
 
+/* Reported, never deleted, disabled or counted in the budget. */
+static int plan_foreign(struct engine *e, size_t t) {
+  const struct osc_vmss *v = &e->col->vmss;
+
+  if (e->ops->owns != NULL)
+    return add_action(e, OSC_ACT_REPORT, OSC_CLASS_FOREIGN, t, NONE,
+                      "not the scale set's (policy owns); never touched");
+  if (v->computer_name_prefix == NULL || v->computer_name_prefix[0] == '\0')
+    return add_action(e, OSC_ACT_REPORT, OSC_CLASS_FOREIGN, t, NONE,
+                      "the scale set reports no computerNamePrefix to tell "
+                      "its targets (define owns in the policy); never "
+                      "touched");
+  return add_action(e, OSC_ACT_REPORT, OSC_CLASS_FOREIGN, t, NONE,
+                    "name outside computerNamePrefix '%.100s'%s; never "
+                    "touched",
+                    v->computer_name_prefix,
+                    v->mode == OSC_FLEXIBLE ? "" : " + 6 characters");
+}
+
 static int plan_target(struct engine *e, size_t t) {
   const struct target_info *ti = &e->tinfo[t];
   const struct name_slot *s = ti->slot;
@@ -572,6 +653,8 @@ static int plan_target(struct engine *e, size_t t) {
 
   if (!ti->in_scope || ti->claimed)
     return OSC_OK;
+  if (ti->foreign)
+    return plan_foreign(e, t);
   if (s != NULL && (s->n_targets > 1 || s->n_vms > 1)) {
     v = s->n_vms == 1 ? s->vm : NONE; /* the VM it would have matched */
     if (s->n_targets > 1)
@@ -651,26 +734,63 @@ static int carry_orphans(struct engine *e) {
   return OSC_OK;
 }
 
-/* Safety rules 1 and 2: decided before any policy hook runs. */
-static bool data_stop(struct engine *e) {
-  const struct osc_collection *col = e->col;
-  struct osc_plan *plan = e->plan;
+static bool ieq(const char *a, const char *b) {
+  return a != NULL && casecmp(a, b) == 0;
+}
+
+/* The scale set is between states: VMs may be missing from the list. */
+static bool in_flux(const struct osc_collection *col) {
+  size_t i;
+
+  if (ieq(col->vmss.provisioning_state, "Updating") ||
+      ieq(col->vmss.provisioning_state, "Creating"))
+    return true;
+  for (i = 0; i < col->n_vms; i++) {
+    if (col->vms[i].state == OSC_VM_CREATING)
+      return true;
+  }
+  return false;
+}
+
+bool osc_engine_data_stop(const struct osc_collection *col, char *msg,
+                          size_t cap) {
+  const struct osc_vmss *v = &col->vmss;
 
   if (!col->complete)
-    snprintf(plan->message, sizeof(plan->message),
-             "safety stop: %.900s; nothing will be deleted or disabled",
-             col->incomplete_reason[0] ? col->incomplete_reason
-                                       : "incomplete read");
+    snprintf(
+        msg, cap, "safety stop: %.900s; nothing will be deleted or disabled",
+        col->incomplete_reason[0] ? col->incomplete_reason : "incomplete read");
   else if (!col->have_vmss)
-    snprintf(plan->message, sizeof(plan->message),
+    snprintf(msg, cap,
              "safety stop: the scale set was not read; nothing will be "
              "deleted or disabled");
-  else if (col->vmss.capacity > 0 && col->n_vms == 0)
-    snprintf(plan->message, sizeof(plan->message),
+  else if (v->capacity > 0 && col->n_vms == 0)
+    snprintf(msg, cap,
              "implausible data: the scale set reports capacity %lld but the "
              "VM list is empty",
-             (long long)col->vmss.capacity);
+             (long long)v->capacity);
+  else if (v->capacity < 0 && col->n_vms == 0)
+    snprintf(msg, cap,
+             "implausible data: the scale set's capacity is unknown (%.200s) "
+             "and the VM list is empty; nothing will be deleted or disabled",
+             v->capacity_problem ? v->capacity_problem : "not reported");
+  else if (v->capacity > 0 && (uint64_t)col->n_vms < (uint64_t)v->capacity &&
+           !in_flux(col))
+    snprintf(msg, cap,
+             "implausible data: the scale set reports capacity %lld but the "
+             "VM list has %zu VMs, while the scale set is not Updating and no "
+             "VM is Creating; nothing will be deleted or disabled",
+             (long long)v->capacity, col->n_vms);
   else
+    return false;
+  return true;
+}
+
+/* Safety rules 1 and 2: decided before any policy hook runs. */
+static bool data_stop(struct engine *e) {
+  struct osc_plan *plan = e->plan;
+
+  if (!osc_engine_data_stop(e->col, plan->message, sizeof(plan->message)))
     return false;
   plan->status = OSC_PLAN_SAFETY_STOP;
   return true;
@@ -695,7 +815,8 @@ static void check_budget(struct engine *e) {
              "deletion budget exceeded: %zu targets to delete or disable, "
              "max_delete %g%% of %zu in-scope targets allows %zu (--force "
              "overrides)",
-             plan->n_destructive, b->value, plan->n_in_scope, plan->budget);
+             plan->n_destructive, b->value, plan->n_in_scope - e->n_foreign,
+             plan->budget);
   else
     snprintf(plan->message, sizeof(plan->message),
              "deletion budget exceeded: %zu targets to delete or disable, "
@@ -803,7 +924,9 @@ int osc_engine_plan(const struct osc_engine_input *in, struct osc_plan **out,
     goto done;
   }
   rc = build_names(&e);
-  plan->budget = osc_budget_limit(&e.ops->max_delete, plan->n_in_scope);
+  /* Foreign targets are never counted in the budget. */
+  plan->budget =
+      osc_budget_limit(&e.ops->max_delete, plan->n_in_scope - e.n_foreign);
   if (rc == OSC_OK)
     rc = classify(&e);
   if (rc < 0 && e.policy_failed)
@@ -927,6 +1050,8 @@ const char *osc_class_name(enum osc_class cls) {
     return "orphan";
   case OSC_CLASS_CONFLICT:
     return "conflict";
+  case OSC_CLASS_FOREIGN:
+    return "foreign";
   default:
     return "unknown";
   }

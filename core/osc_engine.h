@@ -20,6 +20,7 @@ enum osc_class {
   OSC_CLASS_FAILED_VM,
   OSC_CLASS_ORPHAN,
   OSC_CLASS_CONFLICT, /* duplicate names: reported, never guessed */
+  OSC_CLASS_FOREIGN,  /* in scope but not the scale set's: never touched */
   OSC_CLASS_COUNT,
 };
 
@@ -61,9 +62,10 @@ struct osc_budget {
 /* Every callback may be NULL, meaning the documented default:
  * target_name = computer name (else the VM name); graces 30m / 10m / 10m;
  * on_scale_in = delete; on_failed_vm = delete; on_unregistered = report;
- * on_in_sync = keep. A callback that fails returns a negative code (usually
- * OSC_E_POLICY) with a one-line message naming the policy file, line, hook
- * and value; the engine stops that plan with it. */
+ * on_in_sync = keep; owns = the computerNamePrefix rule
+ * (osc_engine_prefix_owns). A callback that fails returns a negative code
+ * (usually OSC_E_POLICY) with a one-line message naming the policy file, line,
+ * hook and value; the engine stops that plan with it. */
 struct osc_policy_ops {
   void *ud;
   int (*target_name)(void *ud, const struct osc_vm *vm, char *out, size_t cap,
@@ -83,6 +85,10 @@ struct osc_policy_ops {
   int (*on_in_sync)(void *ud, const struct osc_vm *vm,
                     const struct osc_target *target, enum osc_decision *out,
                     struct osc_error *err);
+  /* Is this in-scope target, which no VM claims by name, the scale set's?
+   * Asked only for such targets: a name a VM expects is always owned. */
+  int (*owns)(void *ud, const struct osc_target *target, bool *out,
+              struct osc_error *err);
   struct osc_budget max_delete;
 };
 
@@ -168,6 +174,20 @@ struct osc_plan {
   struct osc_target_ref *deployable; /* sorted by name */
   size_t n_deployable;
 };
+
+/* The default ownership rule: a Uniform scale set's targets are named
+ * prefix + 6 base-36 characters (or their first 15, as Windows cuts host
+ * names), a Flexible one's start with the prefix (case-insensitive). False
+ * when the prefix is unknown. */
+bool osc_engine_prefix_owns(const struct osc_vmss *vmss, const char *name);
+
+/* Safety rules 1 and 2 on collected data: true, with a one-line message in
+ * msg, when it is incomplete or implausible (an empty VM list while the
+ * capacity is > 0 or unknown; fewer VMs than the capacity while the scale
+ * set is not Updating and no VM is Creating). Such data never leads to a
+ * deletion. */
+bool osc_engine_data_stop(const struct osc_collection *col, char *msg,
+                          size_t cap);
 
 /* Builds the plan. Returns < 0 only when out of memory or misused; policy
  * failures and safety stops are reported in (*out)->status. */

@@ -148,7 +148,8 @@ static const char style[] =
     ".c-unregistered{fill:#d4a72c;background:#d4a72c}"
     ".c-failed_vm{fill:#cf222e;background:#cf222e}"
     ".c-orphan{fill:#8c959f;background:#8c959f}"
-    ".c-conflict{fill:#8250df;background:#8250df}\n"
+    ".c-conflict{fill:#8250df;background:#8250df}"
+    ".c-foreign{fill:#d0d7de;background:#d0d7de}\n"
     "details{margin-top:8px}summary{cursor:pointer;color:var(--muted)}\n"
     "footer{color:var(--muted);font-size:12px}\n"
     "@media print{body{padding:0}section{break-inside:avoid}}\n";
@@ -164,6 +165,7 @@ static const struct {
     {OSC_CLASS_FAILED_VM, "failed VM"},
     {OSC_CLASS_ORPHAN, "orphan"},
     {OSC_CLASS_CONFLICT, "conflict"},
+    {OSC_CLASS_FOREIGN, "foreign (never touched)"},
 };
 
 #define N_CHART_CLASSES (sizeof(chart_classes) / sizeof(chart_classes[0]))
@@ -234,7 +236,8 @@ static void chart(struct page *pg, const struct osc_plan *p) {
   for (i = 0; i < N_CHART_CLASSES; i++) {
     size_t c = p->class_counts[chart_classes[i].cls];
 
-    if (c == 0 && chart_classes[i].cls == OSC_CLASS_CONFLICT)
+    if (c == 0 && (chart_classes[i].cls == OSC_CLASS_CONFLICT ||
+                   chart_classes[i].cls == OSC_CLASS_FOREIGN))
       continue;
     fmt(pg, "<li><span class=\"sw c-%s\"></span>%s <b>%zu</b></li>",
         osc_class_name(chart_classes[i].cls), chart_classes[i].label, c);
@@ -249,6 +252,7 @@ static void counts(struct page *pg, const struct osc_plan *p) {
   raw(pg, "<th class=\"num\">unregistered</th><th class=\"num\">failed "
           "VM</th>");
   raw(pg, "<th class=\"num\">orphan</th><th class=\"num\">conflict</th>");
+  raw(pg, "<th class=\"num\">foreign</th>");
   raw(pg, "<th class=\"num\">delete + disable</th><th class=\"num\">"
           "budget</th></tr>\n<tr>");
   fmt(pg,
@@ -256,12 +260,14 @@ static void counts(struct page *pg, const struct osc_plan *p) {
       "<td class=\"num\">%zu</td><td class=\"num\">%zu</td>"
       "<td class=\"num\">%zu</td><td class=\"num\">%zu</td>"
       "<td class=\"num\">%zu</td><td class=\"num\">%zu</td>"
+      "<td class=\"num\">%zu</td>"
       "<td class=\"num\">%zu</td><td class=\"num\">%zu</td>",
       p->n_vms, p->n_in_scope, p->class_counts[OSC_CLASS_IN_SYNC],
       p->class_counts[OSC_CLASS_PROVISIONING],
       p->class_counts[OSC_CLASS_UNREGISTERED],
       p->class_counts[OSC_CLASS_FAILED_VM], p->class_counts[OSC_CLASS_ORPHAN],
-      p->class_counts[OSC_CLASS_CONFLICT], p->n_destructive, p->budget);
+      p->class_counts[OSC_CLASS_CONFLICT], p->class_counts[OSC_CLASS_FOREIGN],
+      p->n_destructive, p->budget);
   raw(pg, "</tr></table>\n");
 }
 

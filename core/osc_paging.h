@@ -1,6 +1,6 @@
 /* Guards one paged list - an ARM list followed by nextLink, an Octopus
  * collection followed by Links["Page.Next"] - against a server that loops
- * or shifts under the reader (safety rule 2, docs/design.md section 6).
+ * or shifts under the reader (safety rule 2, README "Safety").
  * Each of these stops the list at once with OSC_E_SAFETY:
  *  - a next link seen before, or one whose $skiptoken / skip repeats;
  *  - an item id listed twice, or a page with a next link but no item;

@@ -48,6 +48,7 @@ static const struct hook_spec hook_specs[OSC_HOOK_COUNT] = {
      {OSC_DECIDE_REPORT, OSC_DECIDE_IGNORE},
      2},
     {"on_in_sync", "keep or enable", {OSC_DECIDE_KEEP, OSC_DECIDE_ENABLE}, 2},
+    {"owns", "true or false", {0}, 0},
 };
 
 static const char *const grace_names[3] = {"provisioning", "registration",
@@ -192,7 +193,7 @@ static void function_where(lua_State *L, int idx, char *out, size_t cap) {
 
 static const char *const known_fields[] = {
     "target_name",     "grace",      "on_scale_in", "on_failed_vm",
-    "on_unregistered", "on_in_sync", "max_delete",
+    "on_unregistered", "on_in_sync", "max_delete",  "owns",
 };
 
 static size_t edit_distance(const char *a, const char *b) {
@@ -337,8 +338,8 @@ static int validate_hook(lua_State *L, struct validate_args *a,
     return 0;
   }
   result_describe(&r, desc, sizeof(desc));
-  if (h == OSC_HOOK_TARGET_NAME)
-    return vfail(a, "target_name is %s (expected a function)", desc);
+  if (h == OSC_HOOK_TARGET_NAME || h == OSC_HOOK_OWNS)
+    return vfail(a, "%s is %s (expected a function)", hook_specs[h].name, desc);
   return vfail(a, "%s is %s (expected a function, or %s)", hook_specs[h].name,
                desc, hook_specs[h].expected);
 }
@@ -788,6 +789,31 @@ static int op_on_in_sync(void *ud, const struct osc_vm *vm,
   return decide(ud, OSC_HOOK_ON_IN_SYNC, &c, out, err);
 }
 
+static int op_owns(void *ud, const struct osc_target *target, bool *out,
+                   struct osc_error *err) {
+  struct osc_policy *p = ud;
+  struct call_args c;
+  char desc[128];
+  int rc;
+
+  memset(&c, 0, sizeof(c));
+  c.policy = p;
+  c.slot = SLOT_HOOK(OSC_HOOK_OWNS);
+  c.subject = SUBJ_TARGET;
+  c.target = target;
+  rc = run_hook(&c, "owns", err);
+  if (rc < 0)
+    return rc;
+  if (c.result.type == LUA_TBOOLEAN) {
+    *out = c.result.i != 0;
+    return OSC_OK;
+  }
+  result_describe(&c.result, desc, sizeof(desc));
+  return osc_error_set(err, OSC_E_POLICY,
+                       "%s: owns returned %s (expected true or false)",
+                       p->hooks[OSC_HOOK_OWNS].where, desc);
+}
+
 static void fill_ops(struct osc_policy *p) {
   bool any_grace = p->graces[0].set || p->graces[1].set || p->graces[2].set;
 
@@ -802,6 +828,12 @@ static void fill_ops(struct osc_policy *p) {
   p->ops.on_unregistered =
       p->hooks[OSC_HOOK_ON_UNREGISTERED].set ? op_on_unregistered : NULL;
   p->ops.on_in_sync = p->hooks[OSC_HOOK_ON_IN_SYNC].set ? op_on_in_sync : NULL;
+  p->ops.owns = p->hooks[OSC_HOOK_OWNS].set ? op_owns : NULL;
+}
+
+bool osc_policy_has_hook(const struct osc_policy *policy,
+                         enum osc_policy_hook h) {
+  return policy != NULL && (unsigned)h < OSC_HOOK_COUNT && policy->hooks[h].set;
 }
 
 /* --- life cycle ---------------------------------------------------- */

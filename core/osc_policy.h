@@ -6,6 +6,7 @@
 #ifndef OSC_POLICY_H
 #define OSC_POLICY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,6 +24,7 @@ enum osc_policy_hook {
   OSC_HOOK_ON_FAILED_VM,    /* delete | disable | keep */
   OSC_HOOK_ON_UNREGISTERED, /* report | ignore */
   OSC_HOOK_ON_IN_SYNC,      /* keep | enable (team extension) */
+  OSC_HOOK_OWNS,            /* true | false: is the target the scale set's */
   OSC_HOOK_COUNT,
 };
 
@@ -46,6 +48,10 @@ int osc_policy_provisioning_grace(struct osc_policy *policy, int64_t *out,
                                   struct osc_error *err);
 
 void osc_policy_free(struct osc_policy *policy);
+
+/* True when the policy defines hook h. */
+bool osc_policy_has_hook(const struct osc_policy *policy,
+                         enum osc_policy_hook h);
 
 /* The policy's display name ("policies/x.lua", or "policy" for a table). */
 const char *osc_policy_name(const struct osc_policy *policy);

@@ -203,10 +203,14 @@ void osc_report_text(FILE *f, struct osc_plan *const *plans, size_t n_plans,
     }
     fprintf(f,
             "  summary: %zu to delete, %zu to disable, %zu to enable, %zu "
-            "in sync, %zu waiting, %zu reported\n",
+            "in sync, %zu waiting, %zu reported",
             count_kind(p, OSC_ACT_DELETE), count_kind(p, OSC_ACT_DISABLE),
             count_kind(p, OSC_ACT_ENABLE), p->class_counts[OSC_CLASS_IN_SYNC],
             count_kind(p, OSC_ACT_WAIT), count_kind(p, OSC_ACT_REPORT));
+    if (p->class_counts[OSC_CLASS_FOREIGN] > 0)
+      fprintf(f, " (%zu foreign: not the scale set's, never touched)",
+              p->class_counts[OSC_CLASS_FOREIGN]);
+    fputc('\n', f);
   }
 }
 

@@ -56,10 +56,11 @@
 --- @field on_unregistered? "report"|"ignore"|fun(vm: octoscale.Vm, ctx: octoscale.Ctx): "report"|"ignore"
 --- @field on_in_sync? "keep"|"enable"|fun(vm: octoscale.Vm, target: octoscale.Target, ctx: octoscale.Ctx): "keep"|"enable"
 --- @field max_delete? string|integer "50%" or a count
+--- @field owns? fun(target: octoscale.Target, ctx: octoscale.Ctx): boolean is this in-scope target, which no VM claims by name, the scale set's? (default: its name follows the computerNamePrefix)
 
 --- @class octoscale.Action
 --- @field action "delete"|"disable"|"enable"|"keep"|"wait"|"report"
---- @field class "in_sync"|"provisioning"|"unregistered"|"failed_vm"|"orphan"|"conflict"
+--- @field class "in_sync"|"provisioning"|"unregistered"|"failed_vm"|"orphan"|"conflict"|"foreign"
 --- @field target_id? string
 --- @field target_name? string
 --- @field vm? string VM resource name
@@ -143,7 +144,8 @@ function Plan:close() end
 --- @field scope? { environment_id?: string, roles?: string[], tenant_id?: string }
 --- @field scale_set? octoscale.ScaleSet|string the entry (ctx.scale_set); a name alone and no instances asks the live binding
 --- @field settings? table ctx.settings (default: scale_set.settings)
---- @field capacity? integer the VMSS capacity (-1: unknown)
+--- @field capacity? integer the VMSS capacity (default: the number of instances; -1: unknown)
+--- @field computer_name_prefix? string the VMSS computerNamePrefix (the default ownership rule: prefix + 6 base-36 characters)
 --- @field complete? boolean false: a read failed (safety stop)
 --- @field incomplete_reason? string
 --- @field force? boolean lift the deletion budget

@@ -269,12 +269,15 @@ local PLAN_FIELDS = {
   policy = true, vms = true, instances = true, targets = true, state = true,
   now = true, scale_set = true, settings = true, scope = true,
   capacity = true, complete = true, incomplete_reason = true, force = true,
+  computer_name_prefix = true,
 }
 
 --- Plans offline with reconcile.plan: t.plan{policy = "policies/x.lua" or
 --- a table, vms = {...}, targets = {...}, state = {orphaned_since =
 --- {[id] = t}}, now = t.NOW, scale_set = t.scale_set{...}, settings =
---- {...}, capacity = #vms, complete = true, force = false}.
+--- {...}, capacity = #vms, complete = true, force = false,
+--- computer_name_prefix = "web"} (the builders' default prefix: targets
+--- named otherwise are foreign unless the policy defines owns).
 function M.plan(spec)
   spec = spec or {}
   check_keys("t.plan", spec, PLAN_FIELDS)
@@ -294,6 +297,7 @@ function M.plan(spec)
     settings = ss.settings,
     scope = spec.scope,
     capacity = spec.capacity or #vms,
+    computer_name_prefix = spec.computer_name_prefix or "web",
     complete = spec.complete,
     incomplete_reason = spec.incomplete_reason,
     force = spec.force,

@@ -15,4 +15,13 @@ return {
     local prefix = ctx.settings.prefix or DEFAULT_PREFIX
     return prefix .. (vm.computer_name or vm.name)
   end,
+
+  -- Which targets are this scale set's. The default rule (the name follows
+  -- the scale set's computerNamePrefix) cannot see the registration
+  -- prefix, so a policy that renames targets says it here; targets it
+  -- disowns are "foreign": reported, never deleted or disabled.
+  owns = function(target, ctx)
+    local prefix = (ctx.settings.prefix or DEFAULT_PREFIX):lower()
+    return target.name:lower():sub(1, #prefix) == prefix
+  end,
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Paging loops and lists that change while being read (safety rule 2,
-# docs/design.md section 6) end a run at once with exit 4 and nothing
+# README "Safety") end a run at once with exit 4 and nothing
 # written: an ARM nextLink pointing at its own page (VM and NIC lists), a
 # page repeating its $skiptoken, a page with a next link but no item, an
 # Octopus Links["Page.Next"] loop, and a TotalResults that changes between

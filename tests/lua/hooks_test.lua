@@ -197,3 +197,44 @@ t.test("hooks: a missing policy file", function()
   t.expect_error(function() orphan_plan "tests/lua/policies/nope.lua" end,
     "nope.lua: No such file or directory")
 end)
+
+t.test("hooks: owns decides which unclaimed targets are the scale set's", function()
+  local asked = {}
+  local policy = {
+    owns = function(target, ctx)
+      asked[#asked + 1] = target.name
+      return target.name ~= "web000009"
+    end,
+  }
+  local plan = orphan_plan(policy, {
+    targets = { t.target "web000001", t.target "web000009", t.target "web000008" },
+    state = { orphaned_since = { ["Machines-web000009"] = t.ago "1h",
+                                 ["Machines-web000008"] = t.ago "1h" } },
+  })
+  table.sort(asked)
+  -- never asked about web000001: a VM claims it
+  t.eq(table.concat(asked, ","), "web000008,web000009")
+  local a = t.expect_action(plan, "report", "web000009")
+  t.eq(a.class, "foreign")
+  t.expect_action(plan, "delete", "web000008")
+end)
+
+t.test("hooks: owns must answer true or false", function()
+  local policy = { owns = function() return "yes" end }; local line = line_here()
+  local plan = orphan_plan(policy)
+  t.expect_status(plan, "error")
+  t.eq(plan:message(), "tests/lua/hooks_test.lua:" .. line
+    .. ": owns returned 'yes' (expected true or false)")
+  t.eq(plan:exit_code(), 3)
+end)
+
+t.test("hooks: without owns, names outside the prefix are foreign", function()
+  local plan = orphan_plan(nil, {
+    targets = { t.target "web000001", t.target "web-legacy-01", t.target "fabrikam-web-01" },
+    state = { orphaned_since = { ["Machines-web-legacy-01"] = t.ago "1d",
+                                 ["Machines-fabrikam-web-01"] = t.ago "1d" } },
+  })
+  t.eq(t.expect_action(plan, "report", "web-legacy-01").class, "foreign")
+  t.eq(t.expect_action(plan, "report", "fabrikam-web-01").class, "foreign")
+  t.eq(plan:summary().destructive or 0, 0)
+end)

@@ -7,13 +7,19 @@ t.test("prefix_naming: default prefix prod-", function()
   local plan = t.plan {
     policy = POLICY,
     vms = { t.vm(3) },
-    targets = { t.target "prod-web000003", t.target "web000003" },
-    state = { orphaned_since = { ["Machines-web000003"] = t.ago "1h" } },
+    targets = { t.target "prod-web000003", t.target "prod-web000009",
+                t.target "web000003" },
+    state = { orphaned_since = { ["Machines-prod-web000009"] = t.ago "1h",
+                                 ["Machines-web000003"] = t.ago "1h" } },
     capacity = 1,
   }
   t.expect_action(plan, "keep", "prod-web000003")
-  -- The unprefixed target matches no VM under this policy: an orphan.
-  t.expect_action(plan, "delete", "web000003")
+  -- A prefixed target whose VM is gone: an orphan, deleted after the grace.
+  t.expect_action(plan, "delete", "prod-web000009")
+  -- The unprefixed target is not this scale set's (owns): foreign, never
+  -- touched.
+  local a = t.expect_action(plan, "report", "web000003")
+  t.eq(a.class, "foreign")
 end)
 
 t.test("prefix_naming: settings.prefix wins", function()

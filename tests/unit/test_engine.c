@@ -31,6 +31,8 @@ struct tpolicy {
   int calls_grace[3];
   int calls_scale_in, calls_failed_vm, calls_unregistered, calls_in_sync;
   int calls_target_name;
+  int calls_owns;
+  const char *owns_prefix; /* owns: the name starts with it */
   int64_t last_since;
 };
 
@@ -119,6 +121,18 @@ static int tp_in_sync(void *ud, const struct osc_vm *vm,
   return 0;
 }
 
+static int tp_owns(void *ud, const struct osc_target *target, bool *out,
+                   struct osc_error *err) {
+  struct tpolicy *tp = ud;
+  const char *p = tp->owns_prefix ? tp->owns_prefix : "";
+
+  tp->calls_owns++;
+  if (tp_fail(tp, "owns", err) < 0)
+    return tp->fail_code;
+  *out = strncasecmp(target->name, p, strlen(p)) == 0;
+  return 0;
+}
+
 /* --- fixture ----------------------------------------------------------- */
 
 struct fx {
@@ -143,7 +157,8 @@ static int fx_setup(void **state) {
   osc_collection_init(&f->c, "web-prod");
   f->c.have_vmss = true;
   f->c.vmss.name = "vmss-web";
-  f->c.vmss.capacity = -1;
+  f->c.vmss.capacity = 0;                 /* add_vm keeps it equal to the VMs */
+  f->c.vmss.computer_name_prefix = "web"; /* targets web + 6 characters */
   f->roles[0] = "web-server";
   f->roles[1] = "vmss-web";
   f->scope.environment_id = "Environments-1";
@@ -701,6 +716,198 @@ static void test_engine__empty_vm_list_capacity_zero(void **state) {
   assert_int_equal(p->n_actions, 1);
   assert_action(&p->actions[0], OSC_ACT_WAIT, OSC_CLASS_ORPHAN,
                 "VM gone 0s, grace 10m");
+}
+
+/* Rule 2: an unknown capacity (missing sku, null, out of range) with an
+ * empty VM list is no proof that the VMs are gone. */
+static void test_engine__empty_vm_list_capacity_unknown(void **state) {
+  static const char *const problems[] = {
+      "the scale set body has no sku", "sku.capacity is null",
+      "sku.capacity is not an integer that fits in 64 bits", NULL};
+  size_t i;
+
+  (void)state;
+  for (i = 0; i < sizeof(problems) / sizeof(problems[0]); i++) {
+    struct fx *f = fx_new();
+    const struct osc_plan *p;
+
+    fx_policy(f);
+    add_target(f, "Machines-1", "web000000", false);
+    add_target(f, "Machines-2", "web000001", false);
+    add_orphan_state(f, "Machines-1", NOW - 86400);
+    add_orphan_state(f, "Machines-2", NOW - 86400);
+    f->c.vmss.capacity = -1;
+    f->c.vmss.capacity_problem = problems[i];
+    f->force = true; /* --force never lifts rule 2 */
+    p = run(f);
+    assert_int_equal(p->status, OSC_PLAN_SAFETY_STOP);
+    assert_non_null(strstr(p->message, "capacity is unknown"));
+    assert_non_null(
+        strstr(p->message, problems[i] ? problems[i] : "not reported"));
+    assert_int_equal(p->n_actions, 0);
+    assert_int_equal(f->tp.calls_scale_in + f->tp.calls_target_name, 0);
+    assert_int_equal(p->n_orphans, 2);
+    assert_int_equal(osc_plan_exit_code(p, true), 4);
+    fx_del(f);
+  }
+}
+
+/* Rule 2: 3 VMs listed of a capacity of 5, the scale set not Updating and
+ * no VM Creating -> the 2 unlisted VMs' targets are not orphans. */
+static void test_engine__short_vm_list(void **state) {
+  struct fx *f = *state;
+  const struct osc_plan *p;
+
+  fx_policy(f);
+  add_vm(f, "vmss-web_0", "web000000", "Succeeded", NOW - 86400);
+  add_vm(f, "vmss-web_1", "web000001", "Succeeded", NOW - 86400);
+  add_vm(f, "vmss-web_2", "web000002", "Succeeded", NOW - 86400);
+  add_target(f, "Machines-1", "web000000", false);
+  add_target(f, "Machines-2", "web000001", false);
+  add_target(f, "Machines-3", "web000002", false);
+  add_target(f, "Machines-4", "web000003", false);
+  add_target(f, "Machines-5", "web000004", false);
+  add_orphan_state(f, "Machines-4", NOW - 86400);
+  add_orphan_state(f, "Machines-5", NOW - 86400);
+  f->c.vmss.capacity = 5;
+  f->c.vmss.provisioning_state = "succeeded";
+  f->force = true;
+  p = run(f);
+  assert_int_equal(p->status, OSC_PLAN_SAFETY_STOP);
+  assert_non_null(strstr(p->message, "capacity 5 but the VM list has 3 VMs"));
+  assert_int_equal(p->n_actions, 0);
+  assert_int_equal(f->tp.calls_scale_in, 0);
+  assert_int_equal(osc_plan_exit_code(p, true), 4);
+
+  /* Updating: VMs may be on their way out; the list is believed. */
+  f->c.vmss.provisioning_state = "Updating";
+  p = run(f);
+  assert_int_equal(p->status, OSC_PLAN_OK);
+  assert_int_equal(p->class_counts[OSC_CLASS_ORPHAN], 2);
+
+  /* A VM Creating: the same. */
+  f->c.vmss.provisioning_state = "succeeded";
+  add_vm(f, "vmss-web_5", "web000005", "Creating", NOW - 60);
+  f->c.vmss.capacity = 6;
+  p = run(f);
+  assert_int_equal(p->status, OSC_PLAN_OK);
+
+  /* As many VMs as the capacity, or more (overprovisioning): fine. */
+  f->c.vmss.capacity = 4;
+  p = run(f);
+  assert_int_equal(p->status, OSC_PLAN_OK);
+}
+
+/* --- ownership (class foreign) ---------------------------------------------
+ */
+
+/* Scope by roles alone: hand-built targets in the environment with the
+ * role are not the scale set's. Reported, never deleted, not in the
+ * budget. */
+static void test_engine__foreign_by_prefix(void **state) {
+  static const char *const foreign[] = {
+      "web-legacy-01", "fabrikam-web-01", "web00000",
+      "web0000000",    "we000001",        "web00000_",
+  };
+  struct fx *f = *state;
+  const struct osc_plan *p;
+  char id[32];
+  size_t i;
+
+  add_vm(f, "vmss-web_0", "web000000", "Succeeded", NOW - 86400);
+  add_target(f, "Machines-1", "web000000", false);
+  add_target(f, "Machines-2", "WEB00000A", false); /* VM gone: an orphan */
+  add_orphan_state(f, "Machines-2", NOW - 86400);
+  for (i = 0; i < sizeof(foreign) / sizeof(foreign[0]); i++) {
+    snprintf(id, sizeof(id), "Machines-%zu", 10 + i);
+    add_target(f, fx_str(f, id), foreign[i], false);
+    add_orphan_state(f, f->c.targets[f->c.n_targets - 1].id, NOW - 86400);
+  }
+  p = run(f);
+  assert_int_equal(p->status, OSC_PLAN_OK);
+  assert_int_equal(p->n_in_scope, 8);
+  assert_int_equal(p->class_counts[OSC_CLASS_FOREIGN], 6);
+  assert_int_equal(p->budget, 1); /* 50% of the 2 owned targets */
+  assert_action(act_t(p, "WEB00000A"), OSC_ACT_DELETE, OSC_CLASS_ORPHAN,
+                "VM gone 1d, grace 10m");
+  for (i = 0; i < sizeof(foreign) / sizeof(foreign[0]); i++) {
+    const struct osc_action *a = act_t(p, foreign[i]);
+
+    assert_int_equal(a->kind, OSC_ACT_REPORT);
+    assert_int_equal(a->cls, OSC_CLASS_FOREIGN);
+    assert_non_null(strstr(a->reason, "computerNamePrefix 'web'"));
+  }
+  assert_int_equal(p->n_destructive, 1);
+  /* Foreign targets have no orphan clock. */
+  assert_int_equal(p->n_orphans, 1);
+}
+
+static void test_engine__foreign_flexible_and_unknown_prefix(void **state) {
+  struct fx *f = *state;
+  const struct osc_plan *p;
+
+  f->c.vmss.mode = OSC_FLEXIBLE;
+  f->c.vmss.computer_name_prefix = "app";
+  add_target(f, "Machines-1", "app1b2c3d", false);
+  add_target(f, "Machines-2", "APP-extra-long-name", false);
+  add_target(f, "Machines-3", "web000001", false);
+  p = run(f);
+  assert_int_equal(act_t(p, "app1b2c3d")->cls, OSC_CLASS_ORPHAN);
+  assert_int_equal(act_t(p, "APP-extra-long-name")->cls, OSC_CLASS_ORPHAN);
+  assert_int_equal(act_t(p, "web000001")->cls, OSC_CLASS_FOREIGN);
+
+  /* Windows cuts host names to 15: a long prefix's targets are cut too. */
+  f->c.vmss.mode = OSC_UNIFORM;
+  f->c.vmss.computer_name_prefix = "webfrontend";
+  assert_true(osc_engine_prefix_owns(&f->c.vmss, "WEBFRONTEND0001"));
+  assert_true(osc_engine_prefix_owns(&f->c.vmss, "webfrontend00001z"));
+  assert_false(osc_engine_prefix_owns(&f->c.vmss, "webfrontend0001"
+                                                  "z"));
+  assert_false(osc_engine_prefix_owns(&f->c.vmss, "WEBFRONTENDXX"));
+  assert_false(osc_engine_prefix_owns(&f->c.vmss, "webfrontenX0001"));
+  f->c.vmss.mode = OSC_FLEXIBLE;
+  f->c.vmss.computer_name_prefix = "app";
+
+  /* No prefix reported: nothing unclaimed can be told apart. */
+  f->c.vmss.computer_name_prefix = NULL;
+  p = run(f);
+  assert_int_equal(p->class_counts[OSC_CLASS_FOREIGN], 3);
+  assert_non_null(
+      strstr(act_t(p, "app1b2c3d")->reason, "no computerNamePrefix"));
+  assert_false(osc_engine_prefix_owns(&f->c.vmss, "app1b2c3d"));
+}
+
+/* A policy's owns replaces the prefix rule, and is asked only about
+ * targets no VM claims. */
+static void test_engine__owns_hook(void **state) {
+  struct fx *f = *state;
+  const struct osc_plan *p;
+
+  fx_policy(f);
+  f->ops.owns = tp_owns;
+  f->tp.prefix = "prod-";
+  f->tp.owns_prefix = "prod-";
+  add_vm(f, "vmss-web_1", "web000001", "Succeeded", NOW - 3600);
+  add_target(f, "Machines-1", "prod-web000001", false);
+  add_target(f, "Machines-2", "prod-web000009", false);
+  add_target(f, "Machines-3", "web000009", false); /* prefix rule: owned */
+  add_orphan_state(f, "Machines-2", NOW - 86400);
+  add_orphan_state(f, "Machines-3", NOW - 86400);
+  p = run(f);
+  assert_int_equal(f->tp.calls_owns, 2);
+  assert_int_equal(act_t(p, "prod-web000001")->cls, OSC_CLASS_IN_SYNC);
+  assert_action(act_t(p, "prod-web000009"), OSC_ACT_DELETE, OSC_CLASS_ORPHAN,
+                "VM gone 1d, grace 10m");
+  assert_action(act_t(p, "web000009"), OSC_ACT_REPORT, OSC_CLASS_FOREIGN,
+                "not the scale set's (policy owns); never touched");
+
+  /* A failing owns stops the plan like any hook. */
+  f->tp.fail_hook = "owns";
+  f->tp.fail_msg = "policy.lua:9: owns: boom";
+  p = run(f);
+  assert_int_equal(p->status, OSC_PLAN_ERROR);
+  assert_string_equal(p->message, "policy.lua:9: owns: boom");
+  assert_int_equal(osc_plan_exit_code(p, false), 3);
 }
 
 static void test_engine__incomplete_collection(void **state) {
@@ -1571,7 +1778,7 @@ static void test_engine__scale(void **state) {
   for (i = 0; i < N_GONE; i++) {
     char name[32], id[32];
 
-    snprintf(name, sizeof(name), "gone%06zu", i);
+    snprintf(name, sizeof(name), "webg%05zu", i); /* VM gone */
     snprintf(id, sizeof(id), "Machines-%zu", N_VMS + i + 1);
     add_target(f, id, name, false);
     if (i < N_GONE / 2) {
@@ -1643,6 +1850,11 @@ int main(void) {
       T(orphaned_since),
       T(empty_vm_list_with_capacity),
       T(empty_vm_list_capacity_zero),
+      T(empty_vm_list_capacity_unknown),
+      T(short_vm_list),
+      T(foreign_by_prefix),
+      T(foreign_flexible_and_unknown_prefix),
+      T(owns_hook),
       T(incomplete_collection),
       T(deletion_budget),
       T(budget_limit),
