@@ -134,6 +134,23 @@ code=$(set_faults '[{"route":"arm.*"}]')
 expect_eq "a rule that does nothing is refused" 400 "$code"
 code=$(set_faults '[{"route":"arm.*","status":503,"path":"(["}]')
 expect_eq "a bad regex is refused" 400 "$code"
+# ---- body effects: a 200 answer that lies -------------------------------------------
+code=$(set_faults '[{"route":"arm.vm_list","page":1,"next_link":"self"},{"route":"arm.vm_list","page":2,"drop_items":3},{"route":"arm.vmss_get","remove":["sku"],"set":{"properties.provisioningState":null}},{"route":"octopus.machines_list","set":{"TotalResults":99}}]')
+expect_eq "body-effect rules are accepted" 200 "$code"
+sim_curl "$D/b1.json" "${AUTH[@]}" "$VMSS/virtualMachines?$V" >/dev/null
+jcheck "next_link self: page 1 points at itself" "$D/b1.json" \
+  "J.nextLink == '$SIM_URL' .. '/subscriptions/00000000-0000-4000-8000-000000000001/resourceGroups/rg-web/providers/Microsoft.Compute/virtualMachineScaleSets/vmss-web/virtualMachines?$V' and #J.value == 4"
+sim_curl "$D/b0.json" "${AUTH[@]}" "$VMSS/virtualMachines?$V&\$skiptoken=$(printf 'sim:4:4' | base64 | tr '+/' '-_' | tr -d '=')" >/dev/null
+jcheck "drop_items 3: page 2 keeps 1 item and its next link" "$D/b0.json" "#J.value == 1 and J.nextLink ~= nil"
+sim_curl "$D/b2.json" "${AUTH[@]}" "$VMSS?$V" >/dev/null
+jcheck "remove sku, set a field to null" "$D/b2.json" \
+  "J.sku == nil and type(J.properties.provisioningState) == 'userdata' and J.name == 'vmss-web'"
+sim_curl "$D/b3.json" "${KEY[@]}" "$SIM_URL/api/Spaces-1/machines" >/dev/null
+jcheck "set on Octopus: TotalResults 99" "$D/b3.json" "J.TotalResults == 99"
+code=$(set_faults '[{"route":"arm.vm_list","next_link":"sideways"}]')
+expect_eq "next_link accepts only self" 400 "$code"
+set_faults '[]' >/dev/null
+
 stop_sim
 expect_eq "clean exit after faults" 0 "$SIM_EXIT"
 
