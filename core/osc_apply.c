@@ -9,7 +9,7 @@
 #include "core/osc_http.h"
 #include "core/osc_log.h"
 #include "core/osc_octopus.h"
-#include "core/osc_octout.h"
+#include "core/osc_progress.h"
 #include "core/osc_state.h"
 #include "core/osc_time.h"
 
@@ -80,33 +80,22 @@ static int64_t wait_bound(const struct osc_reconcile *r,
   return bound > 0 ? bound : DEFAULT_PROVISIONING_GRACE;
 }
 
-static void show_progress(const struct osc_apply_options *o,
-                          const struct settle_count *s, int64_t elapsed_s,
-                          int64_t bound_s, bool final) {
-  char msg[256];
-  int pct = s->total ? (int)(s->settled * 100 / s->total) : 100;
+/* The first line shows at once: the operator asked to wait. */
+static void show_progress(const struct settle_count *s, int64_t elapsed_s,
+                          int64_t bound_s, bool first) {
+  char detail[160];
+  char elapsed[32];
+  char bound[32];
 
-  snprintf(msg, sizeof(msg),
-           "waiting for provisioning: %zu/%zu VMs settled%s, "
-           "%llds of %llds",
-           s->settled, s->total,
-           s->scale_set_updating ? " (scale set updating)" : "",
-           (long long)elapsed_s, (long long)bound_s);
-  if (o->progress != NULL) {
-    fprintf(o->progress, "\r\033[K%s%s", msg, final ? "\n" : "");
-    fflush(o->progress);
-  } else {
-    osc_log_info("%s", msg);
-  }
-  if (o->octopus_output)
-    osc_octout_progress(stdout, pct, msg, NULL);
-}
-
-static void sleep_seconds(int64_t s) {
-  struct timespec ts = {(time_t)s, 0};
-
-  while (nanosleep(&ts, &ts) != 0) {
-  }
+  osc_duration_format(elapsed_s, elapsed, sizeof(elapsed));
+  osc_duration_format(bound_s, bound, sizeof(bound));
+  snprintf(detail, sizeof(detail), "settled%s, %s of %s",
+           s->scale_set_updating ? " (scale set updating)" : "", elapsed,
+           bound);
+  osc_progress_detail(detail);
+  osc_progress_set(s->settled, s->total);
+  if (first)
+    osc_progress_show_now();
 }
 
 /* Polls until no VM is Creating and no scale set is Updating, or the bound
@@ -118,38 +107,38 @@ static int wait_for_provisioning(struct osc_reconcile *r,
   int64_t bound = wait_bound(r, o);
   int64_t start = osc_time_monotonic_ms();
   struct settle_count s;
+  bool first = true;
   size_t i;
-  int rc;
+  int rc = OSC_OK;
 
   *timed_out = false;
+  osc_progress_begin("waiting for provisioning", "VMs", 0);
   for (;;) {
     int64_t elapsed = (osc_time_monotonic_ms() - start) / 1000;
 
     count_settled(r, &s);
-    if (settled(&s)) {
-      show_progress(o, &s, elapsed, bound, true);
-      return OSC_OK;
-    }
+    show_progress(&s, elapsed, bound, first && !settled(&s));
+    first = false;
+    if (settled(&s))
+      break;
     if (elapsed >= bound) {
-      show_progress(o, &s, elapsed, bound, true);
       *timed_out = true;
-      return OSC_OK;
+      break;
     }
-    show_progress(o, &s, elapsed, bound, false);
-    sleep_seconds(o->poll_interval_seconds < bound - elapsed
-                      ? o->poll_interval_seconds
-                      : bound - elapsed);
+    osc_progress_sleep_ms(1000 * (o->poll_interval_seconds < bound - elapsed
+                                      ? o->poll_interval_seconds
+                                      : bound - elapsed));
     rc = osc_reconcile_collect(r, err);
-    if (rc < 0)
-      return rc;
-    for (i = 0; i < r->n_entries; i++) {
+    for (i = 0; rc >= 0 && i < r->n_entries; i++) {
       if (r->entries[i].plan != NULL)
         continue; /* that entry failed to collect: keep its error plan */
       rc = osc_reconcile_replan(r, i, ro, err);
-      if (rc < 0)
-        return rc;
     }
+    if (rc < 0)
+      break;
   }
+  osc_progress_end();
+  return rc;
 }
 
 /* --- executing actions --------------------------------------------------- */
@@ -168,6 +157,7 @@ static void delete_done(void *ud, const struct osc_http_request *req,
   char line[OSC_ERROR_MAX];
 
   (void)req;
+  osc_progress_add(1);
   if (transport == NULL && (resp->status / 100 == 2 || resp->status == 404)) {
     /* 404: someone (or a previous, interrupted run) deleted it already */
     job->action->result = OSC_RESULT_DONE;
@@ -215,6 +205,7 @@ static int execute(struct osc_reconcile *r, struct osc_apply_result *res,
   struct osc_octopus *octopus = osc_session_octopus(r->session);
   struct delete_job *jobs = NULL;
   size_t n_jobs = 0;
+  size_t n_changes = 0; /* deletes, disables, enables */
   size_t cap = 0;
   size_t i;
   size_t j;
@@ -225,14 +216,20 @@ static int execute(struct osc_reconcile *r, struct osc_apply_result *res,
 
     if (!executable(p))
       continue;
-    for (j = 0; j < p->n_actions; j++)
+    for (j = 0; j < p->n_actions; j++) {
       cap += p->actions[j].kind == OSC_ACT_DELETE;
+      n_changes += p->actions[j].kind == OSC_ACT_DELETE ||
+                   p->actions[j].kind == OSC_ACT_DISABLE ||
+                   p->actions[j].kind == OSC_ACT_ENABLE;
+    }
   }
   if (cap > 0) {
     jobs = calloc(cap, sizeof(*jobs));
     if (jobs == NULL)
       return osc_error_set(err, OSC_E_NOMEM, "out of memory");
   }
+  osc_progress_begin(cap == n_changes ? "deleting targets" : "changing targets",
+                     "targets", n_changes);
   for (i = 0; i < r->n_entries; i++) {
     struct osc_plan *p = r->plans[i];
 
@@ -260,11 +257,13 @@ static int execute(struct osc_reconcile *r, struct osc_apply_result *res,
         } else {
           a->result = OSC_RESULT_DONE;
         }
+        osc_progress_add(1);
       }
     }
   }
   rc = osc_http_run(http, err);
 done:
+  osc_progress_end();
   for (i = 0; i < r->n_entries; i++) {
     const struct osc_plan *p = r->plans[i];
 
@@ -363,6 +362,7 @@ static int health_check(struct osc_reconcile *r,
     }
     osc_log_info("%s: health check of %zu new target%s", p->scale_set, n,
                  n == 1 ? "" : "s");
+    osc_progress_begin("health check of new targets", NULL, 0);
     if (osc_octopus_health_start(octopus, e->scope.environment_id, ids, n,
                                  o->health_timeout_seconds, &task, &detail,
                                  &herr) < 0 ||
@@ -371,6 +371,7 @@ static int health_check(struct osc_reconcile *r,
                               &task, &detail, &herr) < 0) {
       osc_log_warn("%s: health check: %s", p->scale_set, herr.msg);
     }
+    osc_progress_end();
     free(ids);
     /* Re-read the machines to see each one's HealthStatus. */
     if (osc_collect_parts(r->session, &entry, 1, OSC_COLLECT_OCTOPUS, false,

@@ -21,8 +21,6 @@ struct osc_apply_options {
   bool only_new;
   bool health_check;
   int64_t health_timeout_seconds; /* default 5m */
-  bool octopus_output;            /* progress service messages while waiting */
-  FILE *progress;                 /* live progress line (a terminal), or NULL */
 };
 
 /* What an apply leaves for the report. */

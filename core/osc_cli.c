@@ -9,14 +9,17 @@
 #include <unistd.h>
 
 #include "core/osc_apply.h"
+#include "core/osc_collect.h"
 #include "core/osc_commands.h"
 #include "core/osc_config.h"
 #include "core/osc_error.h"
 #include "core/osc_html.h"
+#include "core/osc_http.h"
 #include "core/osc_lock.h"
 #include "core/osc_log.h"
 #include "core/osc_octout.h"
 #include "core/osc_policy.h"
+#include "core/osc_progress.h"
 #include "core/osc_reconcile.h"
 #include "core/osc_report.h"
 #include "core/osc_time.h"
@@ -526,12 +529,12 @@ static int cmd_plan(const struct osc_cli_options *o) {
     goto failed;
   log_plan_problems(r);
   if (o->format == OSC_FORMAT_JSON) {
-    rc =
-        osc_report_json(stdout, "plan", r->plans, r->n_entries, &outputs, &err);
+    rc = osc_report_json(stdout, "plan", r->plans, r->n_entries, &outputs, NULL,
+                         &err);
     if (rc < 0)
       goto failed;
   } else {
-    osc_report_text(stdout, r->plans, r->n_entries, o->verbosity > 0);
+    osc_report_text(stdout, r->plans, r->n_entries, o->verbosity > 0, NULL);
   }
   code = osc_reconcile_exit_code(r, false);
   goto done;
@@ -551,16 +554,17 @@ done:
  * artifact. */
 static int octopus_messages(const struct osc_cli_options *o,
                             const struct osc_apply_result *res,
+                            const struct osc_run_summary *run,
                             struct osc_error *err) {
+  char line[512];
   struct stat st;
   int rc;
 
   rc = osc_octout_highlight_begin(stdout, err);
   if (rc < 0)
     return rc;
-  printf("octoscale apply: %zu deleted, %zu disabled, %zu enabled, %zu "
-         "failed; VMSSHasServersToDeployTo=%s\n",
-         res->n_deleted, res->n_disabled, res->n_enabled, res->n_failed,
+  osc_run_summary_format(run, line, sizeof(line));
+  printf("octoscale apply: %s; VMSSHasServersToDeployTo=%s\n", line,
          osc_outputs_get(&res->outputs, "VMSSHasServersToDeployTo"));
   rc = osc_octout_highlight_end(stdout, err);
   if (rc == 0)
@@ -571,14 +575,65 @@ static int octopus_messages(const struct osc_cli_options *o,
   return rc;
 }
 
+/* The run's counts: what the actions did, how long, how many requests. */
+static void run_summary(struct osc_reconcile *r, int64_t started_ms,
+                        struct osc_run_summary *run) {
+  struct osc_http_stats stats;
+
+  memset(run, 0, sizeof(*run));
+  osc_run_summary_count(r->plans, r->n_entries, run);
+  run->duration_ms = osc_time_monotonic_ms() - started_ms;
+  if (r->session != NULL) {
+    osc_http_get_stats(osc_session_http(r->session), &stats);
+    run->requests = stats.requests;
+    run->retries = stats.retries;
+    run->throttled = stats.throttled;
+  }
+}
+
+/* Reports an apply: the HTML report, then the text or JSON on stdout, and
+ * the service messages. */
+static int report_apply(const struct osc_cli_options *o,
+                        struct osc_reconcile *r,
+                        const struct osc_reconcile_options *ro,
+                        const struct osc_apply_result *res,
+                        const struct osc_run_summary *run,
+                        struct osc_error *err) {
+  int rc;
+
+  if (o->report_path != NULL) {
+    rc = osc_html_report_write(o->report_path, "apply", r->plans, r->n_entries,
+                               &res->outputs, ro->now, err);
+    if (rc < 0)
+      return rc;
+  }
+  if (o->format == OSC_FORMAT_JSON) {
+    rc = osc_report_json(stdout, "apply", r->plans, r->n_entries, &res->outputs,
+                         run, err);
+    if (rc < 0)
+      return rc;
+  } else {
+    osc_report_text(stdout, r->plans, r->n_entries, o->verbosity > 0, run);
+    printf(
+        "outputs: VMSSHasServersToDeployTo=%s VMSSDeploymentTargetNames=%s\n",
+        osc_outputs_get(&res->outputs, "VMSSHasServersToDeployTo"),
+        osc_outputs_get(&res->outputs, "VMSSDeploymentTargetNames"));
+  }
+  if (o->octopus_output)
+    return octopus_messages(o, res, run, err);
+  return OSC_OK;
+}
+
 static int cmd_apply(const struct osc_cli_options *o) {
   struct osc_reconcile_options ro;
   struct osc_apply_options ao;
   struct osc_apply_result res;
+  struct osc_run_summary run;
   struct osc_reconcile *r = NULL;
   struct osc_config *cfg = NULL;
   struct osc_lock *lock = NULL;
   struct osc_error err = OSC_ERROR_INIT;
+  int64_t started_ms = osc_time_monotonic_ms();
   int code;
   int rc;
 
@@ -605,35 +660,14 @@ static int cmd_apply(const struct osc_cli_options *o) {
   ao.only_new = o->only_new;
   ao.health_check = o->health_check;
   ao.health_timeout_seconds = 300;
-  ao.octopus_output = o->octopus_output;
-  ao.progress = (o->verbosity >= 0 && isatty(STDERR_FILENO)) ? stderr : NULL;
   rc = osc_apply_run(r, &ro, &ao, &res, &err);
   if (rc < 0)
     goto failed;
   log_plan_problems(r);
-  if (o->report_path != NULL) {
-    rc = osc_html_report_write(o->report_path, "apply", r->plans, r->n_entries,
-                               &res.outputs, ro.now, &err);
-    if (rc < 0)
-      goto failed;
-  }
-  if (o->format == OSC_FORMAT_JSON) {
-    rc = osc_report_json(stdout, "apply", r->plans, r->n_entries, &res.outputs,
-                         &err);
-    if (rc < 0)
-      goto failed;
-  } else {
-    osc_report_text(stdout, r->plans, r->n_entries, o->verbosity > 0);
-    printf(
-        "outputs: VMSSHasServersToDeployTo=%s VMSSDeploymentTargetNames=%s\n",
-        osc_outputs_get(&res.outputs, "VMSSHasServersToDeployTo"),
-        osc_outputs_get(&res.outputs, "VMSSDeploymentTargetNames"));
-  }
-  if (o->octopus_output) {
-    rc = octopus_messages(o, &res, &err);
-    if (rc < 0)
-      goto failed;
-  }
+  run_summary(r, started_ms, &run);
+  rc = report_apply(o, r, &ro, &res, &run, &err);
+  if (rc < 0)
+    goto failed;
   code = osc_reconcile_exit_code(r, true);
   goto done;
 failed:
@@ -736,6 +770,24 @@ static int cmd_run(const struct osc_cli_options *o) {
   return exit_code;
 }
 
+/* Progress of long reads and changes (core/osc_progress.h): plan, apply
+ * and snapshot; never with -q; never on stdout except as Octopus service
+ * messages, so --format json stays one document. */
+static void progress_setup(const struct osc_cli_options *o) {
+  bool wanted = o->command != NULL && (strcmp(o->command, "plan") == 0 ||
+                                       strcmp(o->command, "apply") == 0 ||
+                                       strcmp(o->command, "snapshot") == 0);
+
+  if (!wanted || o->verbosity < 0)
+    osc_progress_init(OSC_PROGRESS_OFF, NULL);
+  else if (o->octopus_output && strcmp(o->command, "apply") == 0)
+    osc_progress_init(OSC_PROGRESS_OCTOPUS, stdout);
+  else if (isatty(STDERR_FILENO))
+    osc_progress_init(OSC_PROGRESS_TERMINAL, stderr);
+  else
+    osc_progress_init(OSC_PROGRESS_LOG, stderr);
+}
+
 int osc_cli_main(int argc, char **argv) {
   const char *scale_sets[MAX_SCALE_SET_ARGS];
   struct osc_cli_options o;
@@ -751,6 +803,7 @@ int osc_cli_main(int argc, char **argv) {
     osc_log_set_level(OSC_LOG_DEBUG);
   else if (o.verbosity < 0)
     osc_log_set_level(OSC_LOG_WARN);
+  progress_setup(&o);
   if (o.command == NULL || strcmp(o.command, "help") == 0) {
     fputs(usage_text, o.command ? stdout : stderr);
     return o.command ? 0 : 3;

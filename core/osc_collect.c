@@ -11,6 +11,7 @@
 #include "core/osc_log.h"
 #include "core/osc_paging.h"
 #include "core/osc_parse.h"
+#include "core/osc_progress.h"
 
 #define PAGE_MAX_BODY ((size_t)64 << 20)
 
@@ -21,6 +22,16 @@ struct osc_session {
   struct osc_octopus *octopus;
   lua_State *json; /* decoding and parsing of collected pages */
 };
+
+/* Progress lines show the session's requests and whether they are paced. */
+static void progress_counts(void *ud, struct osc_progress_counts *out) {
+  struct osc_http_stats stats;
+
+  osc_http_get_stats(ud, &stats);
+  out->requests = stats.completed + stats.failed;
+  out->rate_waits = stats.rate_waits;
+  out->throttled = stats.throttled;
+}
 
 int osc_session_new(const struct osc_config *cfg, struct osc_session **out,
                     struct osc_error *err) {
@@ -43,6 +54,7 @@ int osc_session_new(const struct osc_config *cfg, struct osc_session **out,
   if (rc < 0)
     goto fail;
   osc_http_set_verbose(s->http, osc_log_enabled(OSC_LOG_DEBUG) != 0);
+  osc_progress_set_counts(progress_counts, s->http);
   rc = osc_json_state_new(&s->json, err);
   if (rc < 0)
     goto fail;
@@ -68,6 +80,7 @@ void osc_session_free(struct osc_session *s) {
   osc_azure_free(s->azure);
   if (s->json != NULL)
     lua_close(s->json);
+  osc_progress_unset_counts(s->http);
   osc_http_free(s->http);
   free(s);
 }
@@ -1042,6 +1055,7 @@ int osc_collect_parts(struct osc_session *s,
   if (n == 0)
     goto done;
 
+  osc_progress_begin("reading Azure and Octopus", NULL, 0);
   /* Phase 1: the token and the space, once for every entry. */
   osc_apierr_clear(&az_detail);
   osc_apierr_clear(&oc_detail);
@@ -1082,6 +1096,7 @@ int osc_collect_parts(struct osc_session *s,
   }
   mlists_flush(&r); /* environments known without a lookup */
   rc = osc_http_run(s->http, err);
+  osc_progress_end();
   if (rc < 0)
     goto done;
   if (r.fatal.code == OSC_E_NOMEM) {

@@ -578,12 +578,16 @@ static int plan_orphan(struct engine *e, size_t t) {
   const struct name_slot *s = e->tinfo[t].slot;
   size_t v = s != NULL && s->n_deleting > 0 ? s->deleting : NONE;
   const struct osc_orphan_entry *known = since_get(e, tg->id);
-  const char *what = v != NONE ? "VM Deleting for" : "VM gone";
+  /* First sighting with no VM at all: nothing says a VM ever existed (or
+   * for how long it is gone), so say what is known. */
+  const char *what = v != NONE       ? "VM Deleting for"
+                     : known == NULL ? "no VM with this name"
+                                     : "VM gone";
   struct osc_plan *plan = e->plan;
   struct osc_orphan_entry *o;
   struct osc_error herr = OSC_ERROR_INIT;
   enum osc_decision d = OSC_DECIDE_DELETE;
-  char age[32], limit[32];
+  char age[32], limit[32], seen[64];
   int64_t since, g;
   int rc;
 
@@ -599,10 +603,14 @@ static int plan_orphan(struct engine *e, size_t t) {
   if (rc < 0)
     return rc;
   fmt_age(e->in->now - since, age, sizeof(age));
+  if (v == NONE && known == NULL)
+    snprintf(seen, sizeof(seen), "%s", what);
+  else
+    snprintf(seen, sizeof(seen), "%s %s", what, age);
   fmt_age(g, limit, sizeof(limit));
   if (e->in->now - since < g)
-    return add_action(e, OSC_ACT_WAIT, OSC_CLASS_ORPHAN, t, v,
-                      "%s %s, grace %s", what, age, limit);
+    return add_action(e, OSC_ACT_WAIT, OSC_CLASS_ORPHAN, t, v, "%s, grace %s",
+                      seen, limit);
   if (e->ops->on_scale_in != NULL) {
     rc = e->ops->on_scale_in(e->ops->ud, tg, since, &d, &herr);
     if (rc < 0)
@@ -610,18 +618,18 @@ static int plan_orphan(struct engine *e, size_t t) {
   }
   switch (d) {
   case OSC_DECIDE_DELETE:
-    return add_action(e, OSC_ACT_DELETE, OSC_CLASS_ORPHAN, t, v,
-                      "%s %s, grace %s", what, age, limit);
+    return add_action(e, OSC_ACT_DELETE, OSC_CLASS_ORPHAN, t, v, "%s, grace %s",
+                      seen, limit);
   case OSC_DECIDE_DISABLE:
     /* Conservative policies would otherwise spend budget every run. */
     if (tg->disabled)
       return add_action(e, OSC_ACT_KEEP, OSC_CLASS_ORPHAN, t, v,
-                        "%s %s, already disabled", what, age);
+                        "%s, already disabled", seen);
     return add_action(e, OSC_ACT_DISABLE, OSC_CLASS_ORPHAN, t, v,
-                      "%s %s, grace %s", what, age, limit);
+                      "%s, grace %s", seen, limit);
   case OSC_DECIDE_KEEP:
     return add_action(e, OSC_ACT_KEEP, OSC_CLASS_ORPHAN, t, v,
-                      "%s %s, kept by policy", what, age);
+                      "%s, kept by policy", seen);
   default:
     return bad_decision(e, "on_scale_in", d, "delete, disable or keep");
   }

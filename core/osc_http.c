@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "core/osc_log.h"
+#include "core/osc_progress.h"
 #include "core/osc_time.h"
 
 #ifndef OSC_VERSION
@@ -1260,6 +1261,8 @@ static int loop(struct osc_http *h, const bool *until, struct osc_error *err) {
       if (d < timeout)
         timeout = d;
     }
+    /* a sign of life while paced or slow requests wait (at most 1 s) */
+    osc_progress_tick();
     mc = curl_multi_poll(h->multi, NULL, 0, (int)timeout, NULL);
     if (mc != CURLM_OK)
       return osc_error_set(err, OSC_E_RUNTIME, "http: %s",

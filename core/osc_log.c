@@ -7,6 +7,13 @@
 static enum osc_log_level current_level = OSC_LOG_INFO;
 /* Concurrent collectors log from worker threads; keep lines whole. */
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+static void (*before_write)(void);
+
+void osc_log_set_before_write(void (*fn)(void)) {
+  pthread_mutex_lock(&log_lock);
+  before_write = fn;
+  pthread_mutex_unlock(&log_lock);
+}
 
 void osc_log_set_level(enum osc_log_level level) {
   current_level = level;
@@ -31,6 +38,8 @@ void osc_log(enum osc_log_level level, const char *tag, const char *fmt, ...) {
   vsnprintf(line, sizeof(line), fmt, ap);
   va_end(ap);
   pthread_mutex_lock(&log_lock);
+  if (before_write != NULL)
+    before_write();
   if (tag != NULL)
     fprintf(stderr, "octoscale: %s%s: %s\n", prefix[level], tag, line);
   else

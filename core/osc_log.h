@@ -19,6 +19,11 @@ int osc_log_enabled(enum osc_log_level level);
 void osc_log(enum osc_log_level level, const char *tag, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Called (under the log's lock) before each line is written: a live
+ * progress line on the same terminal erases itself (core/osc_progress.h).
+ * NULL: none. */
+void osc_log_set_before_write(void (*fn)(void));
+
 #define osc_log_error(...) osc_log(OSC_LOG_ERROR, NULL, __VA_ARGS__)
 #define osc_log_warn(...) osc_log(OSC_LOG_WARN, NULL, __VA_ARGS__)
 #define osc_log_info(...) osc_log(OSC_LOG_INFO, NULL, __VA_ARGS__)

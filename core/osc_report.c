@@ -6,6 +6,7 @@
 
 #include "core/osc_buf.h"
 #include "core/osc_jsonw.h"
+#include "core/osc_time.h"
 
 static bool in_last_success(const struct osc_state_scale_set *set,
                             const char *id) {
@@ -152,19 +153,107 @@ static size_t count_kind(const struct osc_plan *p, enum osc_action_kind kind) {
   return n;
 }
 
-static const char *result_suffix(const struct osc_action *a) {
+static const char *result_suffix(const struct osc_action *a, bool applied) {
   switch (a->result) {
   case OSC_RESULT_DONE:
     return " [done]";
   case OSC_RESULT_FAILED:
     return " [FAILED]";
   default:
-    return "";
+    /* after apply, a change that was not made says so */
+    return applied && (a->kind == OSC_ACT_DELETE ||
+                       a->kind == OSC_ACT_DISABLE || a->kind == OSC_ACT_ENABLE)
+               ? " [skipped]"
+               : "";
   }
 }
 
+static void count_results(const struct osc_plan *p,
+                          struct osc_run_summary *out) {
+  size_t j;
+
+  for (j = 0; j < p->n_actions; j++) {
+    const struct osc_action *a = &p->actions[j];
+
+    if (a->kind != OSC_ACT_DELETE && a->kind != OSC_ACT_DISABLE &&
+        a->kind != OSC_ACT_ENABLE)
+      continue;
+    if (a->result == OSC_RESULT_FAILED)
+      out->failed++;
+    else if (a->result != OSC_RESULT_DONE)
+      out->skipped++;
+    else if (a->kind == OSC_ACT_DELETE)
+      out->deleted++;
+    else if (a->kind == OSC_ACT_DISABLE)
+      out->disabled++;
+    else
+      out->enabled++;
+  }
+}
+
+void osc_run_summary_count(struct osc_plan *const *plans, size_t n_plans,
+                           struct osc_run_summary *out) {
+  size_t i;
+
+  for (i = 0; i < n_plans; i++)
+    count_results(plans[i], out);
+}
+
+static void format_elapsed(int64_t ms, char *out, size_t cap) {
+  if (ms < 60000)
+    snprintf(out, cap, "%.1fs", (double)(ms > 0 ? ms : 0) / 1000.0);
+  else
+    osc_duration_format(ms / 1000, out, cap);
+}
+
+void osc_run_summary_format(const struct osc_run_summary *s, char *out,
+                            size_t cap) {
+  char took[32];
+
+  format_elapsed(s->duration_ms, took, sizeof(took));
+  snprintf(out, cap,
+           "%zu deleted, %zu failed, %zu disabled, %zu enabled, %zu skipped "
+           "in %s; %llu request%s (%llu retr%s, %llu throttled)",
+           s->deleted, s->failed, s->disabled, s->enabled, s->skipped, took,
+           (unsigned long long)s->requests, s->requests == 1 ? "" : "s",
+           (unsigned long long)s->retries, s->retries == 1 ? "y" : "ies",
+           (unsigned long long)s->throttled);
+}
+
+/* Before apply: what would change. After: what did, and what did not. */
+static void text_summary(FILE *f, const struct osc_plan *p, bool applied) {
+  struct osc_run_summary d;
+
+  if (!applied) {
+    fprintf(f,
+            "  summary: %zu to delete, %zu to disable, %zu to enable, %zu "
+            "in sync, %zu waiting, %zu reported",
+            count_kind(p, OSC_ACT_DELETE), count_kind(p, OSC_ACT_DISABLE),
+            count_kind(p, OSC_ACT_ENABLE), p->class_counts[OSC_CLASS_IN_SYNC],
+            count_kind(p, OSC_ACT_WAIT), count_kind(p, OSC_ACT_REPORT));
+  } else {
+    memset(&d, 0, sizeof(d));
+    count_results(p, &d);
+    fprintf(f,
+            "  summary: %zu deleted, %zu failed, %zu disabled, %zu enabled, "
+            "%zu skipped%s, %zu in sync, %zu waiting, %zu reported",
+            d.deleted, d.failed, d.disabled, d.enabled, d.skipped,
+            d.skipped == 0 || p->status == OSC_PLAN_OK ? ""
+            : p->status == OSC_PLAN_SAFETY_STOP        ? " (safety stop)"
+            : p->status == OSC_PLAN_TIMEOUT            ? " (timeout)"
+                                                       : " (error)",
+            p->class_counts[OSC_CLASS_IN_SYNC], count_kind(p, OSC_ACT_WAIT),
+            count_kind(p, OSC_ACT_REPORT));
+  }
+  if (p->class_counts[OSC_CLASS_FOREIGN] > 0)
+    fprintf(f, " (%zu foreign: not the scale set's, never touched)",
+            p->class_counts[OSC_CLASS_FOREIGN]);
+  fputc('\n', f);
+}
+
 void osc_report_text(FILE *f, struct osc_plan *const *plans, size_t n_plans,
-                     bool show_keep) {
+                     bool show_keep, const struct osc_run_summary *run) {
+  char line[512];
   size_t i;
   size_t j;
 
@@ -199,18 +288,13 @@ void osc_report_text(FILE *f, struct osc_plan *const *plans, size_t n_plans,
         snprintf(who, sizeof(who), "VM %s (no target)",
                  a->vm_name ? a->vm_name : "?");
       fprintf(f, "  %-7s %s: %s%s\n", osc_action_name(a->kind), who,
-              a->reason ? a->reason : "", result_suffix(a));
+              a->reason ? a->reason : "", result_suffix(a, run != NULL));
     }
-    fprintf(f,
-            "  summary: %zu to delete, %zu to disable, %zu to enable, %zu "
-            "in sync, %zu waiting, %zu reported",
-            count_kind(p, OSC_ACT_DELETE), count_kind(p, OSC_ACT_DISABLE),
-            count_kind(p, OSC_ACT_ENABLE), p->class_counts[OSC_CLASS_IN_SYNC],
-            count_kind(p, OSC_ACT_WAIT), count_kind(p, OSC_ACT_REPORT));
-    if (p->class_counts[OSC_CLASS_FOREIGN] > 0)
-      fprintf(f, " (%zu foreign: not the scale set's, never touched)",
-              p->class_counts[OSC_CLASS_FOREIGN]);
-    fputc('\n', f);
+    text_summary(f, p, run != NULL);
+  }
+  if (run != NULL) {
+    osc_run_summary_format(run, line, sizeof(line));
+    fprintf(f, "%sapply: %s\n", n_plans > 0 ? "\n" : "", line);
   }
 }
 
@@ -237,9 +321,33 @@ static void json_action(struct osc_jsonw *w, const struct osc_action *a) {
   osc_jsonw_object_end(w);
 }
 
+static void json_run(struct osc_jsonw *w, const struct osc_run_summary *s) {
+  osc_jsonw_key(w, "run");
+  osc_jsonw_object_begin(w);
+  osc_jsonw_key(w, "deleted");
+  osc_jsonw_int(w, (int64_t)s->deleted);
+  osc_jsonw_key(w, "failed");
+  osc_jsonw_int(w, (int64_t)s->failed);
+  osc_jsonw_key(w, "disabled");
+  osc_jsonw_int(w, (int64_t)s->disabled);
+  osc_jsonw_key(w, "enabled");
+  osc_jsonw_int(w, (int64_t)s->enabled);
+  osc_jsonw_key(w, "skipped");
+  osc_jsonw_int(w, (int64_t)s->skipped);
+  osc_jsonw_key(w, "duration_ms");
+  osc_jsonw_int(w, s->duration_ms);
+  osc_jsonw_key(w, "requests");
+  osc_jsonw_int(w, (int64_t)s->requests);
+  osc_jsonw_key(w, "retries");
+  osc_jsonw_int(w, (int64_t)s->retries);
+  osc_jsonw_key(w, "throttled");
+  osc_jsonw_int(w, (int64_t)s->throttled);
+  osc_jsonw_object_end(w);
+}
+
 int osc_report_json(FILE *f, const char *command, struct osc_plan *const *plans,
                     size_t n_plans, const struct osc_outputs *outputs,
-                    struct osc_error *err) {
+                    const struct osc_run_summary *run, struct osc_error *err) {
   struct osc_buf buf;
   struct osc_jsonw w;
   size_t i;
@@ -295,6 +403,8 @@ int osc_report_json(FILE *f, const char *command, struct osc_plan *const *plans,
     osc_jsonw_string(&w, outputs->items[i].value);
   }
   osc_jsonw_object_end(&w);
+  if (run != NULL)
+    json_run(&w, run);
   osc_jsonw_object_end(&w);
   rc = osc_jsonw_finish(&w, err);
   if (rc == OSC_OK) {

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "core/osc_arena.h"
@@ -32,14 +33,40 @@ void osc_outputs_free(struct osc_outputs *outputs);
 const char *osc_outputs_get(const struct osc_outputs *outputs,
                             const char *name);
 
-/* One block per scale set: a header, one line per action that is not
- * "keep", and a summary line. `show_keep` lists in-sync targets too. */
-void osc_report_text(FILE *f, struct osc_plan *const *plans, size_t n_plans,
-                     bool show_keep);
+/* What an apply did, counted from the actions' results (skipped: changes
+ * of a plan that was not executed, e.g. a safety stop), with the run's
+ * duration and HTTP request counts. */
+struct osc_run_summary {
+  size_t deleted;
+  size_t failed;
+  size_t disabled;
+  size_t enabled;
+  size_t skipped;
+  int64_t duration_ms;
+  uint64_t requests; /* attempts sent */
+  uint64_t retries;
+  uint64_t throttled; /* 429 responses */
+};
 
-/* The --format json document (one line of JSON per run, pretty-printed). */
+/* Adds plans' results to `out` (the other fields are the caller's). */
+void osc_run_summary_count(struct osc_plan *const *plans, size_t n_plans,
+                           struct osc_run_summary *out);
+/* "4 deleted, 1 failed, 0 disabled, 0 enabled, 0 skipped in 12.3s; 412
+ * requests (3 retries, 0 throttled)" */
+void osc_run_summary_format(const struct osc_run_summary *s, char *out,
+                            size_t cap);
+
+/* One block per scale set: a header, one line per action that is not
+ * "keep", and a summary line. `show_keep` lists in-sync targets too. With
+ * `run` (after apply), each summary says what was done, failed and skipped,
+ * and a last line sums up the run. */
+void osc_report_text(FILE *f, struct osc_plan *const *plans, size_t n_plans,
+                     bool show_keep, const struct osc_run_summary *run);
+
+/* The --format json document (one line of JSON per run, pretty-printed);
+ * `run` (after apply, else NULL) adds its "run" object. */
 int osc_report_json(FILE *f, const char *command, struct osc_plan *const *plans,
                     size_t n_plans, const struct osc_outputs *outputs,
-                    struct osc_error *err);
+                    const struct osc_run_summary *run, struct osc_error *err);
 
 #endif

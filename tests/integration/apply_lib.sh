@@ -14,7 +14,8 @@
 #                          tests/sim/scenarios/ or a path
 #   a_config FILE [POLICY_LUA]       a config pointing every endpoint at the
 #                          simulator; the policy file is written next to it;
-#                          ENTRIES (YAML list of scale_sets) and HTTP_YAML
+#                          ENTRIES (YAML list of scale_sets), HTTP_YAML and
+#                          OCTOPUS_YAML (more octopus: keys, indented)
 #                          override; the state file is $A_WORK/state.json
 #                          unless STATE is set
 #   a_now [OFFSET_SECONDS]  RFC 3339 time of the simulator's clock + offset
@@ -107,6 +108,7 @@ octopus:
   url: $SIM_URL
   api_key: $(sim_auth api_key)
   space: Default
+${OCTOPUS_YAML:-}
 azure:
   subscription: 00000000-0000-4000-8000-000000000001
   tenant: $(sim_auth tenant)

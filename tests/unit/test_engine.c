@@ -580,7 +580,7 @@ static void test_engine__orphan_within_grace(void **state) {
   assert_int_equal(p->status, OSC_PLAN_OK);
   assert_int_equal(p->n_actions, 3);
   assert_action(act_t(p, "web000002"), OSC_ACT_WAIT, OSC_CLASS_ORPHAN,
-                "VM gone 0s, grace 10m");
+                "no VM with this name, grace 10m");
   assert_action(act_t(p, "web000003"), OSC_ACT_WAIT, OSC_CLASS_ORPHAN,
                 "VM gone 3m, grace 10m");
   assert_null(act_t(p, "web000003")->vm_name);
@@ -715,7 +715,7 @@ static void test_engine__empty_vm_list_capacity_zero(void **state) {
   assert_int_equal(p->status, OSC_PLAN_OK);
   assert_int_equal(p->n_actions, 1);
   assert_action(&p->actions[0], OSC_ACT_WAIT, OSC_CLASS_ORPHAN,
-                "VM gone 0s, grace 10m");
+                "no VM with this name, grace 10m");
 }
 
 /* Rule 2: an unknown capacity (missing sku, null, out of range) with an
@@ -1331,7 +1331,7 @@ static void test_engine__custom_target_name(void **state) {
   assert_action(act_t(p, "prod-web000001"), OSC_ACT_KEEP, OSC_CLASS_IN_SYNC,
                 "in sync");
   assert_action(act_t(p, "web000001"), OSC_ACT_WAIT, OSC_CLASS_ORPHAN,
-                "VM gone 0s, grace 10m");
+                "no VM with this name, grace 10m");
 }
 
 static void test_engine__grace_from_policy(void **state) {
