@@ -1,8 +1,8 @@
 -- List a scale set's instances with the Octopus targets registered for them.
 --
---   octoscale -c octoscale.yaml run examples/scripts/list_instances.lua [SCALE_SET]
+--   octoscale -c octoscale.yaml run examples/scripts/list_instances.lua SCALE_SET
 --
--- Without an argument, the first scale set of the configuration is used.
+-- SCALE_SET is the name of a scale_sets entry of the configuration.
 -- Targets are matched to VMs by name (case-insensitively) on the computer
 -- name, the VM name or a private IP, the same defaults the engine uses.
 local name = arg[1]
