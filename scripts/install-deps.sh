@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages octoscale needs to build and test, only when
 # one is missing (so `make` stays fast on a prepared machine). Uses sudo when
-# not root.
+# not root. `install-deps.sh --browser` installs only Chromium, for the HTML
+# report test.
 set -euo pipefail
 
 packages=(
@@ -11,6 +12,11 @@ packages=(
   curl ca-certificates clang-format
   dpkg-dev file groff-base zsh
 )
+# --browser: only the browser the HTML report test (tests/browser/run.sh)
+# renders the report in; that test asks for it, nothing else needs it.
+if [[ ${1:-} == --browser ]]; then
+  packages=(chromium)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -6,7 +6,7 @@
 #  - on a terminal (script(1)): a live line redrawn in place, with done/total,
 #    rate, ETA and "paced";
 #  - plain (stderr is a file or pipe): a line at least and at most every
-#    10 s;
+#    10 s, while stdout stays one --format json document;
 #  - --octopus-output: ##octopus[progress] service messages, a bounded number;
 #  - -q (on a terminal, with --octopus-output): no progress on any stream.
 # Every run deletes exactly its 300 targets (request log) and its summary
@@ -51,7 +51,7 @@ T0=$(now_ms)
 ) &
 RUNS+=($!)
 (
-  "$OCTOSCALE" -c "$W/l.yaml" apply 2>&1 >"$W/l.out" </dev/null | stamp >"$W/l.err"
+  "$OCTOSCALE" -c "$W/l.yaml" --format json apply 2>&1 >"$W/l.out" </dev/null | stamp >"$W/l.err"
   echo "${PIPESTATUS[0]}" >"$W/l.rc"
   now_ms >"$W/l.end"
 ) &
@@ -122,7 +122,8 @@ fi
 if ((MIN >= 9500)); then ok "plain: at most one line every 10 s (shortest gap ${MIN} ms)"; else not_ok "plain: lines ${MIN} ms apart"; fi
 expect_in "plain: lines say the requests are paced" "$W/l.err" ", paced to the request rate limit"
 expect_not_in "plain: no terminal control characters" "$W/l.err" $'\033'
-expect_in "plain: the summary is on stdout" "$W/l.out" "apply: 300 deleted, 0 failed"
+a_check "plain, --format json: stdout is the one JSON document, with the run's counts" "$W/l.out" \
+  "J.command == 'apply' and J.run.deleted == 300 and J.run.failed == 0 and J.run.requests >= 300 and J.run.duration_ms >= 20000"
 
 # ---- --octopus-output ------------------------------------------------------------------------------
 grep -E "^[0-9]+ ##octopus\[progress percentage='[A-Za-z0-9+/=]*' message='[A-Za-z0-9+/=]*'\]$" "$W/o.out" |
