@@ -578,9 +578,10 @@ static int plan_orphan(struct engine *e, size_t t) {
   const struct name_slot *s = e->tinfo[t].slot;
   size_t v = s != NULL && s->n_deleting > 0 ? s->deleting : NONE;
   const struct osc_orphan_entry *known = since_get(e, tg->id);
-  /* First sighting with no VM at all: nothing says a VM ever existed (or
-   * for how long it is gone), so say what is known. */
-  const char *what = v != NONE       ? "VM Deleting for"
+  /* The age counts from the first run that saw the target orphaned; on
+   * that first sighting nothing says how long the VM has been Deleting or
+   * gone (or that one ever existed), so say only what is known. */
+  const char *what = v != NONE       ? "VM Deleting"
                      : known == NULL ? "no VM with this name"
                                      : "VM gone";
   struct osc_plan *plan = e->plan;
@@ -603,10 +604,10 @@ static int plan_orphan(struct engine *e, size_t t) {
   if (rc < 0)
     return rc;
   fmt_age(e->in->now - since, age, sizeof(age));
-  if (v == NONE && known == NULL)
+  if (known == NULL)
     snprintf(seen, sizeof(seen), "%s", what);
   else
-    snprintf(seen, sizeof(seen), "%s %s", what, age);
+    snprintf(seen, sizeof(seen), "%s%s %s", what, v != NONE ? " for" : "", age);
   fmt_age(g, limit, sizeof(limit));
   if (e->in->now - since < g)
     return add_action(e, OSC_ACT_WAIT, OSC_CLASS_ORPHAN, t, v, "%s, grace %s",
