@@ -19,9 +19,9 @@
 #define LOG_EVERY_MS 10000
 #define LINE_MAX 512
 
-/* Rate and ETA come from the last ~10 s, not the whole phase: paced
+/* Rate and ETA come from the last ~5 s, not the whole phase: paced
  * requests run at a fraction of the burst's speed. */
-#define SAMPLES 11
+#define SAMPLES 6
 
 struct sample {
   int64_t ms;
@@ -50,6 +50,7 @@ static struct {
   int64_t last_shown_ms; /* the last line of any phase (log, Octopus) */
   int64_t last_drawn_ms; /* the terminal's last redraw */
   int shown;             /* this phase has shown something */
+  uint64_t lines;        /* lines shown in the run */
   int line_on_screen;    /* a live line is on the terminal, unterminated */
 } st;
 
@@ -238,6 +239,7 @@ static void draw(int64_t now, bool final) {
   }
   st.last_shown_ms = now;
   st.shown = 1;
+  st.lines++;
 }
 
 static bool due(int64_t now) {
@@ -250,9 +252,11 @@ static bool due(int64_t now) {
     return age >= QUIET_MS &&
            (!st.shown || now - st.last_shown_ms >= OCTOPUS_EVERY_MS);
   case OSC_PROGRESS_LOG:
-    /* Measured across phases, so two phases never make two lines within
-     * 10 s, and a long run shows one at least every 10 s. */
-    return now - st.last_shown_ms >= LOG_EVERY_MS;
+    /* The run's first line as soon as work proves long; then one every
+     * 10 s, measured across phases, so two phases never make two lines
+     * within 10 s and a long run shows one at least every 10 s. */
+    return st.lines == 0 ? age >= QUIET_MS
+                         : now - st.last_shown_ms >= LOG_EVERY_MS;
   default:
     return false;
   }

@@ -4,8 +4,8 @@
  *  - a terminal: one live line on stderr (done/total, rate, ETA, paced);
  *  - Octopus (--octopus-output): ##octopus[progress ...] service messages on
  *    stdout, at most one every few seconds;
- *  - anything else (CI logs, files): a plain line on stderr at most every
- *    10 s.
+ *  - anything else (CI logs, files): a plain line on stderr once work has
+ *    lasted a moment, then one every 10 s (never more often).
  * Nothing is shown for work that ends within a second or two. The state is
  * process-wide (like the log level): phases begin and end on the thread
  * that runs the HTTP loop; a phase begun inside another (the reads of a
