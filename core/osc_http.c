@@ -7,7 +7,6 @@
  * of them, so a backoff never blocks other transfers. */
 #include "core/osc_http.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -19,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/osc_curl.h"
 #include "core/osc_log.h"
 #include "core/osc_progress.h"
 #include "core/osc_time.h"
@@ -106,13 +106,6 @@ struct osc_http {
   bool verbose;
   struct osc_http_stats stats;
 };
-
-static pthread_once_t global_once = PTHREAD_ONCE_INIT;
-static CURLcode global_result = CURLE_FAILED_INIT;
-
-static void global_init(void) {
-  global_result = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
 
 /* --- small helpers --- */
 
@@ -1297,12 +1290,9 @@ int osc_http_new(const struct osc_http_options *options, struct osc_http **out,
   rc = check_options(options, err);
   if (rc < 0)
     goto done;
-  pthread_once(&global_once, global_init);
-  if (global_result != CURLE_OK) {
-    rc = osc_error_set(err, OSC_E_RUNTIME, "http: curl_global_init: %s",
-                       curl_easy_strerror(global_result));
+  rc = osc_curl_load(err);
+  if (rc < 0)
     goto done;
-  }
   h = calloc(1, sizeof(*h));
   if (h == NULL) {
     rc = osc_error_set(err, OSC_E_NOMEM, "out of memory");

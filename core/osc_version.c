@@ -1,6 +1,6 @@
 #include "core/osc_version.h"
 
-#include <curl/curl.h>
+#include <curl/curlver.h>
 #include <lua.h>
 #include <yaml.h>
 
@@ -11,13 +11,12 @@
 #endif
 
 void osc_version_print(FILE *out) {
-  /* curl_version_info reads static data: safe before curl_global_init, so
-   * `version` stays an offline command that initialises nothing. */
-  const curl_version_info_data *curl = curl_version_info(CURLVERSION_NOW);
-
+  /* libcurl and its TLS library as built against: loading libcurl only to
+   * ask would cost more than the rest of the command (core/osc_curl.h). */
   fprintf(out, "octoscale %s (commit %s)\n", OSC_VERSION, OSC_GIT_COMMIT);
-  fprintf(out, "%s, libcurl %s", LUA_RELEASE, curl->version);
-  if (curl->ssl_version != NULL && curl->ssl_version[0] != '\0')
-    fprintf(out, " (%s)", curl->ssl_version);
+  fprintf(out, "%s, libcurl %s", LUA_RELEASE, LIBCURL_VERSION);
+#ifdef OSC_CURL_TLS
+  fprintf(out, " (%s)", OSC_CURL_TLS);
+#endif
   fprintf(out, ", libyaml %s\n", yaml_get_version_string());
 }

@@ -8,7 +8,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   liblua5.4-dev lua5.4 lua-cjson lua-cjson-dev
-  libcurl4-openssl-dev libyaml-dev libmicrohttpd-dev libcmocka-dev
+  libcurl4-openssl-dev libssl-dev libyaml-dev libmicrohttpd-dev libcmocka-dev
   curl ca-certificates clang-format
   dpkg-dev file groff-base zsh
 )
