@@ -1045,6 +1045,28 @@ static int empty_map(struct loader *ld, struct osc_value *v) {
 
 /* --- sections --- */
 
+/* Octopus 2026.3 may limit API requests (200/min by default), older or
+ * upgraded servers do not: `auto` (the default) paces only after a 429, a
+ * number always, 0 never (README, "Octopus pacing"). */
+static int read_requests_per_minute(struct loader *ld, const struct field *f) {
+  const char *s;
+  int rc = get_string(ld, f, "octopus.requests_per_minute", &s);
+
+  if (rc < 0 || s == NULL)
+    return rc;
+  if (strcmp(s, "auto") == 0) {
+    ld->cfg->octopus.requests_per_minute = OSC_RATE_AUTO;
+    return OSC_OK;
+  }
+  if (!isdigit((unsigned char)s[0]) && s[0] != '+')
+    return fail(ld, f->pair.value,
+                "octopus.requests_per_minute must be auto or a whole number "
+                "from 0 to 1000000, not '%.40s'",
+                s);
+  return get_int(ld, f, "octopus.requests_per_minute", 0, 1000000,
+                 &ld->cfg->octopus.requests_per_minute);
+}
+
 static int read_octopus(struct loader *ld, yaml_node_t *root,
                         const struct field *section) {
   struct field f[] = {{"url", {0}},
@@ -1077,13 +1099,7 @@ static int read_octopus(struct loader *ld, yaml_node_t *root,
     return rc;
   if (cfg->octopus.space == NULL)
     cfg->octopus.space = "Default";
-  /* Octopus 2026.3 limits API requests (200/min by default); octoscale
-   * paces itself below the server's limit instead of provoking 429s. */
-  rc = get_int(ld, &f[3], "octopus.requests_per_minute", 0, 1000000,
-               &cfg->octopus.requests_per_minute);
-  if (rc < 0)
-    return rc;
-  return OSC_OK;
+  return read_requests_per_minute(ld, &f[3]);
 }
 
 static const struct cloud {
@@ -1544,7 +1560,7 @@ static int read_root(struct loader *ld, yaml_node_t *root) {
   cfg->http.max_attempts = 6;
   cfg->http.max_retry_ms = 120 * 1000;
   cfg->http.concurrency = 8;
-  cfg->octopus.requests_per_minute = 200;
+  cfg->octopus.requests_per_minute = OSC_RATE_AUTO;
 
   if (root->type != YAML_MAPPING_NODE)
     return fail(ld, root,

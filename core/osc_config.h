@@ -84,6 +84,9 @@ struct osc_config_scale_set {
   int line;                  /* where the entry starts, for messages */
 };
 
+/* octopus.requests_per_minute: auto */
+#define OSC_RATE_AUTO (-1)
+
 struct osc_config {
   struct osc_arena arena;
   const char *path; /* as given */
@@ -93,8 +96,9 @@ struct osc_config {
     const char *url;
     const char *api_key;
     const char *space; /* name or Spaces-N; default "Default" */
-    /* requests_per_minute (extension): client-side pacing of the Octopus
-     * host, burst the same; default 200 (Octopus 2026.3); 0 = unpaced */
+    /* requests_per_minute: client-side pacing of the Octopus host.
+     * OSC_RATE_AUTO (the default): only after a 429, at a learned rate
+     * (core/osc_pace.h); N > 0: always, N a minute, burst N; 0: never. */
     int requests_per_minute;
   } octopus;
 

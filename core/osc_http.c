@@ -20,6 +20,7 @@
 
 #include "core/osc_curl.h"
 #include "core/osc_log.h"
+#include "core/osc_pace.h"
 #include "core/osc_progress.h"
 #include "core/osc_time.h"
 
@@ -54,6 +55,8 @@ struct http_host {
   double burst;
   double tokens;
   int64_t refilled_at;
+  bool auto_pace; /* requests_per_minute: auto (core/osc_pace.h) */
+  struct osc_pace pace;
 };
 
 struct xfer {
@@ -75,6 +78,9 @@ struct xfer {
   bool nomem;
   bool idempotent;
   bool waited_for_token; /* counted once in stats.rate_waits */
+  bool took_token;       /* this attempt was paced */
+  int throttled;         /* 429s: attempts the server did not process */
+  double advertised_rpm; /* Octopus-RateLimit-Policy rpm=, 0: none */
   int64_t first_start;
   int64_t attempt_start;
   int64_t not_before;
@@ -668,6 +674,7 @@ static void reset_captured_headers(struct xfer *x) {
   x->resp.location[0] = '\0';
   x->resp.location_too_long = false;
   x->retry_after[0] = '\0';
+  x->advertised_rpm = 0;
   x->id_rank = INT_MAX;
   x->has_async_op = false;
 }
@@ -722,6 +729,11 @@ static size_t on_header(char *data, size_t size, size_t n, void *ud) {
   }
   if (header_is(data, name_len, "retry-after")) {
     copy_value(x->retry_after, sizeof(x->retry_after), v, vlen);
+  } else if (header_is(data, name_len, "octopus-ratelimit-policy")) {
+    char policy[128];
+
+    copy_value(policy, sizeof(policy), v, vlen);
+    x->advertised_rpm = osc_pace_parse_policy(policy);
   } else if (header_is(data, name_len, "azure-asyncoperation") ||
              (header_is(data, name_len, "location") && !x->has_async_op)) {
     /* A truncated URL would be polled as if it were right: drop it. */
@@ -909,6 +921,7 @@ static int64_t ready_at(struct osc_http *h, struct xfer *x, int64_t now) {
     return hs->paused_until;
   if (hs->in_flight >= h->opt.concurrency_per_host)
     return HTTP_NEVER;
+  x->took_token = false;
   if (hs->limited) {
     host_refill(hs, now);
     /* The epsilon absorbs rounding, so a wake-up at the computed time
@@ -921,6 +934,7 @@ static int64_t ready_at(struct osc_http *h, struct xfer *x, int64_t now) {
       return now + (int64_t)ceil((1.0 - hs->tokens) / hs->per_ms);
     }
     hs->tokens -= 1.0;
+    x->took_token = true;
   }
   return now;
 }
@@ -1048,6 +1062,54 @@ static void set_request_id_suffix(struct xfer *x, char *out, size_t cap) {
     out[0] = '\0';
 }
 
+/* The bucket follows the controller's rate. After a decrease it starts
+ * empty (the server's is); after a rise it keeps what it holds. */
+static void pace_apply(struct http_host *hs, enum osc_pace_change change,
+                       int64_t now) {
+  double was = hs->limited ? hs->per_ms * 60000.0 : 0;
+  double rate = hs->pace.per_minute;
+
+  if (hs->limited)
+    host_refill(hs, now);
+  hs->limited = true;
+  hs->per_ms = rate / 60000.0;
+  hs->burst = osc_pace_burst(rate);
+  if (change != OSC_PACE_RAISED && hs->tokens > 0)
+    hs->tokens = 0;
+  if (hs->tokens > hs->burst)
+    hs->tokens = hs->burst;
+  hs->refilled_at = now;
+  if (change == OSC_PACE_STARTED)
+    osc_log_info("%s answered HTTP 429: pacing its requests at %.0f a "
+                 "minute from now on (requests_per_minute: auto)",
+                 hs->name, rate);
+  else
+    osc_log(OSC_LOG_DEBUG, "http", "pacing %s at %.0f a minute (was %.0f)",
+            hs->name, rate, was);
+}
+
+/* Feeds an answer to the host's controller (auto pacing only). */
+static void pace_answer(struct xfer *x, long status, int64_t now) {
+  struct http_host *hs = x->host;
+  enum osc_pace_change change;
+
+  if (!hs->auto_pace)
+    return;
+  if (status == 429) {
+    change = osc_pace_throttled(&hs->pace, now, x->attempt_start,
+                                x->resp.retry_after_ms, x->advertised_rpm);
+  } else {
+    /* Sent unpaced before pacing began, it took a token of the server's
+     * bucket all the same: ours owes it. */
+    if (hs->limited && !x->took_token)
+      hs->tokens -= 1.0;
+    change = osc_pace_accepted(&hs->pace, now, x->attempt_start,
+                               x->waited_for_token);
+  }
+  if (change != OSC_PACE_SAME)
+    pace_apply(hs, change, now);
+}
+
 static void finish_attempt(struct osc_http *h, struct xfer *x, CURLcode cc) {
   int64_t now = osc_time_monotonic_ms();
   int64_t took = now - x->attempt_start;
@@ -1097,9 +1159,13 @@ static void finish_attempt(struct osc_http *h, struct xfer *x, CURLcode cc) {
   } else {
     snprintf(outcome, sizeof(outcome), "%ld", status);
     retryable = status_retryable(status);
-    safe = x->idempotent || x->req.retry_unsafe;
+    /* A 429 was not processed (Octopus and ARM both say so): repeating it
+     * cannot do anything twice, whatever the method. */
+    safe = x->idempotent || x->req.retry_unsafe || status == 429;
+    pace_answer(x, status, now);
     if (status == 429) {
       h->stats.throttled++;
+      x->throttled++;
       /* The server asked the whole host to wait, whatever we do next. */
       if (x->resp.retry_after_ms >= 0 &&
           x->host->paused_until < now + x->resp.retry_after_ms)
@@ -1126,7 +1192,8 @@ static void finish_attempt(struct osc_http *h, struct xfer *x, CURLcode cc) {
                     x->req.what, outcome, x->req.method);
     goto fail;
   }
-  if (x->resp.attempts >= h->opt.max_attempts) {
+  /* A 429 counts as nothing done: only the retry budget bounds those. */
+  if (x->resp.attempts - x->throttled >= h->opt.max_attempts) {
     log_attempt(h, x, cc == CURLE_OK ? outcome : "error", took, -1);
     goto exhausted;
   }
@@ -1393,31 +1460,40 @@ void osc_http_free(struct osc_http *http) {
   free(http);
 }
 
-int osc_http_set_rate_limit(struct osc_http *http, const char *host,
-                            double per_minute, double burst,
-                            struct osc_error *err) {
-  struct http_host *hs;
-  char name[HTTP_HOST_MAX];
+/* Request URLs are keyed without a default port ("x:443" is "x"). */
+static int host_key(const char *host, char *name, size_t cap,
+                    struct osc_error *err) {
   size_t n;
 
   if (host == NULL)
     return osc_error_set(err, OSC_E_CONFIG, "rate limit: no host");
-  /* Request URLs are keyed without a default port ("x:443" is "x"). */
   n = strlen(host);
-  if (n >= sizeof(name))
+  if (n >= cap)
     return osc_error_set(err, OSC_E_CONFIG, "rate limit: host name too long");
   memcpy(name, host, n + 1);
   if (n > 4 && strcmp(name + n - 4, ":443") == 0)
     name[n - 4] = '\0';
   else if (n > 3 && strcmp(name + n - 3, ":80") == 0)
     name[n - 3] = '\0';
-  host = name;
+  return OSC_OK;
+}
+
+int osc_http_set_rate_limit(struct osc_http *http, const char *host,
+                            double per_minute, double burst,
+                            struct osc_error *err) {
+  struct http_host *hs;
+  char name[HTTP_HOST_MAX];
+  int rc = host_key(host, name, sizeof(name), err);
+
+  if (rc < 0)
+    return rc;
   if (per_minute > 0 && !(burst >= 1.0))
     return osc_error_set(err, OSC_E_CONFIG,
-                         "rate limit for %s: burst must be at least 1", host);
-  hs = host_get(http, host, err);
+                         "rate limit for %s: burst must be at least 1", name);
+  hs = host_get(http, name, err);
   if (hs == NULL)
     return err ? err->code : OSC_E_RUNTIME;
+  hs->auto_pace = false;
   if (!(per_minute > 0)) {
     hs->limited = false;
     return OSC_OK;
@@ -1431,6 +1507,42 @@ int osc_http_set_rate_limit(struct osc_http *http, const char *host,
   hs->refilled_at = osc_time_monotonic_ms();
   hs->limited = true;
   return OSC_OK;
+}
+
+int osc_http_set_auto_rate(struct osc_http *http, const char *host,
+                           double start_per_minute, struct osc_error *err) {
+  struct http_host *hs;
+  char name[HTTP_HOST_MAX];
+  int rc = host_key(host, name, sizeof(name), err);
+
+  if (rc < 0)
+    return rc;
+  hs = host_get(http, name, err);
+  if (hs == NULL)
+    return err ? err->code : OSC_E_RUNTIME;
+  hs->limited = false;
+  hs->auto_pace = true;
+  osc_pace_init(&hs->pace, start_per_minute);
+  return OSC_OK;
+}
+
+bool osc_http_pacing(const struct osc_http *http, const char *host,
+                     double *per_minute) {
+  const struct http_host *hs;
+  char name[HTTP_HOST_MAX];
+
+  if (per_minute != NULL)
+    *per_minute = 0;
+  if (http == NULL || host_key(host, name, sizeof(name), NULL) < 0)
+    return false;
+  for (hs = http->hosts; hs; hs = hs->next) {
+    if (strcasecmp(hs->name, name) != 0)
+      continue;
+    if (hs->limited && per_minute != NULL)
+      *per_minute = hs->per_ms * 60000.0;
+    return hs->limited;
+  }
+  return false;
 }
 
 void osc_http_set_verbose(struct osc_http *http, bool verbose) {

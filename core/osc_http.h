@@ -53,7 +53,9 @@ struct osc_http_request {
   size_t body_len;
   bool body_secret; /* e.g. a token request with a client secret */
   /* GET, PUT and DELETE are retried; POST/PATCH only when this is set
-   * (the caller knows the request is safe to repeat). */
+   * (the caller knows the request is safe to repeat) or the answer was
+   * 429, which the server did not process. A 429 does not count towards
+   * max_attempts: max_retry_ms bounds it. */
   bool retry_unsafe;
   const char *what; /* for messages: "Azure VM list page 2" */
   size_t max_body;  /* 0: options.max_body */
@@ -98,6 +100,20 @@ void osc_http_free(struct osc_http *http);
 int osc_http_set_rate_limit(struct osc_http *http, const char *host,
                             double per_minute, double burst,
                             struct osc_error *err);
+
+/* Adaptive pacing of a host (core/osc_pace.h has the controller): unpaced
+ * until the host answers 429, then paced by a token bucket whose rate
+ * starts at start_per_minute (<= 0: 200), or the rate the server
+ * advertises, and follows the server's answers for the rest of the run.
+ * Logs once, at info, when pacing switches on. Replaces a fixed limit. */
+int osc_http_set_auto_rate(struct osc_http *http, const char *host,
+                           double start_per_minute, struct osc_error *err);
+
+/* Whether requests to host (as for osc_http_set_rate_limit) are paced now,
+ * fixed or adaptively after a 429, with the rate in *per_minute (0 when
+ * not paced); per_minute may be NULL. For progress reporting. */
+bool osc_http_pacing(const struct osc_http *http, const char *host,
+                     double *per_minute);
 
 /* Verbose logging of requests and responses (method, URL, status, time) to
  * the debug log, with secret headers, bodies and token-like query values

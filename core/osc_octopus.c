@@ -110,35 +110,62 @@ static int url_host(const char *url, char *out, size_t cap) {
   return 0;
 }
 
-static void rate_limit(struct osc_octopus *o) {
+/* OCTOSCALE_OCTOPUS_RATE="auto" | "0" | "PER_MINUTE[/BURST]" replaces
+ * octopus.requests_per_minute (benchmarks, experiments). */
+static void rate_from_env(double *per_minute, double *burst) {
   const char *env = getenv("OCTOSCALE_OCTOPUS_RATE");
+  char *end = NULL;
+  double v;
+
+  if (env == NULL || env[0] == '\0')
+    return;
+  if (strcmp(env, "auto") == 0) {
+    *per_minute = OSC_RATE_AUTO;
+    return;
+  }
+  v = strtod(env, &end);
+  if (end == env || v < 0)
+    return;
+  *per_minute = v;
+  *burst = v;
+  if (*end == '/') {
+    const char *b = end + 1;
+
+    v = strtod(b, &end);
+    if (end != b && v >= 1)
+      *burst = v;
+  }
+}
+
+static void rate_limit(struct osc_octopus *o) {
   double per_minute = o->cfg->octopus.requests_per_minute;
   double burst = per_minute;
   char host[512];
   struct osc_error err = OSC_ERROR_INIT;
+  int rc;
 
-  if (env != NULL && env[0] != '\0') {
-    char *end = NULL;
-    double v = strtod(env, &end);
-
-    if (end != env && v > 0) {
-      per_minute = v;
-      burst = v;
-      if (*end == '/') {
-        const char *b = end + 1;
-
-        v = strtod(b, &end);
-        if (end != b && v >= 1)
-          burst = v;
-      }
-    }
-  }
-  if (per_minute <= 0)
+  rate_from_env(&per_minute, &burst);
+  if (per_minute == 0)
     return; /* requests_per_minute: 0 */
   if (url_host(o->base, host, sizeof(host)) < 0)
     return;
-  if (osc_http_set_rate_limit(o->http, host, per_minute, burst, &err) < 0)
+  if (per_minute < 0)
+    rc = osc_http_set_auto_rate(o->http, host, 0, &err);
+  else
+    rc = osc_http_set_rate_limit(o->http, host, per_minute, burst, &err);
+  if (rc < 0)
     osc_log_warn("cannot set the Octopus rate limit: %s", err.msg);
+}
+
+bool osc_octopus_pacing(const struct osc_octopus *o, double *per_minute) {
+  char host[512];
+
+  if (url_host(o->base, host, sizeof(host)) < 0) {
+    if (per_minute != NULL)
+      *per_minute = 0;
+    return false;
+  }
+  return osc_http_pacing(o->http, host, per_minute);
 }
 
 int osc_octopus_new(const struct osc_config *cfg, struct osc_http *http,

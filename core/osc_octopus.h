@@ -41,11 +41,17 @@ enum osc_octopus_kind {
 };
 
 /* cfg and http are borrowed and must outlive the client. Paces the Octopus
- * host at octopus.requests_per_minute (default 200, burst the same; 0 =
- * unpaced); OCTOSCALE_OCTOPUS_RATE="PER_MINUTE[/BURST]" overrides it. */
+ * host per octopus.requests_per_minute: auto (the default) from its first
+ * 429 on, at a rate learned from its answers (osc_http_set_auto_rate); N
+ * always (burst N); 0 never. OCTOSCALE_OCTOPUS_RATE="auto" | "0" |
+ * "PER_MINUTE[/BURST]" overrides it. */
 int osc_octopus_new(const struct osc_config *cfg, struct osc_http *http,
                     struct osc_octopus **out, struct osc_error *err);
 void osc_octopus_free(struct osc_octopus *o);
+
+/* Whether the Octopus host is paced now, and at what rate (progress
+ * reporting; see osc_http_pacing). */
+bool osc_octopus_pacing(const struct osc_octopus *o, double *per_minute);
 
 /* The X-Octopus-ApiKey (secret) and Accept headers; out needs 2 slots. */
 size_t osc_octopus_headers(const struct osc_octopus *o,

@@ -117,9 +117,17 @@ static void test_config__octopus_pacing(void **state) {
                 "  requests_per_minute: 1000\n" BASE_AZURE BASE_ENTRY);
   assert_int_equal(cfg->octopus.requests_per_minute, 1000);
   osc_config_free(cfg);
+  cfg = load_ok(BASE_OCTOPUS
+                "  requests_per_minute: auto\n" BASE_AZURE BASE_ENTRY);
+  assert_int_equal(cfg->octopus.requests_per_minute, OSC_RATE_AUTO);
+  osc_config_free(cfg);
   expect_error(BASE_OCTOPUS "  requests_per_minute: -5\n" BASE_AZURE BASE_ENTRY,
+               "3:24: octopus.requests_per_minute must be auto or a whole "
+               "number from 0 to 1000000, not '-5'");
+  expect_error(BASE_OCTOPUS
+               "  requests_per_minute: 2e3\n" BASE_AZURE BASE_ENTRY,
                "3:24: octopus.requests_per_minute must be a whole number "
-               "from 0 to 1000000, not '-5'");
+               "from 0 to 1000000, not '2e3'");
 }
 
 static void test_config__defaults(void **state) {
@@ -132,7 +140,7 @@ static void test_config__defaults(void **state) {
   assert_string_equal(cfg->octopus.url, "https://octopus.example.com");
   assert_null(cfg->octopus.api_key);
   assert_string_equal(cfg->octopus.space, "Default");
-  assert_int_equal(cfg->octopus.requests_per_minute, 200);
+  assert_int_equal(cfg->octopus.requests_per_minute, OSC_RATE_AUTO);
   assert_string_equal(cfg->azure.subscription, "sub-1");
   assert_null(cfg->azure.tenant);
   assert_int_equal(cfg->azure.auth, OSC_AUTH_AUTO);
