@@ -12,6 +12,7 @@
 #include "core/osc_progress.h"
 #include "core/osc_state.h"
 #include "core/osc_time.h"
+#include "core/osc_watch.h"
 
 #define DEFAULT_PROVISIONING_GRACE (30 * 60)
 
@@ -98,25 +99,109 @@ static void show_progress(const struct settle_count *s, int64_t elapsed_s,
     osc_progress_show_now();
 }
 
+/* Collects every entry again and plans those that collected. */
+static int recollect(struct osc_reconcile *r,
+                     const struct osc_reconcile_options *ro,
+                     struct osc_error *err) {
+  size_t i;
+  int rc = osc_reconcile_collect(r, err);
+
+  for (i = 0; rc >= 0 && i < r->n_entries; i++) {
+    if (r->entries[i].plan != NULL)
+      continue; /* that entry failed to collect: keep its error plan */
+    rc = osc_reconcile_replan(r, i, ro, err);
+  }
+  return rc;
+}
+
+/* Some VM waits for its Tentacle rather than for Azure: Octopus changes,
+ * which no scale set fingerprint shows. */
+static bool waits_for_registration(const struct osc_reconcile *r) {
+  size_t i;
+  size_t j;
+
+  for (i = 0; i < r->n_entries; i++) {
+    const struct osc_collection *c = &r->entries[i].collection;
+    const struct osc_plan *p = r->plans[i];
+    size_t creating = 0;
+
+    for (j = 0; j < c->n_vms; j++)
+      creating += c->vms[j].state == OSC_VM_CREATING;
+    if (p == NULL || !c->have_vmss ||
+        p->class_counts[OSC_CLASS_PROVISIONING] > creating)
+      return true;
+  }
+  return false;
+}
+
+/* One cheap poll (core/osc_watch.h): every entry's fingerprint, compared
+ * with the previous poll's. True when something changed or could not be
+ * read, so a full collection is due. */
+static bool fingerprints_changed(struct osc_reconcile *r, struct osc_buf *prev,
+                                 struct osc_buf *cur) {
+  struct osc_error err = OSC_ERROR_INIT;
+  unsigned requests = 0;
+  bool changed = false;
+  size_t i;
+
+  for (i = 0; i < r->n_entries; i++) {
+    const struct osc_reconcile_entry *e = &r->entries[i];
+
+    if (osc_watch_fingerprint(r->session, e->config, e->collection.vmss.mode,
+                              &cur[i], &requests, &err) < 0) {
+      osc_log(OSC_LOG_DEBUG, "wait", "%s: %s", e->config->name, err.msg);
+      changed = true;
+      continue;
+    }
+    if (prev[i].len != cur[i].len ||
+        (cur[i].len > 0 && memcmp(prev[i].data, cur[i].data, cur[i].len)))
+      changed = true;
+    osc_buf_reset(&prev[i]);
+    if (cur[i].len > 0 &&
+        osc_buf_append(&prev[i], cur[i].data, cur[i].len, NULL) < 0)
+      changed = true;
+  }
+  osc_log(OSC_LOG_DEBUG, "wait", "poll: %u ARM requests, %s", requests,
+          changed ? "changed: reading everything" : "unchanged");
+  return changed;
+}
+
 /* Polls until no VM is Creating and no scale set is Updating, or the bound
- * passes. Re-collects everything each time so the final plan is fresh. */
+ * passes. A poll reads each scale set's fingerprint only; everything is
+ * collected again (so the final plan is fresh) on the first poll, when a
+ * fingerprint changed, while Tentacles are awaited, and when the wait
+ * ends. */
 static int wait_for_provisioning(struct osc_reconcile *r,
                                  const struct osc_reconcile_options *ro,
                                  const struct osc_apply_options *o,
                                  bool *timed_out, struct osc_error *err) {
   int64_t bound = wait_bound(r, o);
   int64_t start = osc_time_monotonic_ms();
+  struct osc_buf *prints = calloc(2 * (r->n_entries + 1), sizeof(*prints));
   struct settle_count s;
-  bool first = true;
+  bool fresh = true;   /* the collection is as of the last poll */
+  bool first = true;   /* the first progress line shows at once */
+  bool polled = false; /* the first poll reads everything */
   size_t i;
   int rc = OSC_OK;
 
   *timed_out = false;
+  if (prints == NULL)
+    return osc_error_set(err, OSC_E_NOMEM, "out of memory");
+  for (i = 0; i < 2 * r->n_entries; i++)
+    osc_buf_init(&prints[i], (size_t)64 << 10);
   osc_progress_begin("waiting for provisioning", "VMs", 0);
   for (;;) {
     int64_t elapsed = (osc_time_monotonic_ms() - start) / 1000;
 
     count_settled(r, &s);
+    if (!settled(&s) && elapsed >= bound && !fresh) {
+      rc = recollect(r, ro, err); /* the wait ends: read everything */
+      fresh = true;
+      if (rc < 0)
+        break;
+      continue;
+    }
     show_progress(&s, elapsed, bound, first && !settled(&s));
     first = false;
     if (settled(&s))
@@ -128,16 +213,20 @@ static int wait_for_provisioning(struct osc_reconcile *r,
     osc_progress_sleep_ms(1000 * (o->poll_interval_seconds < bound - elapsed
                                       ? o->poll_interval_seconds
                                       : bound - elapsed));
-    rc = osc_reconcile_collect(r, err);
-    for (i = 0; rc >= 0 && i < r->n_entries; i++) {
-      if (r->entries[i].plan != NULL)
-        continue; /* that entry failed to collect: keep its error plan */
-      rc = osc_reconcile_replan(r, i, ro, err);
+    fresh = false;
+    if (fingerprints_changed(r, prints, prints + r->n_entries) || !polled ||
+        waits_for_registration(r)) {
+      rc = recollect(r, ro, err);
+      fresh = true;
+      if (rc < 0)
+        break;
     }
-    if (rc < 0)
-      break;
+    polled = true;
   }
   osc_progress_end();
+  for (i = 0; i < 2 * r->n_entries; i++)
+    osc_buf_free(&prints[i]);
+  free(prints);
   return rc;
 }
 

@@ -650,6 +650,39 @@ function M.vmss_patch(W, req, route)
   return r
 end
 
+-- VirtualMachineScaleSets_GetInstanceView: the scale set's status and a
+-- count of its VMs per status code (ProvisioningState/..., PowerState/...).
+-- Flexible has none: ARM answers 400 OperationNotAllowed.
+function M.vmss_instance_view(W, req, route)
+  local set = route.set
+  if not set then return not_found_set(route) end
+  if set.mode == "Flexible" then
+    return arm_error(400, "OperationNotAllowed",
+      "Operation 'GetInstanceView' is not supported for Virtual Machine Scale Sets with Flexible orchestration mode.")
+  end
+  local counts, order = {}, {}
+  for _, vm in ipairs(sorted_vms(set)) do
+    for _, st in ipairs(statuses(vm)) do
+      if not counts[st.code] then order[#order + 1] = st.code end
+      counts[st.code] = (counts[st.code] or 0) + 1
+    end
+  end
+  local summary = {}
+  for i, code in ipairs(order) do summary[i] = { code = code, count = counts[code] } end
+  local state = az.provisioning_state(W, set)
+  return resp(200, {
+    virtualMachine = { statusesSummary = json.arr(summary) },
+    extensions = json.arr({}),
+    statuses = { {
+      code = "ProvisioningState/" .. state:lower(),
+      level = "Info",
+      displayStatus = "Provisioning " .. state:lower(),
+      time = time.azure(model.now(W)),
+    } },
+    orchestrationServices = json.arr({}),
+  })
+end
+
 function M.vm_list(W, req, route)
   local set = route.set
   if not set then return parent_not_found(route) end
@@ -849,6 +882,8 @@ local function arm_route(req)
         m("PATCH", "arm.vmss_patch", M.vmss_patch)
       elseif #s == 9 and l[9] == "virtualmachines" then
         m("GET", "arm.vm_list", M.vm_list, M.page_of)
+      elseif #s == 9 and l[9] == "instanceview" then
+        m("GET", "arm.vmss_instance_view", M.vmss_instance_view)
       elseif #s == 10 and l[9] == "virtualmachines" then
         r.instance = s[10]
         m("GET", "arm.vmss_vm_get", M.vmss_vm_get)
