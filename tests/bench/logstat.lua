@@ -14,7 +14,7 @@ end
 
 local s = { azure = 0, octopus = 0, other = 0, throttled = 0, vm_pages = 0, nic_pages = 0,
   machine_pages = 0, deletes = 0, events = 0, lookups = 0, server_ms = 0, server_max_ms = 0,
-  octopus_server_ms = 0 }
+  octopus_server_ms = 0, tokens = 0, vmss_gets = 0, instance_views = 0, vm_lists = 0 }
 for _, path in ipairs({ arg[1], arg[2] }) do
   for _, e in ipairs(load(path)) do
     local r = e.route or ""
@@ -28,6 +28,13 @@ for _, path in ipairs({ arg[1], arg[2] }) do
     end
     if e.status == 429 then s.throttled = s.throttled + 1 end
     if r == "arm.vm_list" then s.vm_pages = s.vm_pages + 1 end
+    -- a full VM list starts with a page without $skiptoken
+    if r == "arm.vm_list" and not tostring(e.query or ""):find("skiptoken", 1, true) then
+      s.vm_lists = s.vm_lists + 1
+    end
+    if r == "arm.vmss_get" then s.vmss_gets = s.vmss_gets + 1 end
+    if r == "arm.vmss_instance_view" then s.instance_views = s.instance_views + 1 end
+    if family == "entra" then s.tokens = s.tokens + 1 end
     if r == "arm.nic_list" then s.nic_pages = s.nic_pages + 1 end
     if r == "octopus.machines_list" then s.machine_pages = s.machine_pages + 1 end
     if r == "octopus.machine_delete" and e.status and e.status < 300 then s.deletes = s.deletes + 1 end
