@@ -174,8 +174,17 @@ struct entry {
   struct osc_collect_pages nic_bodies; /* parsed after the VM list */
 };
 
+/* One page request of a machine list (the callback's context). */
+struct mpage {
+  struct mlist *list;
+  int64_t page;  /* 1-based */
+  bool parallel; /* fetched by position: pages 2..n after page 1 */
+};
+
 /* One machine list (all pages) per environment, shared by the entries
- * that joined it before its first page went out. */
+ * that joined it before its first page went out. Page 1 is read first;
+ * when it reports TotalResults and ItemsPerPage, pages 2..n go out at once
+ * (skip = (k - 1) x ItemsPerPage), else each page follows Page.Next. */
 struct mlist {
   struct run *run;
   char env_id[128];
@@ -184,6 +193,12 @@ struct mlist {
   size_t cap_subs;
   struct osc_paging pages;
   bool started;
+  struct mpage seq;  /* the page in flight when following links */
+  struct mpage *par; /* pages 2..n when fetched in parallel */
+  int64_t n_par;     /* their count */
+  int64_t par_left;  /* not yet answered */
+  int64_t per_page;  /* ItemsPerPage of page 1 */
+  bool failed;       /* a page failed: the list is incomplete */
   struct mlist *next;
 };
 
@@ -250,8 +265,11 @@ struct page_call {
   enum page_kind kind;
   bool parse_items; /* NIC pages are only scanned for nextLink at first */
   struct osc_paging *paging; /* the list's loop guard; NULL: none */
+  bool by_position;          /* a parallel page: its next link is checked
+                                by the caller, not followed */
   char *next;                /* malloc'ed next-page link, or NULL */
   int64_t total;             /* TotalResults, -1 */
+  int64_t per_page;          /* ItemsPerPage, -1 */
   struct osc_error *err;
   int rc;
 };
@@ -290,6 +308,7 @@ static int guard_total(lua_State *L, int doc, struct page_call *p) {
   }
   if (!osc_json_path_int(L, doc, "ItemsPerPage", &per_page))
     per_page = -1;
+  p->per_page = per_page;
   if (p->paging != NULL)
     p->rc = osc_paging_total(p->paging, total, per_page, p->err);
   return p->rc;
@@ -349,7 +368,8 @@ static int page_l(lua_State *L) {
   if (next != NULL && next[0] == '\0')
     next = NULL;
   if (p->paging != NULL) {
-    p->rc = osc_paging_end(p->paging, n_items, next, p->err);
+    p->rc = osc_paging_end(p->paging, n_items, p->by_position ? NULL : next,
+                           p->err);
     if (p->rc < 0)
       return 0;
   }
@@ -635,21 +655,116 @@ static void mlist_failed(struct mlist *l, const struct osc_error *err,
                          const struct osc_apierr *detail) {
   size_t i;
 
+  l->failed = true;
   for (i = 0; i < l->n_subs; i++)
     entry_failed_detail(l->subs[i], err, detail);
 }
 
-static void next_mlist_page(struct mlist *l, const char *url) {
+/* Sends page mp->page of the list at url. */
+static int send_mlist_page(struct mpage *mp, const char *url) {
+  struct mlist *l = mp->list;
   struct osc_error err = OSC_ERROR_INIT;
   char what[640];
   int rc = osc_paging_begin(&l->pages, url, &err);
 
-  what_mlist_page(l, (int)l->pages.pages, what, sizeof(what));
+  what_mlist_page(l, (int)mp->page, what, sizeof(what));
   if (rc < 0)
     osc_error_prefix(&err, "%s", what);
-  if (rc < 0 ||
-      submit_octopus(l->run->s, url, what, on_mlist_page, l, &err) < 0)
+  if (rc >= 0)
+    rc = submit_octopus(l->run->s, url, what, on_mlist_page, mp, &err);
+  if (rc < 0)
     mlist_failed(l, &err, NULL);
+  return rc;
+}
+
+/* The next page by its link (the first page: the list's URL). */
+static void next_mlist_page(struct mlist *l, const char *url) {
+  l->seq.list = l;
+  l->seq.page = l->pages.pages + 1;
+  l->seq.parallel = false;
+  send_mlist_page(&l->seq, url);
+}
+
+/* The value of the "skip" query parameter of a link; -1 when absent. */
+static int64_t link_skip(const char *link) {
+  const char *q = strchr(link, '?');
+  int64_t v = -1;
+
+  while (q != NULL) {
+    q++;
+    if (strncasecmp(q, "skip=", 5) == 0) {
+      const char *d = q + 5;
+
+      v = 0;
+      while (*d >= '0' && *d <= '9' && v < INT64_MAX / 10)
+        v = v * 10 + (*d++ - '0');
+      if (d == q + 5 || (*d != '\0' && *d != '&' && *d != '#'))
+        return -1;
+    }
+    q = strchr(q, '&');
+  }
+  return v;
+}
+
+/* url with its "skip" query value replaced (malloc'ed; NULL when it has
+ * none or on no memory). */
+static char *with_skip(const char *url, int64_t skip) {
+  const char *q = strchr(url, '?');
+  struct osc_buf b;
+
+  while (q != NULL && strncasecmp(q + 1, "skip=", 5) != 0)
+    q = strchr(q + 1, '&');
+  if (q == NULL)
+    return NULL;
+  osc_buf_init(&b, strlen(url) + 32);
+  if (osc_buf_append(&b, url, (size_t)(q + 6 - url), NULL) < 0 ||
+      osc_buf_printf(&b, NULL, "%lld", (long long)skip) < 0 ||
+      osc_buf_puts(&b, q + 6 + strspn(q + 6, "0123456789"), NULL) < 0) {
+    osc_buf_free(&b);
+    return NULL;
+  }
+  return osc_buf_detach(&b);
+}
+
+/* After page 1: pages 2..n at once, when page 1 said how many there are
+ * and its next link pages by skip. Snapshots keep the pages in order:
+ * they follow the links. Returns false to follow links instead. */
+static bool mlist_fan_out(struct mlist *l, const struct page_call *p,
+                          const char *next_url) {
+  int64_t n;
+  int64_t k;
+
+  if (l->run->keep_raw || p->total < 0 || p->per_page <= 0 ||
+      link_skip(next_url) != p->per_page)
+    return false;
+  n = p->total / p->per_page + (p->total % p->per_page != 0);
+  if (n < 2 || n > OSC_PAGING_MAX_PAGES)
+    return false;
+  l->par = calloc((size_t)(n - 1), sizeof(*l->par));
+  if (l->par == NULL)
+    return false;
+  l->n_par = n - 1;
+  l->par_left = n - 1;
+  l->per_page = p->per_page;
+  for (k = 2; k <= n && !l->failed; k++) {
+    struct mpage *mp = &l->par[k - 2];
+    char *url = with_skip(next_url, (k - 1) * p->per_page);
+    struct osc_error err = OSC_ERROR_INIT;
+
+    mp->list = l;
+    mp->page = k;
+    mp->parallel = true;
+    if (url == NULL) {
+      osc_error_set(&err, OSC_E_NOMEM, "out of memory");
+      mlist_failed(l, &err, NULL);
+    } else {
+      send_mlist_page(mp, url);
+    }
+    free(url);
+  }
+  /* Pages never sent will never answer. */
+  l->par_left -= (n - 1) - (k - 2);
+  return true;
 }
 
 /* A copy of a page body for a subscriber's raw pages (snapshot). */
@@ -669,22 +784,97 @@ static int pages_copy(struct osc_collect_pages *p,
   return rc;
 }
 
+/* Decodes a machine page into every subscriber's collection. */
+static int mlist_parse(struct mlist *l, const struct mpage *mp,
+                       const struct osc_http_response *resp,
+                       struct page_call *p, struct osc_error *err) {
+  struct osc_collection *cols[64];
+  struct osc_collection **colv = cols;
+  size_t i;
+
+  if (l->n_subs > sizeof(cols) / sizeof(cols[0])) {
+    colv = calloc(l->n_subs, sizeof(*colv));
+    if (colv == NULL)
+      return osc_error_set(err, OSC_E_NOMEM, "out of memory");
+  }
+  for (i = 0; i < l->n_subs; i++)
+    colv[i] = &l->subs[i]->res->collection;
+  memset(p, 0, sizeof(*p));
+  p->cols = colv;
+  p->n_cols = l->n_subs;
+  p->body = resp->body.data ? resp->body.data : "";
+  p->len = resp->body.len;
+  p->kind = PAGE_MACHINES;
+  p->parse_items = true;
+  p->paging = &l->pages;
+  p->by_position = mp->parallel;
+  p->err = err;
+  run_page(l->run->s, p);
+  if (colv != cols)
+    free(colv);
+  return p->rc;
+}
+
+/* A page fetched by position must point where the next page is (the
+ * last: nowhere); anything else is a list that loops or moved. */
+static int mlist_check_position(const struct mlist *l, const struct mpage *mp,
+                                const struct page_call *p,
+                                struct osc_error *err) {
+  int64_t last = l->n_par + 1;
+  int64_t want = mp->page < last ? mp->page * l->per_page : -1;
+  int64_t got = p->next != NULL ? link_skip(p->next) : -1;
+
+  if (got == want)
+    return OSC_OK;
+  if (want < 0)
+    return osc_error_set(err, OSC_E_SAFETY,
+                         "page %lld of %lld (by TotalResults) points at a next "
+                         "page; the list changed while being read",
+                         (long long)mp->page, (long long)last);
+  return osc_error_set(err, OSC_E_SAFETY,
+                       "its next-page link (skip %lld) is not the next page "
+                       "(skip %lld); the server is paging in a loop or the "
+                       "list changed while being read",
+                       (long long)got, (long long)want);
+}
+
+/* The page is in: totals, raw pages, and whether the list is complete. */
+static void mlist_page_read(struct mlist *l, const struct mpage *mp,
+                            const struct page_call *p,
+                            const struct osc_http_response *resp) {
+  struct run *r = l->run;
+  bool done = mp->parallel ? l->par_left == 0 && !l->failed : p->next == NULL;
+  size_t i;
+
+  for (i = 0; i < l->n_subs; i++) {
+    struct entry *e = l->subs[i];
+
+    if (p->total >= 0)
+      e->machines_total = p->total;
+    if (r->keep_raw && pages_copy(&e->res->raw->machine_pages, resp) < 0) {
+      osc_error_set(&r->fatal, OSC_E_NOMEM, "out of memory");
+      entry_error(e, OSC_E_NOMEM, "out of memory");
+    }
+    if (done)
+      e->machines_done = true;
+  }
+}
+
 static void on_mlist_page(void *ud, const struct osc_http_request *req,
                           struct osc_http_response *resp,
                           const struct osc_error *herr) {
-  struct mlist *l = ud;
-  struct run *r = l->run;
-  struct osc_session *s = r->s;
-  struct osc_collection *cols[64];
-  struct osc_collection **colv = cols;
+  struct mpage *mp = ud;
+  struct mlist *l = mp->list;
+  struct osc_session *s = l->run->s;
   struct osc_error err = OSC_ERROR_INIT;
   struct page_call p;
   char what[640];
   char *url = NULL;
-  size_t i;
 
   (void)req;
-  what_mlist_page(l, (int)l->pages.pages, what, sizeof(what));
+  if (mp->parallel)
+    l->par_left--;
+  what_mlist_page(l, (int)mp->page, what, sizeof(what));
   if (herr != NULL || resp->status != 200) {
     struct osc_apierr detail;
 
@@ -692,54 +882,25 @@ static void on_mlist_page(void *ud, const struct osc_http_request *req,
     mlist_failed(l, &err, &detail);
     return;
   }
-  if (l->n_subs > sizeof(cols) / sizeof(cols[0])) {
-    colv = calloc(l->n_subs, sizeof(*colv));
-    if (colv == NULL) {
-      osc_error_set(&r->fatal, OSC_E_NOMEM, "out of memory");
-      return;
-    }
-  }
-  for (i = 0; i < l->n_subs; i++)
-    colv[i] = &l->subs[i]->res->collection;
-  memset(&p, 0, sizeof(p));
-  p.cols = colv;
-  p.n_cols = l->n_subs;
-  p.body = resp->body.data ? resp->body.data : "";
-  p.len = resp->body.len;
-  p.kind = PAGE_MACHINES;
-  p.parse_items = true;
-  p.paging = &l->pages;
-  p.err = &err;
-  run_page(s, &p);
-  if (colv != cols)
-    free(colv);
-  if (p.rc < 0) {
+  if (mlist_parse(l, mp, resp, &p, &err) >= 0 && mp->parallel)
+    mlist_check_position(l, mp, &p, &err);
+  if (err.code != OSC_OK) {
     osc_error_prefix(&err, "%s", what);
     if (err.code != OSC_E_NOMEM)
       err.code = OSC_E_SAFETY;
     mlist_failed(l, &err, NULL);
+    free(p.next);
     return;
   }
-  for (i = 0; i < l->n_subs; i++) {
-    struct entry *e = l->subs[i];
-
-    if (p.total >= 0)
-      e->machines_total = p.total;
-    if (r->keep_raw && pages_copy(&e->res->raw->machine_pages, resp) < 0) {
-      osc_error_set(&r->fatal, OSC_E_NOMEM, "out of memory");
-      entry_error(e, OSC_E_NOMEM, "out of memory");
+  mlist_page_read(l, mp, &p, resp);
+  if (p.next != NULL && !mp->parallel) {
+    if (osc_octopus_link_url(s->octopus, p.next, &url, &err) < 0) {
+      osc_error_prefix(&err, "%s", what);
+      err.code = OSC_E_SAFETY;
+      mlist_failed(l, &err, NULL);
+    } else if (mp->page > 1 || !mlist_fan_out(l, &p, url)) {
+      next_mlist_page(l, url);
     }
-    if (p.next == NULL)
-      e->machines_done = true;
-  }
-  if (p.next == NULL)
-    return;
-  if (osc_octopus_link_url(s->octopus, p.next, &url, &err) < 0) {
-    osc_error_prefix(&err, "%s", what);
-    err.code = OSC_E_SAFETY;
-    mlist_failed(l, &err, NULL);
-  } else {
-    next_mlist_page(l, url);
   }
   free(p.next);
   free(url);
@@ -1111,6 +1272,7 @@ done:
 
     r.mlists = l->next;
     osc_paging_free(&l->pages);
+    free(l->par);
     free(l->subs);
     free(l);
   }

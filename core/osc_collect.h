@@ -7,7 +7,12 @@
  * VMSS GET, the VM list pages, the NIC list pages and the Octopus machine
  * pages (environmentIds=E, take=1000) - nothing per VM or per target. All
  * entries' requests are in flight together; each page's completion submits
- * the next page (nextLink / Links["Page.Next"]).
+ * the next page (nextLink / Links["Page.Next"]), except the Octopus
+ * machine list: once its first page reports TotalResults and ItemsPerPage,
+ * pages 2..n are requested at once by position (skip), each checked like
+ * a followed page (same total, no repeated item, its next link pointing at
+ * the page after it, none on the last); `snapshot` follows the links to
+ * keep the pages in order.
  *
  * Failures never hide data loss. Per entry:
  *  - 401/403 from Azure or Octopus, a token endpoint refusing the

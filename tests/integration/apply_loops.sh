@@ -4,7 +4,8 @@
 # written: an ARM nextLink pointing at its own page (VM and NIC lists), a
 # page repeating its $skiptoken, a page with a next link but no item, an
 # Octopus Links["Page.Next"] loop, and a TotalResults that changes between
-# pages. The self-pointing cases also measure the peak RSS (under 64 MiB;
+# pages; with the machine pages after the first fetched together, a failed,
+# short or misplaced page among them. The self-pointing cases also measure the peak RSS (under 64 MiB;
 # the sanitizer build, whose shadow memory alone is larger, under 512 MiB)
 # and count the list requests (a loop is noticed within two pages).
 # A control run without faults then deletes the 2 orphans, so the stops
@@ -58,7 +59,15 @@ loop_case nic-self '[{"route":"arm.nic_list","next_link":"self"}]' arm.nic_list 
 loop_case vm-empty-page '[{"route":"arm.vm_list","page":2,"drop_items":2}]' arm.vm_list 2 "no item points at a next page"
 loop_case machines-self '[{"route":"octopus.machines_list","next_link":"self"}]' octopus.machines_list 2 "loop"
 loop_case machines-page3-self '[{"route":"octopus.machines_list","page":3,"next_link":"self"}]' octopus.machines_list 4 "loop"
-loop_case machines-total '[{"route":"octopus.machines_list","page":2,"set":{"TotalResults":9}}]' octopus.machines_list 2 "reported total changed from 8 to 9"
+# Octopus pages 2..4 go out together once page 1 reports TotalResults and
+# ItemsPerPage: each case may see all 4 requested, and every page is still
+# checked (its total, its items, where its next link points).
+loop_case machines-total '[{"route":"octopus.machines_list","page":2,"set":{"TotalResults":9}}]' octopus.machines_list 4 "reported total changed from 8 to 9"
+loop_case machines-page2-404 '[{"route":"octopus.machines_list","page":2,"status":404}]' octopus.machines_list 4 "machines list page 2"
+a_check "machines-page2-404: pages 3 and 4 were requested with page 2, not after it" \
+  "$W/log.machines-page2-404.json" "n('octopus.machines_list') == 4"
+loop_case machines-page3-short '[{"route":"octopus.machines_list","page":3,"drop_items":1}]' octopus.machines_list 4 "returned 7 of 8 machines"
+loop_case machines-last-next '[{"route":"octopus.machines_list","page":4,"next_link":"self"}]' octopus.machines_list 4 "page 4 of 4 (by TotalResults) points at a next page"
 
 a_sim_state "$W/s1.json"
 a_check "Octopus still holds all 8 targets" "$W/s1.json" "#J.machines == 8"
