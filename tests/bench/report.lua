@@ -25,6 +25,14 @@ for _, l in ipairs(lines(results_file)) do
   recs[#recs + 1] = r
 end
 
+-- A run the time budget killed (no time recorded) counts as skipped.
+for _, r in ipairs(recs) do
+  if r.kind ~= "skipped" and r.kind ~= "version" and r.rc ~= nil and type(r.wall) ~= "number" then
+    r.what = string.format("%s tier %s (stopped at the time budget, exit %s)", r.kind, tostring(r.tier), tostring(r.rc))
+    r.kind = "skipped"
+  end
+end
+
 local function find(kind, tier, extra)
   for _, r in ipairs(recs) do
     if r.kind == kind and (tier == nil or tostring(r.tier) == tostring(tier)) then
