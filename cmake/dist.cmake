@@ -42,7 +42,8 @@ endif()
 # --- the release binary: Lua, lua-cjson and libyaml static ---------------------
 # Same sources and libraries as octoscale, built again -O2 and stripped, with
 # the Lua and libyaml archives in place of their shared libraries: at run time
-# it needs glibc and libcurl (with what libcurl pulls in) only.
+# it needs glibc and libcurl (with what libcurl pulls in) only, and libcurl
+# only for the commands that use the network (it is loaded on first use).
 find_library(LUA_STATIC NAMES liblua5.4.a HINTS ${LUA_LIBDIR} REQUIRED)
 find_library(YAML_STATIC NAMES libyaml.a HINTS ${YAML_LIBDIR} REQUIRED)
 get_target_property(osc_dist_sources osc_core SOURCES)
@@ -94,6 +95,9 @@ set(CPACK_STRIP_FILES ON)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION admin)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+# libcurl is loaded at run time (core/osc_curl.h), so dpkg-shlibdeps does
+# not see it: name it. 7.80 has every function octoscale calls.
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "libcurl4 (>= 7.80.0)")
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "ca-certificates")
 set(CPACK_OUTPUT_FILE_PREFIX ${CMAKE_BINARY_DIR}/dist)
 include(CPack)
