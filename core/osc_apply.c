@@ -399,18 +399,15 @@ static void forget_deleted(struct osc_plan *p) {
 
 /* --- health check of new targets ----------------------------------------- */
 
-static bool is_new(const struct osc_state *state, const char *scale_set,
-                   const char *id) {
+/* New for the health check: absent from the run's baseline (the default
+ * one when the run is not --only-new). */
+static bool is_new(const struct osc_state *state, const char *baseline,
+                   const char *scale_set, const char *id) {
   const struct osc_state_scale_set *set = osc_state_find(state, scale_set);
-  size_t i;
 
-  if (set == NULL || !set->have_last_success)
-    return true;
-  for (i = 0; i < set->n_last_targets; i++) {
-    if (strcasecmp(set->last_targets[i].id, id) == 0)
-      return false;
-  }
-  return true;
+  return !osc_baseline_has(
+      osc_state_baseline(set, baseline ? baseline : OSC_STATE_DEFAULT_BASELINE),
+      id);
 }
 
 /* Starts one Health task per scale set for its new deployable targets,
@@ -442,7 +439,7 @@ static int health_check(struct osc_reconcile *r,
     if (ids == NULL)
       return osc_error_set(err, OSC_E_NOMEM, "out of memory");
     for (j = 0; j < p->n_deployable; j++) {
-      if (is_new(r->state, p->scale_set, p->deployable[j].id))
+      if (is_new(r->state, o->only_new, p->scale_set, p->deployable[j].id))
         ids[n++] = p->deployable[j].id;
     }
     if (n == 0) {
@@ -476,7 +473,7 @@ static int health_check(struct osc_reconcile *r,
         if (strcmp(fresh.collection.targets[m].id, t->id) == 0)
           health = fresh.collection.targets[m].health;
       }
-      if (is_new(r->state, p->scale_set, t->id) &&
+      if (is_new(r->state, o->only_new, p->scale_set, t->id) &&
           (health == NULL || (strcasecmp(health, "Healthy") != 0 &&
                               strcasecmp(health, "HasWarnings") != 0))) {
         osc_log_warn("%s: %s (%s) is %s after the health check; left out "

@@ -18,7 +18,7 @@ struct osc_apply_options {
                            selected entries' policies */
   int64_t poll_interval_seconds;
   bool fail_on_timeout; /* --on-timeout fail: plans become TIMEOUT (5) */
-  bool only_new;
+  const char *only_new; /* --only-new baseline name, or NULL */
   bool health_check;
   int64_t health_timeout_seconds; /* default 5m */
 };

@@ -222,12 +222,17 @@ static int live_apply(lua_State *L, void *payload) {
   char message[OSC_ERROR_MAX] = "";
   int64_t now = 0;
   bool force;
-  bool only_new = false;
+  const char *only_new = NULL;
   int rc;
 
   if (lua_istable(L, 2)) {
+    /* true: the "default" baseline; a string names one. The string stays
+     * referenced by the options table for the whole call. */
     lua_getfield(L, 2, "only_new");
-    only_new = lua_toboolean(L, -1);
+    if (lua_type(L, -1) == LUA_TSTRING)
+      only_new = lua_tostring(L, -1);
+    else if (lua_toboolean(L, -1))
+      only_new = OSC_STATE_DEFAULT_BASELINE;
     lua_pop(L, 1);
   }
   entry = live_args(L, s, 2, "plan:apply", seen->scale_set, &now, &force);

@@ -1,5 +1,6 @@
 #include "core/osc_cli.h"
 
+#include <ctype.h>
 #include <glob.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -22,6 +23,7 @@
 #include "core/osc_progress.h"
 #include "core/osc_reconcile.h"
 #include "core/osc_report.h"
+#include "core/osc_state.h"
 #include "core/osc_time.h"
 #include "core/osc_version.h"
 
@@ -84,8 +86,8 @@ static const struct command_help command_help[] = {
      "policy error, 1 runtime failure\n"},
     {"apply",
      "usage: octoscale apply [--wait[=DURATION]] [--poll-interval DURATION]\n"
-     "                       [--on-timeout proceed|fail] [--only-new] "
-     "[--health-check]\n"
+     "                       [--on-timeout proceed|fail] "
+     "[--only-new[=NAME]] [--health-check]\n"
      "                       [--octopus-output] [--report FILE.html] "
      "[--force]\n"
      "\n"
@@ -99,9 +101,12 @@ static const struct command_help command_help[] = {
      "  --poll-interval DURATION  between polls while waiting (default 10s)\n"
      "  --on-timeout proceed|fail  when waiting times out (default proceed;\n"
      "                          fail exits 5)\n"
-     "  --only-new              outputs list only targets absent from the "
+     "  --only-new[=NAME]       outputs list only targets absent from the "
      "previous\n"
-     "                          successful run\n"
+     "                          successful --only-new run with the same NAME\n"
+     "                          (default `default`; one baseline per "
+     "consumer,\n"
+     "                          e.g. per Octopus project)\n"
      "  --health-check          run an Octopus health check on new targets\n"
      "  --octopus-output        print Octopus service messages (output "
      "variables)\n"
@@ -214,6 +219,23 @@ static const char *need_value(int argc, char **argv, int *i, const char *opt,
   return argv[*i];
 }
 
+/* Baseline names land in the state's keys and in messages: keep them
+ * plain (Octopus project ids such as Projects-42 fit). */
+static bool baseline_name_ok(const char *name) {
+  size_t n = strlen(name);
+  size_t i;
+
+  if (n == 0 || n > 128)
+    return false;
+  for (i = 0; i < n; i++) {
+    unsigned char ch = (unsigned char)name[i];
+
+    if (!isalnum(ch) && ch != '.' && ch != '_' && ch != '-')
+      return false;
+  }
+  return true;
+}
+
 static bool command_takes(const char *cmd, const char *what) {
   return cmd != NULL && strcmp(cmd, what) == 0;
 }
@@ -312,8 +334,13 @@ static int parse_args(int argc, char **argv, struct osc_cli_options *o,
         return usage_error(o->command,
                            "--on-timeout must be proceed or fail, not '%s'", t);
     } else if (command_takes(o->command, "apply") &&
-               strcmp(a, "--only-new") == 0) {
-      o->only_new = true;
+               long_opt(a, "--only-new", &v)) {
+      o->only_new = v ? v : OSC_STATE_DEFAULT_BASELINE;
+      if (!baseline_name_ok(o->only_new))
+        return usage_error(o->command,
+                           "--only-new=NAME: NAME must be 1 to 128 letters, "
+                           "digits or . _ - (not '%.64s')",
+                           o->only_new);
     } else if (command_takes(o->command, "apply") &&
                strcmp(a, "--health-check") == 0) {
       o->health_check = true;

@@ -32,7 +32,7 @@ struct osc_cli_options {
   int64_t wait_seconds; /* -1: the policy's provisioning grace */
   int64_t poll_interval_seconds;
   enum osc_on_timeout on_timeout;
-  bool only_new;
+  const char *only_new; /* --only-new[=NAME] baseline, or NULL */
   bool health_check;
   bool octopus_output;
   const char *report_path;

@@ -8,14 +8,11 @@
 #include "core/osc_jsonw.h"
 #include "core/osc_time.h"
 
-static bool in_last_success(const struct osc_state_scale_set *set,
-                            const char *id) {
+bool osc_baseline_has(const struct osc_state_baseline *b, const char *id) {
   size_t i;
 
-  if (set == NULL || !set->have_last_success)
-    return false;
-  for (i = 0; i < set->n_last_targets; i++) {
-    if (strcasecmp(set->last_targets[i].id, id) == 0)
+  for (i = 0; b != NULL && i < b->n_targets; i++) {
+    if (strcasecmp(b->targets[i].id, id) == 0)
       return true;
   }
   return false;
@@ -46,7 +43,7 @@ static int add_output(struct osc_outputs *o, size_t cap, const char *name,
 }
 
 int osc_outputs_build(struct osc_plan *const *plans, size_t n_plans,
-                      const struct osc_state *state, bool only_new,
+                      const struct osc_state *state, const char *only_new,
                       struct osc_outputs *out, struct osc_error *err) {
   struct osc_buf all_ids, all_names, ids, names;
   size_t cap = 3 * (n_plans + 1);
@@ -69,8 +66,10 @@ int osc_outputs_build(struct osc_plan *const *plans, size_t n_plans,
   out->n = 3;
   for (i = 0; i < n_plans; i++) {
     const struct osc_plan *p = plans[i];
-    const struct osc_state_scale_set *set =
-        only_new ? osc_state_find(state, p->scale_set) : NULL;
+    const struct osc_state_baseline *base =
+        only_new
+            ? osc_state_baseline(osc_state_find(state, p->scale_set), only_new)
+            : NULL;
     size_t count = 0;
 
     osc_buf_reset(&ids);
@@ -78,7 +77,7 @@ int osc_outputs_build(struct osc_plan *const *plans, size_t n_plans,
     for (j = 0; j < p->n_deployable; j++) {
       const struct osc_target_ref *t = &p->deployable[j];
 
-      if (only_new && in_last_success(set, t->id))
+      if (osc_baseline_has(base, t->id))
         continue;
       if ((count > 0 && (osc_buf_puts(&ids, ",", err) < 0 ||
                          osc_buf_puts(&names, ",", err) < 0)) ||

@@ -24,12 +24,15 @@ struct osc_outputs {
   size_t n;
 };
 
-/* Computes the outputs of plans. With only_new, a target counts only when it
- * is absent from the state's last successful run for its scale set. */
+/* Computes the outputs of plans. With only_new (a baseline name, see
+ * --only-new[=NAME]), a target counts only when it is absent from that
+ * baseline of its scale set in the state; NULL counts every target. */
 int osc_outputs_build(struct osc_plan *const *plans, size_t n_plans,
-                      const struct osc_state *state, bool only_new,
+                      const struct osc_state *state, const char *only_new,
                       struct osc_outputs *out, struct osc_error *err);
 void osc_outputs_free(struct osc_outputs *outputs);
+/* True when the baseline (may be NULL) lists target id (any case). */
+bool osc_baseline_has(const struct osc_state_baseline *b, const char *id);
 const char *osc_outputs_get(const struct osc_outputs *outputs,
                             const char *name);
 

@@ -19,12 +19,13 @@ struct load_call {
   struct osc_state *state;
   const char *path;
   struct osc_error *err;
+  int64_t version;
   int rc;
 };
 
 static int bad(struct load_call *call, const char *what) {
   return osc_error_set(call->err, OSC_E_RUNTIME,
-                       "state file %s is corrupt: %s (fix or move it away; "
+                       "state %s is corrupt: %s (fix or move it away; "
                        "octoscale never resets state silently)",
                        call->path, what);
 }
@@ -39,11 +40,121 @@ static int read_time(lua_State *L, int idx, int64_t *out) {
   return osc_time_parse_rfc3339(lua_tostring(L, idx), out, NULL) < 0 ? -1 : 0;
 }
 
+/* Reads {"at": RFC 3339, "targets": [{"id","name"}]} at idx. `what` names
+ * it in messages ("last_success", "baselines.default"). */
+static int read_baseline(lua_State *L, int idx, struct load_call *call,
+                         const char *what, struct osc_state_baseline *b) {
+  struct osc_state *s = call->state;
+  char msg[256];
+  size_t n;
+  size_t i;
+
+  lua_getfield(L, idx, "at");
+  if (read_time(L, -1, &b->at) < 0) {
+    lua_pop(L, 1);
+    snprintf(msg, sizeof(msg), "%.64s.at is not an RFC 3339 time", what);
+    return bad(call, msg);
+  }
+  lua_pop(L, 1);
+  lua_getfield(L, idx, "targets");
+  if (lua_type(L, -1) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    return OSC_OK;
+  }
+  n = lua_rawlen(L, -1);
+  b->targets = osc_arena_alloc(&s->arena, (n ? n : 1) * sizeof(*b->targets));
+  if (b->targets == NULL) {
+    lua_pop(L, 1);
+    return osc_error_set(call->err, OSC_E_NOMEM, "out of memory");
+  }
+  for (i = 1; i <= n; i++) {
+    lua_rawgeti(L, -1, (lua_Integer)i);
+    b->targets[i - 1].id = dup(s, osc_json_string(L, -1, "id"));
+    b->targets[i - 1].name = dup(s, osc_json_string(L, -1, "name"));
+    lua_pop(L, 1);
+    if (b->targets[i - 1].id == NULL) {
+      lua_pop(L, 1);
+      snprintf(msg, sizeof(msg), "a %.64s target has no id", what);
+      return bad(call, msg);
+    }
+  }
+  b->n_targets = n;
+  lua_pop(L, 1);
+  return OSC_OK;
+}
+
+/* Version 2: {"NAME": baseline, ...}, one per --only-new consumer. */
+static int read_baselines(lua_State *L, int idx, struct load_call *call,
+                          struct osc_state_scale_set *set) {
+  struct osc_state *s = call->state;
+  char what[200];
+  size_t n = 0;
+  int rc;
+
+  lua_pushnil(L);
+  while (lua_next(L, idx) != 0) {
+    n++;
+    lua_pop(L, 1);
+  }
+  set->baselines =
+      osc_arena_alloc(&s->arena, (n ? n : 1) * sizeof(*set->baselines));
+  if (set->baselines == NULL)
+    return osc_error_set(call->err, OSC_E_NOMEM, "out of memory");
+  lua_pushnil(L);
+  while (lua_next(L, idx) != 0) {
+    struct osc_state_baseline *b = &set->baselines[set->n_baselines];
+
+    if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TTABLE) {
+      lua_pop(L, 2);
+      return bad(call, "a baselines entry is not \"name\": {at, targets}");
+    }
+    memset(b, 0, sizeof(*b));
+    b->name = dup(s, lua_tostring(L, -2));
+    snprintf(what, sizeof(what), "baselines.%.64s", b->name);
+    rc = read_baseline(L, lua_gettop(L), call, what, b);
+    if (rc < 0) {
+      lua_pop(L, 2);
+      return rc;
+    }
+    set->n_baselines++;
+    lua_pop(L, 1);
+  }
+  return OSC_OK;
+}
+
+/* "targets": per-target records ({"Machines-7": {...}}), reserved in
+ * version 2 for facts about single targets; this version reads nothing from
+ * them but keeps them as they were (re-encoded by cjson). */
+static int read_target_records(lua_State *L, int idx, struct load_call *call,
+                               struct osc_state_scale_set *set) {
+  const char *text;
+
+  lua_getfield(L, idx, "targets");
+  if (lua_type(L, -1) != LUA_TTABLE) {
+    bool absent = lua_isnil(L, -1);
+
+    lua_pop(L, 1);
+    return absent ? OSC_OK : bad(call, "targets is not an object");
+  }
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  lua_getfield(L, -1, "cjson");
+  lua_getfield(L, -1, "encode");
+  lua_pushvalue(L, -4);
+  lua_call(L, 1, 1); /* raises only on memory errors: we run under pcall */
+  text = lua_tostring(L, -1);
+  set->target_records = text ? dup(call->state, text) : NULL;
+  lua_pop(L, 4);
+  if (text != NULL && set->target_records == NULL)
+    return osc_error_set(call->err, OSC_E_NOMEM, "out of memory");
+  return OSC_OK;
+}
+
 static int read_set(lua_State *L, int idx, struct load_call *call,
                     struct osc_state_scale_set *set) {
   struct osc_state *s = call->state;
   size_t n = 0;
   size_t k = 0;
+  int rc;
 
   if (lua_type(L, idx) != LUA_TTABLE)
     return bad(call, "a scale set entry is not an object");
@@ -73,43 +184,29 @@ static int read_set(lua_State *L, int idx, struct load_call *call,
   }
   lua_pop(L, 1);
 
-  if (osc_json_push_path(L, idx, "last_success") == LUA_TTABLE) {
-    int ls = lua_gettop(L);
-
-    lua_getfield(L, ls, "at");
-    if (read_time(L, -1, &set->last_success_at) < 0) {
-      lua_pop(L, 2);
-      return bad(call, "last_success.at is not an RFC 3339 time");
-    }
-    lua_pop(L, 1);
-    set->have_last_success = true;
-    lua_getfield(L, ls, "targets");
-    if (lua_type(L, -1) == LUA_TTABLE) {
-      size_t i;
-
-      n = lua_rawlen(L, -1);
-      set->last_targets =
-          osc_arena_alloc(&s->arena, (n ? n : 1) * sizeof(*set->last_targets));
-      if (set->last_targets == NULL) {
-        lua_pop(L, 2);
+  if (call->version == 1) {
+    /* version 1: one baseline, which becomes "default" */
+    if (osc_json_push_path(L, idx, "last_success") == LUA_TTABLE) {
+      set->baselines = osc_arena_alloc(&s->arena, sizeof(*set->baselines));
+      if (set->baselines == NULL)
         return osc_error_set(call->err, OSC_E_NOMEM, "out of memory");
-      }
-      for (i = 1; i <= n; i++) {
-        lua_rawgeti(L, -1, (lua_Integer)i);
-        set->last_targets[i - 1].id = dup(s, osc_json_string(L, -1, "id"));
-        set->last_targets[i - 1].name = dup(s, osc_json_string(L, -1, "name"));
-        lua_pop(L, 1);
-        if (set->last_targets[i - 1].id == NULL) {
-          lua_pop(L, 2);
-          return bad(call, "a last_success target has no id");
-        }
-      }
-      set->n_last_targets = n;
+      set->baselines[0].name = OSC_STATE_DEFAULT_BASELINE;
+      rc = read_baseline(L, lua_gettop(L), call, "last_success",
+                         &set->baselines[0]);
+      if (rc < 0)
+        return rc;
+      set->n_baselines = 1;
     }
     lua_pop(L, 1);
+    return OSC_OK;
+  }
+  if (osc_json_push_path(L, idx, "baselines") == LUA_TTABLE) {
+    rc = read_baselines(L, lua_gettop(L), call, set);
+    if (rc < 0)
+      return rc;
   }
   lua_pop(L, 1);
-  return OSC_OK;
+  return read_target_records(L, idx, call, set);
 }
 
 static int read_runs(lua_State *L, struct load_call *call) {
@@ -161,13 +258,15 @@ static int do_load(lua_State *L) {
     call->rc = bad(call, "no format_version");
     return 0;
   }
-  if (version != OSC_STATE_VERSION) {
+  if (version != 1 && version != OSC_STATE_VERSION) {
     call->rc = osc_error_set(call->err, OSC_E_RUNTIME,
-                             "state file %s has format_version %lld; this "
-                             "octoscale reads %d",
+                             "state %s has format_version %lld; this "
+                             "octoscale reads 1 and %d",
                              call->path, (long long)version, OSC_STATE_VERSION);
     return 0;
   }
+  call->version = version;
+  call->state->loaded_version = (int)version;
   lua_getfield(L, 1, "updated_at");
   read_time(L, -1, &s->updated_at);
   lua_pop(L, 1);
@@ -208,72 +307,81 @@ static int do_load(lua_State *L) {
   return 0;
 }
 
-int osc_state_load(const char *path, struct osc_state **out,
-                   struct osc_error *err) {
+int osc_state_decode(const char *text, size_t len, const char *label,
+                     struct osc_state **out, struct osc_error *err) {
   struct osc_error cause = OSC_ERROR_INIT; /* err->msg cannot be both the
                                               source and the target */
   struct osc_state *state = NULL;
   struct load_call call;
-  struct osc_buf buf;
   lua_State *L = NULL;
-  struct stat st;
   int rc;
 
   *out = NULL;
-  osc_buf_init(&buf, STATE_MAX);
   state = calloc(1, sizeof(*state));
-  if (state == NULL) {
-    rc = osc_error_set(err, OSC_E_NOMEM, "out of memory");
-    goto done;
-  }
-  if (stat(path, &st) != 0 && errno == ENOENT) {
-    rc = OSC_OK; /* first run: empty state */
-    goto ok;
-  }
-  rc = osc_buf_read_file(&buf, path, &cause);
-  if (rc < 0) {
-    rc = osc_error_set(err, OSC_E_RUNTIME, "cannot read state file: %s",
-                       cause.msg);
-    goto done;
-  }
+  if (state == NULL)
+    return osc_error_set(err, OSC_E_NOMEM, "out of memory");
   rc = osc_json_state_new(&L, err);
   if (rc < 0)
     goto done;
-  rc = osc_json_decode(L, buf.data, buf.len, "state", &cause);
+  rc = osc_json_decode(L, text, len, "state", &cause);
   if (rc < 0) {
     const char *why = cause.msg;
 
     if (strncmp(why, "state: ", 7) == 0)
       why += 7; /* the message names the file already */
     rc = osc_error_set(err, OSC_E_RUNTIME,
-                       "state file %s is corrupt: %s (fix or move it away; "
+                       "state %s is corrupt: %s (fix or move it away; "
                        "octoscale never resets state silently)",
-                       path, why);
+                       label, why);
     goto done;
   }
+  memset(&call, 0, sizeof(call));
   call.state = state;
-  call.path = path;
+  call.path = label;
   call.err = err;
-  call.rc = OSC_OK;
   lua_pushcfunction(L, do_load);
   lua_insert(L, -2);
   lua_pushlightuserdata(L, &call);
   if (lua_pcall(L, 2, 0, 0) != LUA_OK) {
-    rc = osc_error_set(err, OSC_E_NOMEM, "reading state file %s: %s", path,
+    rc = osc_error_set(err, OSC_E_NOMEM, "reading state %s: %s", label,
                        lua_tostring(L, -1) ? lua_tostring(L, -1) : "error");
     goto done;
   }
   rc = call.rc;
   if (rc < 0)
     goto done;
-ok:
   *out = state;
   state = NULL;
 done:
   if (L != NULL)
     lua_close(L);
-  osc_buf_free(&buf);
   osc_state_free(state);
+  return rc;
+}
+
+int osc_state_load(const char *path, struct osc_state **out,
+                   struct osc_error *err) {
+  struct osc_error cause = OSC_ERROR_INIT;
+  struct osc_buf buf;
+  char label[4200];
+  struct stat st;
+  int rc;
+
+  *out = NULL;
+  if (stat(path, &st) != 0 && errno == ENOENT) {
+    *out = calloc(1, sizeof(**out)); /* first run: empty state */
+    return *out ? OSC_OK : osc_error_set(err, OSC_E_NOMEM, "out of memory");
+  }
+  osc_buf_init(&buf, STATE_MAX);
+  rc = osc_buf_read_file(&buf, path, &cause);
+  if (rc < 0) {
+    rc = osc_error_set(err, OSC_E_RUNTIME, "cannot read state file: %s",
+                       cause.msg);
+  } else {
+    snprintf(label, sizeof(label), "file %s", path);
+    rc = osc_state_decode(buf.data, buf.len, label, out, err);
+  }
+  osc_buf_free(&buf);
   return rc;
 }
 
@@ -349,25 +457,44 @@ static int copy_orphans(struct osc_arena *a, struct osc_state_scale_set *set,
   return OSC_OK;
 }
 
-static int copy_last_success(struct osc_arena *a,
-                             struct osc_state_scale_set *set,
-                             const struct osc_plan *p, int64_t now) {
+/* Sets (or adds) the named baseline to {now, plan->deployable}; the
+ * baselines array is copied so that a failure leaves the old one. */
+static int set_baseline(struct osc_arena *a, struct osc_state_scale_set *set,
+                        const char *name, const struct osc_plan *p,
+                        int64_t now) {
+  struct osc_state_baseline *bs;
+  struct osc_state_baseline *b = NULL;
   struct osc_target_ref *t;
+  size_t n = set->n_baselines;
   size_t i;
 
+  bs = osc_arena_alloc(a, (n + 1) * sizeof(*bs));
   t = osc_arena_alloc(a, (p->n_deployable ? p->n_deployable : 1) * sizeof(*t));
-  if (t == NULL)
+  if (bs == NULL || t == NULL)
     return OSC_E_NOMEM;
+  if (n > 0)
+    memcpy(bs, set->baselines, n * sizeof(*bs));
+  for (i = 0; i < n && b == NULL; i++) {
+    if (strcmp(bs[i].name, name) == 0)
+      b = &bs[i];
+  }
+  if (b == NULL) {
+    b = &bs[n++];
+    b->name = osc_arena_strdup(a, name);
+    if (b->name == NULL)
+      return OSC_E_NOMEM;
+  }
   for (i = 0; i < p->n_deployable; i++) {
     t[i].id = osc_arena_strdup(a, p->deployable[i].id);
     t[i].name = osc_arena_strdup(a, p->deployable[i].name);
     if (t[i].id == NULL || (p->deployable[i].name != NULL && t[i].name == NULL))
       return OSC_E_NOMEM;
   }
-  set->have_last_success = true;
-  set->last_success_at = now;
-  set->last_targets = t;
-  set->n_last_targets = p->n_deployable;
+  b->at = now;
+  b->targets = t;
+  b->n_targets = p->n_deployable;
+  set->baselines = bs;
+  set->n_baselines = n;
   return OSC_OK;
 }
 
@@ -400,7 +527,7 @@ static int make_run(struct osc_arena *a, struct osc_state_run *r,
  * arena) and swaps them in at the end, so a failure changes nothing. */
 int osc_state_update(struct osc_state *state, struct osc_plan *const *plans,
                      size_t n, int64_t now, const char *command,
-                     bool record_success, struct osc_error *err) {
+                     const char *baseline, struct osc_error *err) {
   struct osc_arena *a;
   struct osc_state_scale_set *sets;
   struct osc_state_run *runs;
@@ -455,8 +582,9 @@ int osc_state_update(struct osc_state *state, struct osc_plan *const *plans,
     }
     if (plan_knows_orphans(p) && copy_orphans(a, set, p) < 0)
       return nomem(err);
-    if (record_success && p->status == OSC_PLAN_OK &&
-        !plan_has_failed_action(p) && copy_last_success(a, set, p, now) < 0)
+    if (baseline != NULL && p->status == OSC_PLAN_OK &&
+        !plan_has_failed_action(p) &&
+        set_baseline(a, set, baseline, p, now) < 0)
       return nomem(err);
     if (state->n_runs + i >= first &&
         make_run(a, &runs[state->n_runs + i - first], p, now, cmd) < 0)
@@ -498,6 +626,28 @@ static void write_time(struct osc_jsonw *w, int64_t t) {
   osc_jsonw_string(w, text);
 }
 
+static void write_baseline(struct osc_jsonw *w,
+                           const struct osc_state_baseline *b) {
+  size_t i;
+
+  osc_jsonw_key(w, b->name);
+  osc_jsonw_object_begin(w);
+  osc_jsonw_key(w, "at");
+  write_time(w, b->at);
+  osc_jsonw_key(w, "targets");
+  osc_jsonw_array_begin(w);
+  for (i = 0; i < b->n_targets; i++) {
+    osc_jsonw_object_begin(w);
+    osc_jsonw_key(w, "id");
+    osc_jsonw_string(w, b->targets[i].id);
+    osc_jsonw_key(w, "name");
+    osc_jsonw_string(w, b->targets[i].name);
+    osc_jsonw_object_end(w);
+  }
+  osc_jsonw_array_end(w);
+  osc_jsonw_object_end(w);
+}
+
 static int write_set(struct osc_jsonw *w, const struct osc_state_scale_set *s) {
   const struct osc_orphan_entry **sorted = NULL;
   size_t i;
@@ -519,23 +669,16 @@ static int write_set(struct osc_jsonw *w, const struct osc_state_scale_set *s) {
     write_time(w, sorted[i]->since);
   }
   osc_jsonw_object_end(w);
-  if (s->have_last_success) {
-    osc_jsonw_key(w, "last_success");
+  if (s->n_baselines > 0) {
+    osc_jsonw_key(w, "baselines");
     osc_jsonw_object_begin(w);
-    osc_jsonw_key(w, "at");
-    write_time(w, s->last_success_at);
-    osc_jsonw_key(w, "targets");
-    osc_jsonw_array_begin(w);
-    for (i = 0; i < s->n_last_targets; i++) {
-      osc_jsonw_object_begin(w);
-      osc_jsonw_key(w, "id");
-      osc_jsonw_string(w, s->last_targets[i].id);
-      osc_jsonw_key(w, "name");
-      osc_jsonw_string(w, s->last_targets[i].name);
-      osc_jsonw_object_end(w);
-    }
-    osc_jsonw_array_end(w);
+    for (i = 0; i < s->n_baselines; i++)
+      write_baseline(w, &s->baselines[i]);
     osc_jsonw_object_end(w);
+  }
+  if (s->target_records != NULL) {
+    osc_jsonw_key(w, "targets");
+    osc_jsonw_raw(w, s->target_records, strlen(s->target_records));
   }
   osc_jsonw_object_end(w);
   free(sorted);
@@ -561,25 +704,19 @@ static void write_run(struct osc_jsonw *w, const struct osc_state_run *r) {
   osc_jsonw_object_end(w);
 }
 
-int osc_state_save(const struct osc_state *state, const char *path,
-                   struct osc_error *err) {
+int osc_state_encode(const struct osc_state *state, struct osc_buf *out,
+                     struct osc_error *err) {
   const struct osc_state_scale_set **sets = NULL;
   struct osc_jsonw w;
-  struct osc_buf buf;
   size_t i;
   int rc = OSC_OK;
 
-  osc_buf_init(&buf, STATE_MAX);
-  osc_jsonw_init(&w, &buf, true);
-  if (state == NULL || path == NULL) {
-    rc = osc_error_set(err, OSC_E_RUNTIME, "state: invalid save");
-    goto done;
-  }
+  osc_jsonw_init(&w, out, true);
+  if (state == NULL)
+    return osc_error_set(err, OSC_E_RUNTIME, "state: invalid save");
   sets = malloc((state->n_sets + 1) * sizeof(*sets));
-  if (sets == NULL) {
-    rc = nomem(err);
-    goto done;
-  }
+  if (sets == NULL)
+    return nomem(err);
   for (i = 0; i < state->n_sets; i++)
     sets[i] = &state->sets[i];
   qsort(sets, state->n_sets, sizeof(*sets), cmp_set);
@@ -595,10 +732,9 @@ int osc_state_save(const struct osc_state *state, const char *path,
   osc_jsonw_object_begin(&w);
   for (i = 0; i < state->n_sets && rc == OSC_OK; i++)
     rc = write_set(&w, sets[i]);
-  if (rc < 0) {
-    rc = nomem(err);
-    goto done;
-  }
+  free(sets);
+  if (rc < 0)
+    return nomem(err);
   osc_jsonw_object_end(&w);
   osc_jsonw_key(&w, "runs");
   osc_jsonw_array_begin(&w);
@@ -608,15 +744,35 @@ int osc_state_save(const struct osc_state *state, const char *path,
   osc_jsonw_object_end(&w);
   rc = osc_jsonw_finish(&w, err);
   if (rc < 0)
-    goto done;
-  rc = osc_buf_append(&buf, "\n", 1, err);
-  if (rc < 0)
-    goto done;
-  rc = osc_fs_write_atomic(path, buf.data, buf.len, 0600, 0700, err);
-  if (rc < 0)
-    osc_error_prefix(err, "saving state");
-done:
-  free(sets);
+    return rc;
+  return osc_buf_append(out, "\n", 1, err);
+}
+
+int osc_state_save(const struct osc_state *state, const char *path,
+                   struct osc_error *err) {
+  struct osc_buf buf;
+  int rc;
+
+  if (path == NULL)
+    return osc_error_set(err, OSC_E_RUNTIME, "state: invalid save");
+  osc_buf_init(&buf, STATE_MAX);
+  rc = osc_state_encode(state, &buf, err);
+  if (rc == OSC_OK) {
+    rc = osc_fs_write_atomic(path, buf.data, buf.len, 0600, 0700, err);
+    if (rc < 0)
+      osc_error_prefix(err, "saving state");
+  }
   osc_buf_free(&buf);
   return rc;
+}
+
+const struct osc_state_baseline *
+osc_state_baseline(const struct osc_state_scale_set *set, const char *name) {
+  size_t i;
+
+  for (i = 0; set != NULL && name != NULL && i < set->n_baselines; i++) {
+    if (strcmp(set->baselines[i].name, name) == 0)
+      return &set->baselines[i];
+  }
+  return NULL;
 }

@@ -127,7 +127,7 @@ function Plan:orphans() end
 --- Live plans only (`reconcile.plan{scale_set = NAME}`); raises offline.
 --- Returns nil, err when the lock is held, a read failed (safety stop) or
 --- an action failed.
---- @param opts? {only_new?: boolean, force?: boolean, now?: integer}
+--- @param opts? {only_new?: boolean|string, force?: boolean, now?: integer}
 --- @return octoscale.Plan|nil plan
 --- @return octoscale.Error|nil err
 function Plan:apply(opts) end

@@ -21,6 +21,8 @@
 
 #define NOW FIXTURE_NOW
 #define MIN 60
+/* The "default" --only-new baseline of a scale set entry. */
+#define DEF(set) osc_state_baseline((set), OSC_STATE_DEFAULT_BASELINE)
 
 struct ctx {
   char *dir;
@@ -110,12 +112,20 @@ static void assert_states_equal(const struct osc_state *a,
       }
       assert_true(found);
     }
-    assert_int_equal(x->have_last_success, y->have_last_success);
-    assert_int_equal(x->last_success_at, y->last_success_at);
-    assert_int_equal(x->n_last_targets, y->n_last_targets);
-    for (j = 0; j < x->n_last_targets; j++) {
-      assert_string_equal(x->last_targets[j].id, y->last_targets[j].id);
-      assert_string_equal(x->last_targets[j].name, y->last_targets[j].name);
+    assert_int_equal(x->n_baselines, y->n_baselines);
+    for (j = 0; j < x->n_baselines; j++) {
+      const struct osc_state_baseline *bx = &x->baselines[j];
+      const struct osc_state_baseline *by =
+          osc_state_baseline(y, x->baselines[j].name);
+      size_t k;
+
+      assert_non_null(by);
+      assert_int_equal(bx->at, by->at);
+      assert_int_equal(bx->n_targets, by->n_targets);
+      for (k = 0; k < bx->n_targets; k++) {
+        assert_string_equal(bx->targets[k].id, by->targets[k].id);
+        assert_string_equal(bx->targets[k].name, by->targets[k].name);
+      }
     }
   }
   assert_int_equal(a->n_runs, b->n_runs);
@@ -135,7 +145,7 @@ static struct osc_state *saved_state(const char *path) {
   struct osc_state *s = empty_state(path);
   struct osc_plan *plans[2] = {web_plan(), api_plan()};
 
-  assert_int_equal(osc_state_update(s, plans, 2, NOW, "apply", true, &err),
+  assert_int_equal(osc_state_update(s, plans, 2, NOW, "apply", "default", &err),
                    OSC_OK);
   assert_int_equal(osc_state_save(s, path, &err), OSC_OK);
   osc_plan_free(plans[0]);
@@ -157,10 +167,10 @@ static void test_state__update_records_a_run(void **state) {
   assert_int_equal(web->n_orphans, 2);
   assert_string_equal(web->orphans[0].target_id, "Machines-9");
   assert_int_equal(web->orphans[0].since, NOW - 3 * MIN);
-  assert_true(web->have_last_success);
-  assert_int_equal(web->last_success_at, NOW);
-  assert_int_equal(web->n_last_targets, 2);
-  assert_string_equal(web->last_targets[1].name, "web-2");
+  assert_non_null(DEF(web));
+  assert_int_equal(DEF(web)->at, NOW);
+  assert_int_equal(DEF(web)->n_targets, 2);
+  assert_string_equal(DEF(web)->targets[1].name, "web-2");
   assert_int_equal(s->n_runs, 2);
   assert_string_equal(s->runs[0].command, "apply");
   assert_string_equal(s->runs[0].scale_set, "web-prod");
@@ -181,15 +191,15 @@ static void test_state__update_leaves_other_scale_sets(void **state) {
   const struct osc_state_scale_set *api;
 
   fixture_orphan(p, "Machines-20", NOW);
-  assert_int_equal(osc_state_update(s, &p, 1, NOW + 60, "apply", true, &err),
-                   OSC_OK);
+  assert_int_equal(
+      osc_state_update(s, &p, 1, NOW + 60, "apply", "default", &err), OSC_OK);
   web = osc_state_find(s, "web-prod");
   api = osc_state_find(s, "api");
   assert_int_equal(web->n_orphans, 2);
-  assert_int_equal(web->last_success_at, NOW);
+  assert_int_equal(DEF(web)->at, NOW);
   assert_int_equal(api->n_orphans, 1);
-  assert_int_equal(api->last_success_at, NOW + 60);
-  assert_int_equal(api->n_last_targets, 0);
+  assert_int_equal(DEF(api)->at, NOW + 60);
+  assert_int_equal(DEF(api)->n_targets, 0);
   assert_int_equal(s->n_runs, 3);
   assert_int_equal(s->updated_at, NOW + 60);
   osc_plan_free(p);
@@ -203,7 +213,7 @@ static void test_state__update_adds_new_scale_sets_once(void **state) {
   struct osc_plan *plans[3] = {api_plan(), api_plan(), web_plan()};
 
   plans[1]->scale_set = "API"; /* the same entry, in another case */
-  assert_int_equal(osc_state_update(s, plans, 3, NOW, "apply", true, &err),
+  assert_int_equal(osc_state_update(s, plans, 3, NOW, "apply", "default", &err),
                    OSC_OK);
   assert_int_equal(s->n_sets, 2);
   assert_int_equal(s->n_runs, 3);
@@ -226,12 +236,12 @@ static void test_state__failed_plan_keeps_orphans(void **state) {
   assert_int_equal(osc_plan_new_failed("web-prod", OSC_PLAN_SAFETY_STOP, 0,
                                        "VM list page 2 failed", &p, &err),
                    OSC_OK);
-  assert_int_equal(osc_state_update(s, &p, 1, NOW + 600, "apply", true, &err),
-                   OSC_OK);
+  assert_int_equal(
+      osc_state_update(s, &p, 1, NOW + 600, "apply", "default", &err), OSC_OK);
   web = osc_state_find(s, "web-prod");
   assert_int_equal(web->n_orphans, 2);
   assert_int_equal(web->orphans[0].since, NOW - 3 * MIN);
-  assert_int_equal(web->last_success_at, NOW);
+  assert_int_equal(DEF(web)->at, NOW);
   assert_string_equal(s->runs[s->n_runs - 1].status, "safety_stop");
   osc_plan_free(p);
   osc_state_free(s);
@@ -251,13 +261,13 @@ static void test_state__safety_stop_with_actions_records_orphans(void **state) {
                  NULL, "VM gone", OSC_RESULT_PENDING, NULL);
   fixture_orphan(p, "Machines-3", NOW);
   fixture_deployable(p, "Machines-1", "web-1");
-  assert_int_equal(osc_state_update(s, &p, 1, NOW + 60, "apply", true, &err),
-                   OSC_OK);
+  assert_int_equal(
+      osc_state_update(s, &p, 1, NOW + 60, "apply", "default", &err), OSC_OK);
   web = osc_state_find(s, "web-prod");
   assert_int_equal(web->n_orphans, 1);
   assert_string_equal(web->orphans[0].target_id, "Machines-3");
-  assert_int_equal(web->last_success_at, NOW);
-  assert_int_equal(web->n_last_targets, 2);
+  assert_int_equal(DEF(web)->at, NOW);
+  assert_int_equal(DEF(web)->n_targets, 2);
   osc_plan_free(p);
   osc_state_free(s);
 }
@@ -270,25 +280,25 @@ static void test_state__success_needs_ok_and_no_failure(void **state) {
   const struct osc_state_scale_set *web;
 
   /* record_success false: a plan, or a run the caller does not count */
-  assert_int_equal(osc_state_update(s, &p, 1, NOW + 60, "apply", false, &err),
+  assert_int_equal(osc_state_update(s, &p, 1, NOW + 60, "apply", NULL, &err),
                    OSC_OK);
   web = osc_state_find(s, "web-prod");
-  assert_int_equal(web->last_success_at, NOW);
+  assert_int_equal(DEF(web)->at, NOW);
   /* an action failed */
   p->actions[1].result = OSC_RESULT_FAILED;
   p->actions[1].result_message = "HTTP 500";
-  assert_int_equal(osc_state_update(s, &p, 1, NOW + 120, "apply", true, &err),
-                   OSC_OK);
+  assert_int_equal(
+      osc_state_update(s, &p, 1, NOW + 120, "apply", "default", &err), OSC_OK);
   web = osc_state_find(s, "web-prod");
-  assert_int_equal(web->last_success_at, NOW);
+  assert_int_equal(DEF(web)->at, NOW);
   assert_int_equal(s->runs[s->n_runs - 1].failed, 1);
   assert_int_equal(s->runs[s->n_runs - 1].deleted, 0);
   /* all good again */
   p->actions[1].result = OSC_RESULT_DONE;
-  assert_int_equal(osc_state_update(s, &p, 1, NOW + 180, "apply", true, &err),
-                   OSC_OK);
+  assert_int_equal(
+      osc_state_update(s, &p, 1, NOW + 180, "apply", "default", &err), OSC_OK);
   web = osc_state_find(s, "web-prod");
-  assert_int_equal(web->last_success_at, NOW + 180);
+  assert_int_equal(DEF(web)->at, NOW + 180);
   osc_plan_free(p);
   osc_state_free(s);
 }
@@ -302,14 +312,14 @@ static void test_state__runs_keep_the_last_200(void **state) {
   int i;
 
   for (i = 0; i < 150; i++)
-    assert_int_equal(osc_state_update(s, &p, 1, NOW + i, "apply", true, &err),
-                     OSC_OK);
+    assert_int_equal(
+        osc_state_update(s, &p, 1, NOW + i, "apply", "default", &err), OSC_OK);
   assert_int_equal(osc_state_save(s, c->path, &err), OSC_OK);
   osc_state_free(s);
   assert_int_equal(osc_state_load(c->path, &s, &err), OSC_OK);
   for (i = 150; i < 260; i++)
-    assert_int_equal(osc_state_update(s, &p, 1, NOW + i, "apply", true, &err),
-                     OSC_OK);
+    assert_int_equal(
+        osc_state_update(s, &p, 1, NOW + i, "apply", "default", &err), OSC_OK);
   assert_int_equal(s->n_runs, OSC_STATE_MAX_RUNS);
   assert_int_equal(s->runs[0].at, NOW + 60);
   assert_int_equal(s->runs[OSC_STATE_MAX_RUNS - 1].at, NOW + 259);
@@ -327,9 +337,9 @@ static void test_state__update_rejects_misuse(void **state) {
   struct osc_state *s = empty_state(c->path);
   struct osc_plan *none = NULL;
 
-  assert_int_equal(osc_state_update(s, &none, 1, NOW, "apply", true, &err),
+  assert_int_equal(osc_state_update(s, &none, 1, NOW, "apply", "default", &err),
                    OSC_E_RUNTIME);
-  assert_int_equal(osc_state_update(s, NULL, 0, NOW, "apply", true, &err),
+  assert_int_equal(osc_state_update(s, NULL, 0, NOW, "apply", "default", &err),
                    OSC_OK);
   assert_int_equal(s->n_runs, 0);
   osc_state_free(s);
@@ -388,7 +398,7 @@ static void test_state__saved_file_is_stable(void **state) {
   assert_true(strstr(first, "\"api\"") < strstr(first, "\"web-prod\""));
   assert_true(strstr(first, "\"Machines-5\"") <
               strstr(first, "\"Machines-9\""));
-  assert_non_null(strstr(first, "\"format_version\": 1"));
+  assert_non_null(strstr(first, "\"format_version\": 2"));
   assert_non_null(strstr(first, "\"updated_at\": \"2026-11-27T10:00:00Z\""));
   free(first);
   free(second);
@@ -450,8 +460,8 @@ static void test_state__corrupt_file_is_refused(void **state) {
 static void test_state__unknown_version_is_refused(void **state) {
   struct ctx *c = *state;
 
-  expect_refused(c->path, "{\"format_version\": 2, \"scale_sets\": {}}",
-                 "format_version 2; this octoscale reads 1");
+  expect_refused(c->path, "{\"format_version\": 3, \"scale_sets\": {}}",
+                 "format_version 3; this octoscale reads 1 and 2");
 }
 
 /* A crash between writing the temporary file and the rename leaves the old
@@ -473,8 +483,8 @@ static void test_state__crash_before_rename_keeps_old_file(void **state) {
   osc_state_free(back);
   back = NULL;
 
-  assert_int_equal(osc_state_update(s, &p, 1, NOW + 60, "apply", true, &err),
-                   OSC_OK);
+  assert_int_equal(
+      osc_state_update(s, &p, 1, NOW + 60, "apply", "default", &err), OSC_OK);
   assert_int_equal(osc_state_save(s, c->path, &err), OSC_OK);
   assert_int_not_equal(stat(tmp, &st), 0);
   assert_int_equal(stat(c->path, &st), 0);
@@ -501,8 +511,8 @@ static void test_state__failed_save_keeps_old_file(void **state) {
 
   assert_int_equal(mkdir(tmp, 0700), 0); /* the temp name is taken */
   fixture_write(blocker, "x");
-  assert_int_equal(osc_state_update(s, &p, 1, NOW + 60, "apply", true, &err),
-                   OSC_OK);
+  assert_int_equal(
+      osc_state_update(s, &p, 1, NOW + 60, "apply", "default", &err), OSC_OK);
   assert_int_equal(osc_state_save(s, c->path, &err), OSC_E_RUNTIME);
   assert_non_null(strstr(err.msg, "saving state: cannot create"));
   after = fixture_read(c->path, NULL);
@@ -526,18 +536,128 @@ static void test_state__only_new_second_run_is_false(void **state) {
   int run;
 
   for (run = 0; run < 2; run++) {
-    assert_int_equal(osc_outputs_build(&p, 1, s, true, &out, &err), OSC_OK);
+    assert_int_equal(osc_outputs_build(&p, 1, s, "default", &out, &err),
+                     OSC_OK);
     assert_string_equal(osc_outputs_get(&out, "VMSSHasServersToDeployTo"),
                         run == 0 ? "True" : "False");
     assert_string_equal(osc_outputs_get(&out, "VMSSDeploymentTargetIds"),
                         run == 0 ? "Machines-1,Machines-2" : "");
     osc_outputs_free(&out);
-    assert_int_equal(osc_state_update(s, &p, 1, NOW + run, "apply", true, &err),
-                     OSC_OK);
+    assert_int_equal(
+        osc_state_update(s, &p, 1, NOW + run, "apply", "default", &err),
+        OSC_OK);
     assert_int_equal(osc_state_save(s, c->path, &err), OSC_OK);
     osc_state_free(s);
     assert_int_equal(osc_state_load(c->path, &s, &err), OSC_OK);
   }
+  osc_plan_free(p);
+  osc_state_free(s);
+}
+
+/* Version 1 is read and upgraded: its last_success becomes the "default"
+ * baseline, and the next save writes version 2 without last_success. */
+static void test_state__v1_is_upgraded_to_v2(void **state) {
+  struct ctx *c = *state;
+  struct osc_error err = OSC_ERROR_INIT;
+  struct osc_state *s = NULL;
+  const struct osc_state_baseline *b;
+  char *text;
+
+  assert_int_equal(osc_fs_mkdir_parents(c->path, 0700, &err), OSC_OK);
+  fixture_write(c->path,
+                "{\"format_version\":1,\"scale_sets\":{\"web-prod\":{"
+                "\"orphans\":{\"Machines-9\":\"2026-11-27T09:57:00Z\"},"
+                "\"last_success\":{\"at\":\"2026-11-27T09:00:00Z\","
+                "\"targets\":[{\"id\":\"Machines-1\",\"name\":\"web-1\"}]}}},"
+                "\"runs\":[]}");
+  assert_int_equal(osc_state_load(c->path, &s, &err), OSC_OK);
+  assert_int_equal(s->loaded_version, 1);
+  b = DEF(osc_state_find(s, "web-prod"));
+  assert_non_null(b);
+  assert_int_equal(b->at, NOW - 60 * MIN);
+  assert_int_equal(b->n_targets, 1);
+  assert_string_equal(b->targets[0].id, "Machines-1");
+  assert_int_equal(osc_state_find(s, "web-prod")->orphans[0].since,
+                   NOW - 3 * MIN);
+  assert_int_equal(osc_state_save(s, c->path, &err), OSC_OK);
+  osc_state_free(s);
+  text = fixture_read(c->path, NULL);
+  assert_non_null(strstr(text, "\"format_version\": 2"));
+  assert_non_null(strstr(text, "\"baselines\""));
+  assert_null(strstr(text, "last_success"));
+  free(text);
+  assert_int_equal(osc_state_load(c->path, &s, &err), OSC_OK);
+  assert_int_equal(s->loaded_version, 2);
+  b = DEF(osc_state_find(s, "web-prod"));
+  assert_non_null(b);
+  assert_string_equal(b->targets[0].name, "web-1");
+  osc_state_free(s);
+}
+
+/* Two consumers of one scale set (--only-new=A, --only-new=B) each see the
+ * new targets once; recording one leaves the other's baseline alone. */
+static void test_state__named_baselines_are_independent(void **state) {
+  struct ctx *c = *state;
+  struct osc_error err = OSC_ERROR_INIT;
+  struct osc_outputs out;
+  struct osc_state *s = empty_state(c->path);
+  struct osc_plan *p = web_plan();
+  const char *names[4] = {"A", "B", "A", "B"};
+  int run;
+
+  for (run = 0; run < 4; run++) {
+    assert_int_equal(osc_outputs_build(&p, 1, s, names[run], &out, &err),
+                     OSC_OK);
+    assert_string_equal(osc_outputs_get(&out, "VMSSDeploymentTargetIds"),
+                        run < 2 ? "Machines-1,Machines-2" : "");
+    osc_outputs_free(&out);
+    assert_int_equal(
+        osc_state_update(s, &p, 1, NOW + run, "apply", names[run], &err),
+        OSC_OK);
+    assert_int_equal(osc_state_save(s, c->path, &err), OSC_OK);
+    osc_state_free(s);
+    assert_int_equal(osc_state_load(c->path, &s, &err), OSC_OK);
+  }
+  assert_int_equal(osc_state_find(s, "web-prod")->n_baselines, 2);
+  assert_null(DEF(osc_state_find(s, "web-prod")));
+  assert_int_equal(osc_state_baseline(osc_state_find(s, "web-prod"), "B")->at,
+                   NOW + 3);
+  osc_plan_free(p);
+  osc_state_free(s);
+}
+
+/* Per-target records ("targets") and unknown keys need no new version:
+ * records survive a load/update/save, unknown keys are ignored. */
+static void test_state__target_records_are_kept(void **state) {
+  struct ctx *c = *state;
+  struct osc_error err = OSC_ERROR_INIT;
+  struct osc_state *s = NULL;
+  struct osc_plan *p = web_plan();
+  char *text;
+
+  assert_int_equal(osc_fs_mkdir_parents(c->path, 0700, &err), OSC_OK);
+  fixture_write(c->path,
+                "{\"format_version\":2,\"scale_sets\":{\"web-prod\":{"
+                "\"orphans\":{},\"future_key\":[1,2],"
+                "\"targets\":{\"Machines-8\":{\"disabled_since\":"
+                "\"2026-11-27T09:00:00Z\",\"disabled_by\":\"octoscale\"}}}}}");
+  assert_int_equal(osc_state_load(c->path, &s, &err), OSC_OK);
+  assert_int_equal(osc_state_update(s, &p, 1, NOW, "apply", "default", &err),
+                   OSC_OK);
+  assert_int_equal(osc_state_save(s, c->path, &err), OSC_OK);
+  text = fixture_read(c->path, NULL);
+  assert_non_null(strstr(text, "\"targets\": {\"Machines-8\":"));
+  assert_non_null(strstr(text, "\"disabled_by\":\"octoscale\""));
+  assert_null(strstr(text, "future_key"));
+  free(text);
+  expect_refused(c->path,
+                 "{\"format_version\":2,\"scale_sets\":{\"w\":{"
+                 "\"baselines\":{\"A\":{\"at\":\"now\"}}}}}",
+                 "baselines.A.at");
+  expect_refused(c->path,
+                 "{\"format_version\":2,\"scale_sets\":{\"w\":{"
+                 "\"targets\":\"x\"}}}",
+                 "targets is not an object");
   osc_plan_free(p);
   osc_state_free(s);
 }
@@ -563,6 +683,9 @@ int main(void) {
       T(test_state__crash_before_rename_keeps_old_file),
       T(test_state__failed_save_keeps_old_file),
       T(test_state__only_new_second_run_is_false),
+      T(test_state__v1_is_upgraded_to_v2),
+      T(test_state__named_baselines_are_independent),
+      T(test_state__target_records_are_kept),
   };
 
   return cmocka_run_group_tests_name("state", tests, NULL, NULL);
