@@ -11,6 +11,7 @@
 #include "core/osc_octopus.h"
 #include "core/osc_progress.h"
 #include "core/osc_state.h"
+#include "core/osc_store.h"
 #include "core/osc_time.h"
 #include "core/osc_watch.h"
 
@@ -508,6 +509,8 @@ int osc_apply_run(struct osc_reconcile *r,
   if (r->session == NULL)
     return osc_error_set(err, OSC_E_USAGE,
                          "apply needs live data (not a snapshot)");
+  if (ro->store == NULL)
+    return osc_error_set(err, OSC_E_RUNTIME, "apply needs the locked state");
   if (o->wait) {
     rc = wait_for_provisioning(r, ro, o, &timed_out, err);
     if (rc < 0)
@@ -528,6 +531,11 @@ int osc_apply_run(struct osc_reconcile *r,
                    "proceeding (--on-timeout proceed)");
     }
   }
+  /* The lock must still be ours before anything is deleted or disabled: a
+   * run that could not record its actions must not take them. */
+  rc = osc_store_check(ro->store, err);
+  if (rc < 0)
+    return rc;
   rc = execute(r, res, err);
   if (rc < 0)
     return rc;
@@ -551,7 +559,7 @@ int osc_apply_run(struct osc_reconcile *r,
                         o->only_new, err);
   if (rc < 0)
     return rc;
-  return osc_state_save(r->state, r->config->state, err);
+  return osc_store_save(ro->store, r->state, err);
 }
 
 void osc_apply_result_free(struct osc_apply_result *res) {

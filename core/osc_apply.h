@@ -34,7 +34,8 @@ struct osc_apply_result {
 };
 
 /* Runs apply on a planned reconcile `r` (live: r->session is set). The
- * caller holds the state lock (core/osc_lock.h) for the whole call. Plans
+ * caller holds the state's lock (osc_store_lock on ro->store) for the whole
+ * call; the state is checked before the first action and saved there. Plans
  * whose status is not OK have none of their actions executed. Returns < 0
  * only when the run as a whole failed (the state could not be saved); a
  * failed action is recorded in its plan and makes the exit code 1. */

@@ -24,6 +24,7 @@ struct osc_azure {
   int64_t expires_at; /* Unix seconds */
   int64_t refresh_at; /* fetch a new one from then on */
   int fetches;
+  const char *audience; /* NULL: the cloud's ARM audience */
 };
 
 static const char *env_nonempty(const char *name) {
@@ -95,6 +96,10 @@ void osc_azure_free(struct osc_azure *az) {
   if (az->json != NULL)
     lua_close(az->json);
   free(az);
+}
+
+void osc_azure_set_audience(struct osc_azure *az, const char *audience) {
+  az->audience = audience;
 }
 
 enum osc_azure_credential osc_azure_credential(const struct osc_azure *az) {
@@ -474,12 +479,15 @@ static int audience(struct osc_azure *az, char *out, size_t cap) {
   size_t n;
   size_t i;
 
-  for (i = 0; i < sizeof(clouds) / sizeof(clouds[0]); i++) {
+  for (i = 0; az->audience == NULL && i < sizeof(clouds) / sizeof(clouds[0]);
+       i++) {
     if (strcasecmp(cloud, clouds[i].cloud) == 0) {
       m = clouds[i].audience;
       break;
     }
   }
+  if (az->audience != NULL)
+    m = az->audience;
   n = m ? strlen(m) : 0;
   while (n > 0 && m[n - 1] == '/')
     n--;

@@ -51,6 +51,11 @@ int osc_azure_new(const struct osc_config *cfg, struct osc_http *http,
                   struct osc_azure **out, struct osc_error *err);
 void osc_azure_free(struct osc_azure *az);
 
+/* Tokens for another resource than ARM (a static string, e.g.
+ * "https://storage.azure.com" for Blob Storage); call before the first
+ * osc_azure_authorize. */
+void osc_azure_set_audience(struct osc_azure *az, const char *audience);
+
 /* The credential `auth` (and the environment) selects. */
 enum osc_azure_credential osc_azure_credential(const struct osc_azure *az);
 const char *osc_azure_credential_name(enum osc_azure_credential cred);

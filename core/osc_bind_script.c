@@ -12,11 +12,11 @@
 #include "core/osc_bind_reconcile.h"
 #include "core/osc_collect.h"
 #include "core/osc_engine.h"
-#include "core/osc_lock.h"
 #include "core/osc_policy.h"
 #include "core/osc_reconcile.h"
 #include "core/osc_sandbox.h"
 #include "core/osc_state.h"
+#include "core/osc_store.h"
 #include "core/osc_time.h"
 
 /* ---- the script namespace ------------------------------------------------ */
@@ -100,8 +100,8 @@ int luaopen_osc_script(lua_State *L) {
  * script's session: the same collection, state, policy and engine. */
 static int reconcile_one(struct osc_session *s,
                          const struct osc_config_scale_set *entry, int64_t now,
-                         bool force, struct osc_reconcile **out,
-                         struct osc_error *err) {
+                         bool force, struct osc_store *store,
+                         struct osc_reconcile **out, struct osc_error *err) {
   struct osc_reconcile_options ro;
   const char *only[1];
 
@@ -112,6 +112,7 @@ static int reconcile_one(struct osc_session *s,
   ro.now = now;
   ro.force = force;
   ro.session = s;
+  ro.store = store;
   return osc_reconcile_plan(osc_session_config(s), &ro, out, err);
 }
 
@@ -168,7 +169,7 @@ static int live_plan(lua_State *L, void *payload) {
   entry = live_args(L, s, 1, "reconcile.plan", NULL, &now, &force);
   lua_settop(L, 1);
   slot = osc_bind_reconcile_new_plan(L); /* [args, plan] */
-  if (reconcile_one(s, entry, now, force, &r, &err) < 0) {
+  if (reconcile_one(s, entry, now, force, NULL, &r, &err) < 0) {
     lua_pop(L, 1);
     return osc_bind_push_fail(L, NULL, err.msg);
   }
@@ -217,7 +218,7 @@ static int live_apply(lua_State *L, void *payload) {
   struct osc_apply_result res;
   struct osc_error err = OSC_ERROR_INIT;
   struct osc_reconcile *r = NULL;
-  struct osc_lock *lock = NULL;
+  struct osc_store *store = NULL;
   struct osc_plan *applied = NULL;
   char message[OSC_ERROR_MAX] = "";
   int64_t now = 0;
@@ -237,10 +238,12 @@ static int live_apply(lua_State *L, void *payload) {
   }
   entry = live_args(L, s, 2, "plan:apply", seen->scale_set, &now, &force);
   memset(&res, 0, sizeof(res));
-  rc = osc_lock_acquire(osc_session_config(s)->state, &lock, &err);
+  rc = osc_store_open(osc_session_config(s), &store, &err);
+  if (rc == OSC_OK)
+    rc = osc_store_lock(store, &err);
   if (rc < 0)
     goto done;
-  rc = reconcile_one(s, entry, now, force, &r, &err);
+  rc = reconcile_one(s, entry, now, force, store, &r, &err);
   if (rc < 0)
     goto done;
   limit_to_seen(r->plans[0], seen);
@@ -260,6 +263,7 @@ static int live_apply(lua_State *L, void *payload) {
   }
   memset(&ro, 0, sizeof(ro));
   ro.now = now;
+  ro.store = store;
   memset(&ao, 0, sizeof(ao));
   ao.only_new = only_new;
   ao.poll_interval_seconds = 10;
@@ -276,7 +280,7 @@ static int live_apply(lua_State *L, void *payload) {
 done:
   osc_apply_result_free(&res);
   osc_reconcile_free(r);
-  osc_lock_release(lock);
+  osc_store_free(store);
   if (rc < 0)
     return osc_bind_push_fail(L, NULL, err.msg);
   osc_bind_reconcile_replace_plan(L, 1, applied);

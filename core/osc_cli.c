@@ -16,7 +16,6 @@
 #include "core/osc_error.h"
 #include "core/osc_html.h"
 #include "core/osc_http.h"
-#include "core/osc_lock.h"
 #include "core/osc_log.h"
 #include "core/osc_octout.h"
 #include "core/osc_policy.h"
@@ -24,6 +23,7 @@
 #include "core/osc_reconcile.h"
 #include "core/osc_report.h"
 #include "core/osc_state.h"
+#include "core/osc_store.h"
 #include "core/osc_time.h"
 #include "core/osc_version.h"
 
@@ -44,6 +44,8 @@ static const char usage_text[] =
     "  check      validate config and every policy offline (no network)\n"
     "  snapshot -o FILE    capture Azure + Octopus state as JSON\n"
     "  test [FILE...]      run Lua policy tests offline\n"
+    "  state show|unlock|copy SRC DST  inspect the state, break a stale "
+    "lock, migrate\n"
     "  version    print the version\n"
     "\n"
     "options:\n"
@@ -143,6 +145,34 @@ static const struct command_help command_help[] = {
      "the\n"
      "sandbox. Without FILE, runs tests/policies/*.lua under the current\n"
      "directory. Exit 0 when every test passes, 1 otherwise.\n"},
+    {"state",
+     "usage: octoscale state show [--format json]\n"
+     "       octoscale state unlock --yes\n"
+     "       octoscale state copy SRC DST\n"
+     "\n"
+     "The state the config's `state:` names (a file, or a blob with a "
+     "lease as\n"
+     "its lock).\n"
+     "\n"
+     "  show    scale sets, orphans with since-times, --only-new "
+     "baselines and\n"
+     "          the lock holder; reads without locking\n"
+     "  unlock  prints the holder, then breaks the blob's lease (or removes "
+     "a\n"
+     "          lock file no process holds); needs --yes. A held file lock "
+     "ends\n"
+     "          with its process: stop that instead\n"
+     "  copy    copies a state between a local file and a blob, either "
+     "way:\n"
+     "          SRC and DST are paths or http(s) blob URLs (authorized as "
+     "the\n"
+     "          config's state: says, else with the azure credential); DST "
+     "is\n"
+     "          written under its lock\n"
+     "\n"
+     "exit: 0 ok, 1 runtime failure (unreadable state, lock held, "
+     "refused), 3\n"
+     "usage or config error\n"},
     {"version", "usage: octoscale version\n"},
 };
 
@@ -243,8 +273,9 @@ static bool command_takes(const char *cmd, const char *what) {
 /* Returns 0 to go on, or an exit code (help printed: 0 via *done). */
 static int parse_args(int argc, char **argv, struct osc_cli_options *o,
                       bool *done) {
-  static const char *const commands[] = {
-      "plan", "apply", "run", "check", "snapshot", "test", "version", "help"};
+  static const char *const commands[] = {"plan",    "apply",    "run",
+                                         "check",   "snapshot", "test",
+                                         "version", "help",     "state"};
   int i;
 
   *done = false;
@@ -367,15 +398,20 @@ static int parse_args(int argc, char **argv, struct osc_cli_options *o,
       }
       if (o->command == NULL)
         return usage_error(NULL, "unknown command '%s'", a);
+    } else if (command_takes(o->command, "state") && strcmp(a, "--yes") == 0) {
+      o->yes = true;
     } else if (command_takes(o->command, "run") ||
-               command_takes(o->command, "test")) {
+               command_takes(o->command, "test") ||
+               command_takes(o->command, "state")) {
       if (o->n_args == 0)
         o->args = &argv[i];
       o->n_args++;
-      if (command_takes(o->command, "test") &&
+      if ((command_takes(o->command, "test") ||
+           command_takes(o->command, "state")) &&
           &argv[i] != &o->args[o->n_args - 1])
-        return usage_error(o->command,
-                           "options must not separate test files ('%s')", a);
+        return usage_error(
+            o->command, "options must not separate %s ('%s')",
+            command_takes(o->command, "test") ? "test files" : "arguments", a);
     } else {
       return usage_error(o->command, "unexpected argument '%s'", a);
     }
@@ -550,8 +586,8 @@ static int cmd_plan(const struct osc_cli_options *o) {
   rc = osc_reconcile_plan(cfg, &ro, &r, &err);
   if (rc < 0)
     goto failed;
-  rc = osc_outputs_build(r->plans, r->n_entries, r->state, false, &outputs,
-                         &err);
+  rc =
+      osc_outputs_build(r->plans, r->n_entries, r->state, NULL, &outputs, &err);
   if (rc < 0)
     goto failed;
   log_plan_problems(r);
@@ -658,7 +694,7 @@ static int cmd_apply(const struct osc_cli_options *o) {
   struct osc_run_summary run;
   struct osc_reconcile *r = NULL;
   struct osc_config *cfg = NULL;
-  struct osc_lock *lock = NULL;
+  struct osc_store *store = NULL;
   struct osc_error err = OSC_ERROR_INIT;
   int64_t started_ms = osc_time_monotonic_ms();
   int code;
@@ -671,11 +707,14 @@ static int cmd_apply(const struct osc_cli_options *o) {
   rc = reconcile_options(o, &ro, &err);
   if (rc < 0)
     goto failed;
-  /* One writer per state file, held from before the state is read until
-   * after it is written (safety rule 4). */
-  rc = osc_lock_acquire(cfg->state, &lock, &err);
+  /* One writer per state, held from before the state is read until after
+   * it is written (safety rule 4). */
+  rc = osc_store_open(cfg, &store, &err);
+  if (rc == OSC_OK)
+    rc = osc_store_lock(store, &err);
   if (rc < 0)
     goto failed;
+  ro.store = store;
   rc = osc_reconcile_plan(cfg, &ro, &r, &err);
   if (rc < 0)
     goto failed;
@@ -704,7 +743,7 @@ done:
   fflush(stdout);
   osc_apply_result_free(&res);
   osc_reconcile_free(r);
-  osc_lock_release(lock);
+  osc_store_free(store);
   osc_config_free(cfg);
   return code;
 }
@@ -815,6 +854,42 @@ static void progress_setup(const struct osc_cli_options *o) {
     osc_progress_init(OSC_PROGRESS_LOG, stderr);
 }
 
+static int cmd_state(const struct osc_cli_options *o) {
+  struct osc_error err = OSC_ERROR_INIT;
+  struct osc_config *cfg = NULL;
+  const char *sub = o->n_args > 0 ? o->args[0] : NULL;
+  int want = 1;
+  int code;
+  int rc;
+
+  if (sub != NULL && strcmp(sub, "copy") == 0)
+    want = 3;
+  if (sub == NULL || (strcmp(sub, "show") != 0 && strcmp(sub, "unlock") != 0 &&
+                      strcmp(sub, "copy") != 0))
+    return usage_error("state", "state needs show, unlock or copy");
+  if (o->n_args != want)
+    return usage_error("state", "state %s takes %s", sub,
+                       want == 3 ? "SRC and DST" : "no arguments");
+  if (o->yes && strcmp(sub, "unlock") != 0)
+    return usage_error("state", "--yes is for state unlock");
+  code = load_config(o, &cfg);
+  if (code != 0)
+    return code;
+  if (strcmp(sub, "show") == 0)
+    rc = osc_cmd_state_show(cfg, o->format == OSC_FORMAT_JSON, stdout, &err);
+  else if (strcmp(sub, "unlock") == 0)
+    rc = osc_cmd_state_unlock(cfg, o->yes, stdout, &err);
+  else
+    rc = osc_cmd_state_copy(cfg, o->args[1], o->args[2], stdout, &err);
+  fflush(stdout);
+  if (rc < 0) {
+    fprintf(stderr, "octoscale: error: %s\n", err.msg);
+    code = osc_error_exit_code(rc);
+  }
+  osc_config_free(cfg);
+  return code;
+}
+
 int osc_cli_main(int argc, char **argv) {
   const char *scale_sets[MAX_SCALE_SET_ARGS];
   struct osc_cli_options o;
@@ -854,6 +929,8 @@ int osc_cli_main(int argc, char **argv) {
     return cmd_snapshot(&o);
   if (strcmp(o.command, "run") == 0)
     return cmd_run(&o);
+  if (strcmp(o.command, "state") == 0)
+    return cmd_state(&o);
   fprintf(stderr, "octoscale: error: '%s' is not available in this build\n",
           o.command);
   return 1;

@@ -33,6 +33,7 @@ struct osc_cli_options {
   int64_t poll_interval_seconds;
   enum osc_on_timeout on_timeout;
   const char *only_new; /* --only-new[=NAME] baseline, or NULL */
+  bool yes;             /* state unlock --yes */
   bool health_check;
   bool octopus_output;
   const char *report_path;

@@ -4,7 +4,9 @@
 #ifndef OSC_COMMANDS_H
 #define OSC_COMMANDS_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "core/osc_config.h"
 #include "core/osc_error.h"
@@ -35,5 +37,24 @@ int osc_cmd_snapshot(const struct osc_config *cfg, const char *const *only,
  * same pointer) is accepted too and argv[0] skipped. */
 int osc_cmd_run(const struct osc_config *cfg, const char *script, int argc,
                 char **argv, int *out_exit, struct osc_error *err);
+
+/* `octoscale state show`: the state's location, lock holder, and per scale
+ * set its orphans (with since-times) and --only-new baselines; text, or one
+ * JSON document with `json`. Reads without locking. */
+int osc_cmd_state_show(const struct osc_config *cfg, bool json, FILE *out,
+                       struct osc_error *err);
+
+/* `octoscale state unlock`: prints the holder, then (with `yes`) breaks the
+ * lease or removes a lock file no process holds; without `yes`,
+ * OSC_E_USAGE. */
+int osc_cmd_state_unlock(const struct osc_config *cfg, bool yes, FILE *out,
+                         struct osc_error *err);
+
+/* `octoscale state copy SRC DST`: SRC and DST are a local path or an
+ * http(s) blob URL (authorized as the config's `state:` says, else with the
+ * azure section's credential). Reads SRC (it must exist), then writes DST
+ * under DST's lock. */
+int osc_cmd_state_copy(const struct osc_config *cfg, const char *src,
+                       const char *dst, FILE *out, struct osc_error *err);
 
 #endif

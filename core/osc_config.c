@@ -1353,6 +1353,58 @@ static int read_http(struct loader *ld, const struct field *section) {
   return rc;
 }
 
+/* state: a path (string), or a blob mapping. */
+static int read_state(struct loader *ld, const struct field *section) {
+  static const char *const auths[] = {"entra", "shared_key", "sas"};
+  struct field f[] = {
+      {"url", {0}},       {"auth", {0}},  {"account_key", {0}},
+      {"sas_token", {0}}, {"lease", {0}},
+  };
+  struct osc_config_state_blob *b = &ld->cfg->state_blob;
+  yaml_node_t *v = section->pair.value;
+  int64_t lease_ms = 60 * 1000;
+  int auth = OSC_BLOB_AUTH_ENTRA;
+  int rc;
+
+  if (v == NULL || v->type != YAML_MAPPING_NODE)
+    return get_path(ld, section, "state", ".octoscale/state.json",
+                    &ld->cfg->state);
+  rc = read_fields(ld, v, "state", f, 5);
+  if (rc == OSC_OK && f[0].pair.value == NULL)
+    return fail(ld, v, "missing required key 'url' in state");
+  if (rc == OSC_OK)
+    rc = get_url(ld, &f[0], "state.url", true, &b->url);
+  if (rc == OSC_OK)
+    rc = get_enum(ld, &f[1], "state.auth", auths, NULL, 3, &auth);
+  if (rc == OSC_OK)
+    rc = get_optional(ld, &f[2], "state.account_key", &b->account_key);
+  if (rc == OSC_OK)
+    rc = get_optional(ld, &f[3], "state.sas_token", &b->sas_token);
+  if (rc == OSC_OK)
+    rc = get_duration_ms(ld, &f[4], "state.lease", &lease_ms);
+  if (rc < 0)
+    return rc;
+  b->auth = (enum osc_blob_auth)auth;
+  if (lease_ms < 15 * 1000 || lease_ms > 60 * 1000)
+    return fail(ld, f[4].pair.value,
+                "state.lease must be from 15s to 60s (a blob lease's range)");
+  b->lease_seconds = (int)(lease_ms / 1000);
+  if (b->auth == OSC_BLOB_AUTH_SHARED_KEY && b->account_key == NULL)
+    return fail(ld, v,
+                "state.auth is shared_key but state.account_key is "
+                "not set");
+  if (b->auth == OSC_BLOB_AUTH_SAS && b->sas_token == NULL)
+    return fail(ld, v, "state.auth is sas but state.sas_token is not set");
+  if (b->auth != OSC_BLOB_AUTH_SHARED_KEY && f[2].pair.value != NULL)
+    return fail(ld, f[2].pair.value,
+                "state.account_key is for auth: shared_key only");
+  if (b->auth != OSC_BLOB_AUTH_SAS && f[3].pair.value != NULL)
+    return fail(ld, f[3].pair.value, "state.sas_token is for auth: sas only");
+  if (b->sas_token != NULL && b->sas_token[0] == '?')
+    b->sas_token++;
+  return OSC_OK;
+}
+
 static int read_roles(struct loader *ld, yaml_node_t *entry,
                       const struct field *f, const char *path,
                       struct osc_strlist *out) {
@@ -1575,7 +1627,7 @@ static int read_root(struct loader *ld, yaml_node_t *root) {
   if (rc == OSC_OK)
     rc = read_http(ld, &f[2]);
   if (rc == OSC_OK)
-    rc = get_path(ld, &f[3], "state", ".octoscale/state.json", &cfg->state);
+    rc = read_state(ld, &f[3]);
   if (rc == OSC_OK)
     rc = get_path(ld, &f[4], "policy", "policies/default.lua", &cfg->policy);
   if (rc == OSC_OK)

@@ -3,7 +3,8 @@
  * Every error is one line "file:line:col: message" with code OSC_E_CONFIG
  * (exit 3), FILE being the path as given; an unreadable file is
  * "FILE: reason", also OSC_E_CONFIG. No message quotes the value of
- * octopus.api_key or azure.client_secret.
+ * octopus.api_key, azure.client_secret, state.account_key or
+ * state.sas_token.
  *
  * - ${VAR} expands from the environment inside any scalar value (not keys),
  *   several per value; $$ is a literal $, and a $ followed by anything but
@@ -71,6 +72,22 @@ enum osc_auth {
   OSC_AUTH_WORKLOAD_IDENTITY,
 };
 
+enum osc_blob_auth {
+  OSC_BLOB_AUTH_ENTRA = 0, /* the azure section's credential */
+  OSC_BLOB_AUTH_SHARED_KEY,
+  OSC_BLOB_AUTH_SAS,
+};
+
+/* state: {url, auth, account_key, sas_token, lease} (extension of DESIGN 5
+ * documented in examples/octoscale.yaml). */
+struct osc_config_state_blob {
+  const char *url; /* NULL: the file backend */
+  enum osc_blob_auth auth;
+  const char *account_key; /* shared_key: base64, never printed */
+  const char *sas_token;   /* sas: without a leading '?', never printed */
+  int lease_seconds;       /* 15..60, default 60 */
+};
+
 struct osc_config_scale_set {
   const char *name; /* unique label */
   const char *resource_group;
@@ -126,7 +143,11 @@ struct osc_config {
     const char *ca_file;        /* ca_file: private CA bundle; NULL: system */
   } http;
 
-  const char *state;  /* resolved; default .octoscale/state.json */
+  /* `state:` a path (file backend), or a mapping with `url` (the blob
+   * backend, core/osc_store.h): then `state` is NULL and state_blob.url is
+   * set. */
+  const char *state; /* resolved; default .octoscale/state.json */
+  struct osc_config_state_blob state_blob;
   const char *policy; /* resolved; default policies/default.lua */
 
   struct osc_config_scale_set *scale_sets;

@@ -7,6 +7,7 @@
  * of them, so a backoff never blocks other transfers. */
 #include "core/osc_http.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -440,6 +441,8 @@ void osc_http_response_init(struct osc_http_response *resp, size_t max_body) {
   resp->location[0] = '\0';
   resp->location_too_long = false;
   resp->retry_after_ms = -1;
+  resp->headers[0] = '\0';
+  resp->headers_truncated = false;
   resp->attempts = 0;
   resp->elapsed_ms = 0;
 }
@@ -670,6 +673,8 @@ static size_t on_body(char *data, size_t size, size_t n, void *ud) {
 }
 
 static void reset_captured_headers(struct xfer *x) {
+  x->resp.headers[0] = '\0';
+  x->resp.headers_truncated = false;
   x->resp.request_id[0] = '\0';
   x->resp.location[0] = '\0';
   x->resp.location_too_long = false;
@@ -688,6 +693,48 @@ static void copy_value(char *dst, size_t cap, const char *v, size_t len) {
     len = cap - 1;
   memcpy(dst, v, len);
   dst[len] = '\0';
+}
+
+bool osc_http_response_header(const struct osc_http_response *resp,
+                              const char *name, char *out, size_t cap) {
+  size_t n = strlen(name);
+  const char *p = resp->headers;
+
+  while (*p != '\0') {
+    const char *nl = strchr(p, '\n');
+    const char *eol = nl ? nl : p + strlen(p);
+
+    if ((size_t)(eol - p) > n + 1 && strncasecmp(p, name, n) == 0 &&
+        p[n] == ':' && p[n + 1] == ' ') {
+      copy_value(out, cap, p + n + 2, (size_t)(eol - p - n - 2));
+      return true;
+    }
+    p = nl ? nl + 1 : eol;
+  }
+  return false;
+}
+
+/* Appends "name: value\n" (name lowercased) for x-ms-* and ETag. */
+static void keep_header(struct osc_http_response *resp, const char *name,
+                        size_t name_len, const char *v, size_t vlen) {
+  size_t used = strlen(resp->headers);
+  size_t i;
+
+  if (!(name_len > 5 && strncasecmp(name, "x-ms-", 5) == 0) &&
+      !header_is(name, name_len, "etag"))
+    return;
+  if (used + name_len + vlen + 3 >= sizeof(resp->headers)) {
+    resp->headers_truncated = true;
+    return;
+  }
+  for (i = 0; i < name_len; i++)
+    resp->headers[used++] = (char)tolower((unsigned char)name[i]);
+  resp->headers[used++] = ':';
+  resp->headers[used++] = ' ';
+  for (i = 0; i < vlen; i++) /* one line each, whatever the server sent */
+    resp->headers[used++] = (v[i] == '\n' || v[i] == '\r') ? ' ' : v[i];
+  resp->headers[used++] = '\n';
+  resp->headers[used] = '\0';
 }
 
 static size_t on_header(char *data, size_t size, size_t n, void *ud) {
@@ -720,6 +767,7 @@ static size_t on_header(char *data, size_t size, size_t n, void *ud) {
   while (vlen > 0 && (v[vlen - 1] == '\r' || v[vlen - 1] == '\n' ||
                       v[vlen - 1] == ' ' || v[vlen - 1] == '\t'))
     vlen--;
+  keep_header(&x->resp, data, name_len, v, vlen);
   for (i = 0; i < 3; i++) {
     if (header_is(data, name_len, id_names[i]) && i < x->id_rank) {
       copy_value(x->resp.request_id, sizeof(x->resp.request_id), v, vlen);

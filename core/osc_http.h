@@ -61,6 +61,8 @@ struct osc_http_request {
   size_t max_body;  /* 0: options.max_body */
 };
 
+#define OSC_HTTP_HEADERS_MAX 8192
+
 /* ARM long-running-operation URLs can exceed 4 KB (azure-api.md 6.4). */
 #define OSC_HTTP_LOCATION_MAX 8192
 
@@ -73,6 +75,12 @@ struct osc_http_response {
   char location[OSC_HTTP_LOCATION_MAX];
   bool location_too_long;
   int64_t retry_after_ms; /* Retry-After of the last response, -1: none */
+  /* The last response's "x-ms-*" and "ETag" headers as "name: value\n"
+   * lines (names lowercased), for Azure Storage's metadata, lease state and
+   * error code; read them with osc_http_response_header. Bounded: lines
+   * beyond the buffer are dropped (headers_truncated). */
+  char headers[OSC_HTTP_HEADERS_MAX];
+  bool headers_truncated;
   int attempts;
   int64_t elapsed_ms; /* from the first attempt's start to completion */
 };
@@ -146,6 +154,10 @@ void osc_http_response_init(struct osc_http_response *resp, size_t max_body);
 void osc_http_response_move(struct osc_http_response *dst,
                             struct osc_http_response *src);
 void osc_http_response_free(struct osc_http_response *resp);
+/* Copies the value of a captured header (see `headers`; name in any case)
+ * into out; false when absent. */
+bool osc_http_response_header(const struct osc_http_response *resp,
+                              const char *name, char *out, size_t cap);
 
 /* Counters for tests and benchmarks. */
 struct osc_http_stats {

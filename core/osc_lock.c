@@ -76,12 +76,17 @@ static void parse_holder(const char *text, size_t len, struct holder *h) {
   }
 }
 
-static int held_error(int fd, const char *state_path, struct osc_error *err) {
+static void read_holder(int fd, struct holder *h) {
   char text[HOLDER_MAX];
-  struct holder h;
   ssize_t n = pread(fd, text, sizeof(text), 0);
 
-  parse_holder(text, n > 0 ? (size_t)n : 0, &h);
+  parse_holder(text, n > 0 ? (size_t)n : 0, h);
+}
+
+static int held_error(int fd, const char *state_path, struct osc_error *err) {
+  struct holder h;
+
+  read_holder(fd, &h);
   if (h.pid[0] == '\0')
     return osc_error_set(err, OSC_E_RUNTIME,
                          "state %s is locked by another process (it has not "
@@ -177,4 +182,66 @@ void osc_lock_release(struct osc_lock *lock) {
   flock(lock->fd, LOCK_UN);
   close(lock->fd);
   free(lock);
+}
+
+static int lock_path(const char *state_path, char *path, size_t cap,
+                     struct osc_error *err) {
+  int n = snprintf(path, cap, "%s.lock", state_path);
+
+  if (n < 0 || (size_t)n >= cap)
+    return osc_error_set(err, OSC_E_RUNTIME, "state path too long: %.200s...",
+                         state_path);
+  return OSC_OK;
+}
+
+int osc_lock_probe(const char *state_path, bool *held, char *holder, size_t cap,
+                   struct osc_error *err) {
+  char path[PATH_MAX];
+  struct holder h;
+  int fd;
+  int rc;
+
+  *held = false;
+  if (cap > 0)
+    holder[0] = '\0';
+  rc = lock_path(state_path, path, sizeof(path), err);
+  if (rc < 0)
+    return rc;
+  fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0)
+    return errno == ENOENT ? OSC_OK
+                           : osc_error_set(err, OSC_E_RUNTIME,
+                                           "cannot open lock file %s: %s", path,
+                                           strerror(errno));
+  if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+    flock(fd, LOCK_UN);
+  } else if (errno == EWOULDBLOCK) {
+    *held = true;
+    read_holder(fd, &h);
+    snprintf(holder, cap, "pid %s (started %s on host %s)",
+             h.pid[0] ? h.pid : "?", h.started[0] ? h.started : "?",
+             h.host[0] ? h.host : "?");
+  } else {
+    rc = osc_error_set(err, OSC_E_RUNTIME, "cannot probe %s: %s", path,
+                       strerror(errno));
+  }
+  close(fd);
+  return rc;
+}
+
+int osc_lock_remove_stale(const char *state_path, bool *removed,
+                          struct osc_error *err) {
+  char path[PATH_MAX];
+  int rc;
+
+  *removed = false;
+  rc = lock_path(state_path, path, sizeof(path), err);
+  if (rc < 0)
+    return rc;
+  if (unlink(path) == 0)
+    *removed = true;
+  else if (errno != ENOENT)
+    rc = osc_error_set(err, OSC_E_RUNTIME, "cannot remove %s: %s", path,
+                       strerror(errno));
+  return rc;
 }

@@ -22,6 +22,9 @@
 #ifndef OSC_LOCK_H
 #define OSC_LOCK_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #include "core/osc_error.h"
 
 struct osc_lock;
@@ -35,5 +38,15 @@ int osc_lock_acquire(const char *state_path, struct osc_lock **out,
 
 /* Clears the holder details and unlocks. NULL is ignored. */
 void osc_lock_release(struct osc_lock *lock);
+
+/* Whether another open file description holds the lock; when held, holder
+ * gets "pid N (started T on host H)". Creates nothing. */
+int osc_lock_probe(const char *state_path, bool *held, char *holder, size_t cap,
+                   struct osc_error *err);
+
+/* Removes "<state path>.lock" (`state unlock`, after osc_lock_probe found
+ * it free: a lock file nobody holds is only a leftover). */
+int osc_lock_remove_stale(const char *state_path, bool *removed,
+                          struct osc_error *err);
 
 #endif

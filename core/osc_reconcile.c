@@ -7,6 +7,7 @@
 #include "core/osc_collect.h"
 #include "core/osc_log.h"
 #include "core/osc_snapshot.h"
+#include "core/osc_store.h"
 
 static int select_entries(const struct osc_config *cfg,
                           const struct osc_reconcile_options *o,
@@ -170,6 +171,23 @@ int osc_reconcile_collect(struct osc_reconcile *r, struct osc_error *err) {
   return collect_live(r, err);
 }
 
+/* Through apply's locked store, else a store of our own (plan reads need
+ * no lock). */
+static int load_state(const struct osc_config *config,
+                      const struct osc_reconcile_options *o,
+                      struct osc_state **out, struct osc_error *err) {
+  struct osc_store *store = NULL;
+  int rc;
+
+  if (o->store != NULL)
+    return osc_store_load(o->store, out, err);
+  rc = osc_store_open(config, &store, err);
+  if (rc == OSC_OK)
+    rc = osc_store_load(store, out, err);
+  osc_store_free(store);
+  return rc;
+}
+
 int osc_reconcile_plan(const struct osc_config *config,
                        const struct osc_reconcile_options *o,
                        struct osc_reconcile **out, struct osc_error *err) {
@@ -188,7 +206,7 @@ int osc_reconcile_plan(const struct osc_config *config,
   rc = select_entries(config, o, r, err);
   if (rc < 0)
     goto done;
-  rc = osc_state_load(config->state, &r->state, err);
+  rc = load_state(config, o, &r->state, err);
   if (rc < 0)
     goto done;
   if (o->snapshot != NULL) {

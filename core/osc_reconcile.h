@@ -23,6 +23,9 @@ struct osc_reconcile_options {
   bool force;
   bool verbose;
   struct osc_session *session; /* borrowed (Lua scripts), else created */
+  /* borrowed: apply's locked state (core/osc_store.h), which it saves to;
+   * NULL: the state is read through a store opened for the call */
+  struct osc_store *store;
 };
 
 /* Per entry: what was collected, with which policy, and the plan. */
@@ -35,6 +38,7 @@ struct osc_reconcile_entry {
 };
 
 struct osc_session;
+struct osc_store;
 
 struct osc_reconcile {
   const struct osc_config *config;
