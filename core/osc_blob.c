@@ -251,6 +251,9 @@ static const char *hint(const struct osc_blob *b) {
       return "the SAS token (state.sas_token) was refused: it needs read, "
              "add, create and write permissions on the blob and must not "
              "have expired";
+    if (strcmp(d->code, "AuthenticationFailed") == 0)
+      return "the bearer token was refused (is the azure credential's tenant "
+             "the storage account's?)";
     return "the Azure identity needs the Storage Blob Data Contributor role "
            "on the storage account or container";
   }
@@ -327,7 +330,9 @@ static int authorize(struct osc_blob *b, struct blob_call *c, char *auth,
       return osc_error_prefix(err, "state blob %s: token for %s", b->url,
                               STORAGE_AUDIENCE);
     }
-    snprintf(auth, cap, "%s", h.value);
+    if (c->n < MAX_HEADERS)
+      c->headers[c->n++] = h; /* valid until the next authorize: this call */
+    return OSC_OK;
   } else {
     osc_buf_init(&sts, 64 * 1024);
     rc = osc_sharedkey_string_to_sign(c->method, b->account, b->path, c->query,

@@ -387,6 +387,8 @@ static int parse_args(int argc, char **argv, struct osc_cli_options *o,
                (strcmp(a, "-o") == 0 || long_opt(a, "--output", &v))) {
       if ((o->output_path = need_value(argc, argv, &i, "--output", v)) == NULL)
         return 3;
+    } else if (command_takes(o->command, "state") && strcmp(a, "--yes") == 0) {
+      o->yes = true;
     } else if (a[0] == '-' && a[1] != '\0') {
       return usage_error(o->command, "unknown option '%s'", a);
     } else if (o->command == NULL) {
@@ -398,8 +400,6 @@ static int parse_args(int argc, char **argv, struct osc_cli_options *o,
       }
       if (o->command == NULL)
         return usage_error(NULL, "unknown command '%s'", a);
-    } else if (command_takes(o->command, "state") && strcmp(a, "--yes") == 0) {
-      o->yes = true;
     } else if (command_takes(o->command, "run") ||
                command_takes(o->command, "test") ||
                command_takes(o->command, "state")) {

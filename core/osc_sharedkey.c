@@ -7,9 +7,10 @@
 #include <string.h>
 #include <strings.h>
 
-#define SK_MAX_PARTS 64 /* x-ms-* headers or query parameters in one request   \
-                         */
-#define KEY_MAX 256     /* decoded account keys are 64 bytes */
+#define SK_MAX_PARTS                                                           \
+  64                /* x-ms-* headers or query parameters in one request       \
+                     */
+#define KEY_MAX 256 /* decoded account keys are 64 bytes */
 
 static const char *header_value(const struct osc_http_header *h, size_t n,
                                 const char *name) {

@@ -245,8 +245,9 @@ static int held_error(struct osc_store_blob *sb, struct osc_error *err) {
     holder_text(&props.holder, who, sizeof(who));
   return osc_error_set(err, OSC_E_RUNTIME,
                        "state %s is locked by %s; another apply is running "
-                       "(its lease expires %ds after it stops renewing)",
-                       sb->label, who, sb->cfg->state_blob.lease_seconds);
+                       "(a lease ends at most 60s after its holder stops "
+                       "renewing it)",
+                       sb->label, who);
 }
 
 /* Acquires the lease; a missing blob is created (once) and leased. */

@@ -93,7 +93,9 @@ az_req() {
   fi
   key_hex=$(printf '%s' "$AZ_KEY" | base64 -d | od -An -v -tx1 | tr -d ' \n')
   sig=$(printf '%s' "$sts" | openssl dgst -sha256 -mac HMAC -macopt "hexkey:$key_hex" -binary | base64 -w0)
-  local -a args=(-sS --max-time 30 -o "$AZ_OUT" -D "$AZ_HDR" -w '%{http_code}' -X "$method")
+  local -a args=(-sS --max-time 30 -o "$AZ_OUT" -D "$AZ_HDR" -w '%{http_code}')
+  # -X HEAD would wait for a body that never comes
+  if [[ $method == HEAD ]]; then args+=(--head); else args+=(-X "$method"); fi
   for h in "${hdrs[@]}"; do args+=(-H "$h"); done
   args+=(-H "Authorization: SharedKey $AZ_ACCOUNT:$sig")
   if [[ $method == PUT ]]; then

@@ -61,3 +61,25 @@ b_blob() {
 b_break() {
   az_req PUT /state/octoscale/state.json "comp=lease" "" "x-ms-lease-action: break" "x-ms-lease-break-period: 0"
 }
+
+# The blob's lease state (available, leased, expired, broken...).
+b_lease_state() {
+  az_req HEAD /state/octoscale/state.json "" >/dev/null
+  tr -d '\r' <"$AZ_HDR" | sed -n 's/^x-ms-lease-state: //Ip' | head -1
+}
+
+# Waits (up to 10 s) until the blob is leased.
+b_wait_leased() {
+  local i
+  for ((i = 0; i < 200; i++)); do
+    [[ $(b_lease_state) == leased ]] && return 0
+    sleep 0.05
+  done
+  return 1
+}
+
+# b_put_blob FILE: writes FILE as the state blob (no lease needed when none
+# is held), as a person with the account key could.
+b_put_blob() {
+  az_req PUT /state/octoscale/state.json "" "$1" "x-ms-blob-type: BlockBlob"
+}
