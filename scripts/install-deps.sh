@@ -10,7 +10,7 @@ packages=(
   liblua5.4-dev lua5.4 lua-cjson lua-cjson-dev
   libcurl4-openssl-dev libssl-dev libyaml-dev libmicrohttpd-dev libcmocka-dev
   curl ca-certificates clang-format
-  dpkg-dev file groff-base zsh
+  dpkg-dev file groff-base zsh openssl
 )
 # --browser: only the browser the HTML report test (tests/browser/run.sh)
 # renders the report in; that test asks for it, nothing else needs it.
@@ -23,17 +23,30 @@ for p in "${packages[@]}"; do
   status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
   [[ $status == "install ok installed" ]] || missing+=("$p")
 done
-[[ ${#missing[@]} -eq 0 ]] && exit 0
+# Azurite (Microsoft's Azure Storage emulator) for the blob-state tests,
+# from npm; Node.js from Debian unless one is installed already (NodeSource's
+# package brings its own npm).
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
+need_azurite=false
+command -v azurite-blob >/dev/null || need_azurite=true
+[[ ${#missing[@]} -eq 0 && $need_azurite == false ]] && exit 0
 
-echo "install-deps: installing ${missing[*]}" >&2
 sudo=""
 if [[ $(id -u) -ne 0 ]]; then
   command -v sudo >/dev/null || {
-    echo "install-deps: need root or sudo to install: ${missing[*]}" >&2
+    echo "install-deps: need root or sudo to install: ${missing[*]}$($need_azurite && echo " azurite")" >&2
     exit 1
   }
   sudo=sudo
 fi
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+if [[ ${#missing[@]} -gt 0 ]]; then
+  echo "install-deps: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+if $need_azurite; then
+  echo "install-deps: installing azurite (npm)" >&2
+  $sudo npm install -g --no-fund --no-audit azurite >/dev/null
+fi

@@ -15,9 +15,11 @@
 # and exits with octoscale's exit code (0 ok, 1 runtime failure, or the
 # state lock still held when the timeout passes, 3 config/policy error, 4 safety stop, 5 provisioning did not
 # settle with Timeout Error = Error); while another run holds the state
-# file's lock it waits, within the timeout. The state file (orphan grace,
-# the --only-new baseline) must survive between runs: keep it on a path
-# every run of this step can reach (see the README, "Running in Octopus").
+# lock it waits, within the timeout. The state (orphan grace, the --only-new
+# baselines) must survive between runs: with a State Storage URL it is a
+# blob in Azure Storage (the lock is a lease on it), which every worker
+# reaches, dynamic ones included; without one it is a file on the worker
+# (see the README, "Running in Octopus").
 #
 # Outside Octopus (tests, trying it by hand), replace the expressions
 # yourself; one that Octopus leaves unresolved (an undefined variable, such
@@ -39,6 +41,7 @@ done <<'OCTOSCALE_PARAMETERS'
 space=#{Octopus.Space.Id}
 environment=#{Octopus.Environment.Id}
 tenant=#{Octopus.Deployment.Tenant.Id}
+project=#{Octopus.Project.Id}
 scale_set=#{VMSS.ScaleSet.Name}
 resource_group=#{VMSS.ResourceGroup.Name}
 roles=#{VMSS.DeploymentTarget.Roles}
@@ -56,6 +59,7 @@ login_endpoint=#{VMSS.Azure.Account.ActiveDirectoryEndpointBaseUri}
 health_check=#{Octoscale.HealthCheck}
 report=#{Octoscale.Report}
 state_file=#{Octoscale.StateFile}
+state_url=#{Octoscale.StateStorageUrl}
 executable=#{Octoscale.Executable}
 package_dir=#{Octopus.Action.Package[octoscale].ExtractedPath}
 extra_args=#{Octoscale.ExtraArgs}
@@ -81,11 +85,20 @@ OIDC_JWT=$(_verbatim <<'OCTOSCALE_SECRET'
 #{VMSS.Azure.Account.OpenIdConnect.Jwt}
 OCTOSCALE_SECRET
 )
+OCTOSCALE_STEP_STORAGE_KEY=$(_verbatim <<'OCTOSCALE_SECRET'
+#{Octoscale.StateStorageAccountKey}
+OCTOSCALE_SECRET
+)
+OCTOSCALE_STEP_STORAGE_SAS=$(_verbatim <<'OCTOSCALE_SECRET'
+#{Octoscale.StateStorageSasToken}
+OCTOSCALE_SECRET
+)
 POLICY=$(_verbatim <<'OCTOSCALE_POLICY'
 #{Octoscale.Policy}
 OCTOSCALE_POLICY
 )
-export OCTOSCALE_STEP_API_KEY OCTOSCALE_STEP_CLIENT_SECRET
+export OCTOSCALE_STEP_API_KEY OCTOSCALE_STEP_CLIENT_SECRET \
+  OCTOSCALE_STEP_STORAGE_KEY OCTOSCALE_STEP_STORAGE_SAS
 
 fail() {
   echo "octoscale step: $*" >&2
@@ -148,13 +161,21 @@ else
   AUTH=managed_identity
 fi
 
-# One state file per space, environment, tenant and scale set, unless given.
+# One state per space, environment, tenant and scale set, unless given: a
+# blob under the State Storage URL (a container URL, or a blob URL ending
+# in .json used as it is), else a file on the worker.
+safe() { printf '%s' "$1" | tr -c 'A-Za-z0-9._-' '_'; }
+STATE_NAME="$(safe "${P[space]}")/$(safe "${P[environment]}")"
+[[ -n ${P[tenant]} ]] && STATE_NAME+="/$(safe "${P[tenant]}")"
+STATE_NAME+="/$(safe "${P[resource_group]}")-$(safe "${P[scale_set]}").json"
+STATE_URL=${P[state_url]%/}
 STATE=${P[state_file]}
-if [[ -z $STATE ]]; then
-  safe() { printf '%s' "$1" | tr -c 'A-Za-z0-9._-' '_'; }
-  STATE="${OCTOSCALE_STATE_DIR:-$HOME/.octoscale}/$(safe "${P[space]}")/$(safe "${P[environment]}")"
-  [[ -n ${P[tenant]} ]] && STATE+="/$(safe "${P[tenant]}")"
-  STATE+="/$(safe "${P[resource_group]}")-$(safe "${P[scale_set]}").json"
+if [[ -n $STATE_URL ]]; then
+  [[ $STATE_URL == *.json ]] || STATE_URL+="/$STATE_NAME"
+  [[ -n $OCTOSCALE_STEP_STORAGE_KEY && -n $OCTOSCALE_STEP_STORAGE_SAS ]] &&
+    fail "set the State Storage account key or the SAS token, not both"
+elif [[ -z $STATE ]]; then
+  STATE="${OCTOSCALE_STATE_DIR:-$HOME/.octoscale}/$STATE_NAME"
 fi
 
 printf '%s\n' "${POLICY:-return {\}}" >"$WORK/policy.lua"
@@ -185,7 +206,22 @@ done
     [[ -n ${P[login_endpoint]} ]] && echo "    login: $(yq "${P[login_endpoint]%/}")"
     [[ -n ${P[management_endpoint]} ]] && echo "    management: $(yq "${P[management_endpoint]%/}")"
   fi
-  echo "state: $(yq "$STATE")"
+  if [[ -n $STATE_URL ]]; then
+    # the Azure account's credential (entra), unless a key or SAS is given
+    echo "state:"
+    echo "  url: $(yq "$STATE_URL")"
+    if [[ -n $OCTOSCALE_STEP_STORAGE_KEY ]]; then
+      echo "  auth: shared_key"
+      echo "  account_key: \${OCTOSCALE_STEP_STORAGE_KEY}"
+    elif [[ -n $OCTOSCALE_STEP_STORAGE_SAS ]]; then
+      echo "  auth: sas"
+      echo "  sas_token: \${OCTOSCALE_STEP_STORAGE_SAS}"
+    else
+      echo "  auth: entra"
+    fi
+  else
+    echo "state: $(yq "$STATE")"
+  fi
   echo "policy: policy.lua"
   echo "scale_sets:"
   echo "  - name: $(yq "${P[scale_set]}")"
@@ -199,7 +235,9 @@ done
 # ---- run ------------------------------------------------------------------------------
 ARGS=(apply --octopus-output --on-timeout "$ON_TIMEOUT")
 ((TIMEOUT > 0)) && ARGS+=("--wait=${TIMEOUT}m")
-truthy "${P[exclude_pre_existing]:-No}" && ARGS+=(--only-new)
+# One --only-new baseline per project: two projects deploying to one scale
+# set each see its new targets.
+truthy "${P[exclude_pre_existing]:-No}" && ARGS+=("--only-new=$(safe "${P[project]:-default}")")
 truthy "${P[health_check]:-False}" && ARGS+=(--health-check)
 # The report lands in the step's working directory, which Octopus keeps
 # until it has collected the artifact.
@@ -207,7 +245,7 @@ truthy "${P[report]:-True}" && ARGS+=(--report "octoscale-$(printf '%s' "${P[sca
 EXTRA=()
 [[ -n ${P[extra_args]} ]] && read -r -a EXTRA <<<"${P[extra_args]}"
 
-echo "octoscale: scale set ${P[resource_group]}/${P[scale_set]}, environment ${P[environment]}${P[tenant]:+, tenant ${P[tenant]}}, roles ${P[roles]}; state $STATE"
+echo "octoscale: scale set ${P[resource_group]}/${P[scale_set]}, environment ${P[environment]}${P[tenant]:+, tenant ${P[tenant]}}, roles ${P[roles]}; state ${STATE_URL:-$STATE}"
 # A scheduled reconcile and a triggered deployment may overlap on one state
 # file: octoscale refuses the second at once (exit 1, "another apply is
 # running"); this step waits for its turn, within the timeout.

@@ -143,6 +143,7 @@ values() { # values EXCLUDE [EXTRA]: writes $W/values.txt
     cat <<EOF
 Octopus.Space.Id=Spaces-1
 Octopus.Environment.Id=Environments-1
+Octopus.Project.Id=Projects-1
 Octopus.Web.ServerUri=$SIM_URL
 VMSS.ScaleSet.Name=vmss-web
 VMSS.ResourceGroup.Name=rg-web
@@ -205,7 +206,7 @@ NOW=$(date -u -d "$T0 + 1 minute" +%Y-%m-%dT%H:%M:%SZ) step
 expect_rc "the triggered step" 0
 expect_eq "Exclude Pre-Existing = Yes: the 2 new targets" "$NEW" \
   "$(a_decode_outputs_sorted "$OUT" | sed -n 's/^VMSSDeploymentTargetIds=//p')"
-expect_eq "octoscale's arguments" "apply --octopus-output --on-timeout proceed --wait=30m --only-new --report octoscale-vmss-web.html" \
+expect_eq "octoscale's arguments: one baseline per project" "apply --octopus-output --on-timeout proceed --wait=30m --only-new=Projects-1 --report octoscale-vmss-web.html" \
   "$(tail -n +3 "$W/seen-args" | paste -sd' ' -)"
 NOW=$(date -u -d "$T0 + 2 minutes" +%Y-%m-%dT%H:%M:%SZ) step
 expect_rc "the trigger fires again" 0
