@@ -63,7 +63,6 @@ static void json_time(struct osc_jsonw *w, const char *key, int64_t t) {
 
 static void json_set(struct osc_jsonw *w, const struct osc_state_scale_set *s) {
   size_t j;
-  size_t k;
 
   osc_jsonw_object_begin(w);
   osc_jsonw_key(w, "name");
@@ -86,18 +85,7 @@ static void json_set(struct osc_jsonw *w, const struct osc_state_scale_set *s) {
     osc_jsonw_object_begin(w);
     osc_jsonw_key(w, "name");
     osc_jsonw_string(w, b->name);
-    json_time(w, "at", b->at);
-    osc_jsonw_key(w, "targets");
-    osc_jsonw_array_begin(w);
-    for (k = 0; k < b->n_targets; k++) {
-      osc_jsonw_object_begin(w);
-      osc_jsonw_key(w, "id");
-      osc_jsonw_string(w, b->targets[k].id);
-      osc_jsonw_key(w, "name");
-      osc_jsonw_string(w, b->targets[k].name);
-      osc_jsonw_object_end(w);
-    }
-    osc_jsonw_array_end(w);
+    osc_state_write_baseline_fields(w, b);
     osc_jsonw_object_end(w);
   }
   osc_jsonw_array_end(w);

@@ -626,12 +626,10 @@ static void write_time(struct osc_jsonw *w, int64_t t) {
   osc_jsonw_string(w, text);
 }
 
-static void write_baseline(struct osc_jsonw *w,
-                           const struct osc_state_baseline *b) {
+void osc_state_write_baseline_fields(struct osc_jsonw *w,
+                                     const struct osc_state_baseline *b) {
   size_t i;
 
-  osc_jsonw_key(w, b->name);
-  osc_jsonw_object_begin(w);
   osc_jsonw_key(w, "at");
   write_time(w, b->at);
   osc_jsonw_key(w, "targets");
@@ -645,6 +643,13 @@ static void write_baseline(struct osc_jsonw *w,
     osc_jsonw_object_end(w);
   }
   osc_jsonw_array_end(w);
+}
+
+static void write_baseline(struct osc_jsonw *w,
+                           const struct osc_state_baseline *b) {
+  osc_jsonw_key(w, b->name);
+  osc_jsonw_object_begin(w);
+  osc_state_write_baseline_fields(w, b);
   osc_jsonw_object_end(w);
 }
 

@@ -109,6 +109,12 @@ int osc_state_update(struct osc_state *state, struct osc_plan *const *plans,
 int osc_state_save(const struct osc_state *state, const char *path,
                    struct osc_error *err);
 
+/* A baseline's "at" and "targets" members, into an open JSON object (the
+ * state file and `state show --format json` share them). */
+struct osc_jsonw;
+void osc_state_write_baseline_fields(struct osc_jsonw *w,
+                                     const struct osc_state_baseline *b);
+
 /* The JSON osc_state_save writes, appended to out. */
 int osc_state_encode(const struct osc_state *state, struct osc_buf *out,
                      struct osc_error *err);
