@@ -7,7 +7,8 @@
 #    expires: a new apply succeeds within lease + 5 s;
 #  - a lease broken mid-run (from the test, as `az storage blob lease
 #    break` would) makes the run exit 1 saying so, before any deletion, and
-#    the blob keeps its bytes.
+#    the blob keeps its bytes; lost while deleting, the save fails (exit 1,
+#    "was lost ... not saved") and the blob keeps its bytes.
 # Usage: bash tests/blob/blob_lock.sh BUILD_DIR
 source "$(dirname "$0")/blob_lib.sh" "$1"
 
@@ -70,7 +71,7 @@ if ((WAITED <= 20000)); then ok "within lease + 5 s (${WAITED} ms)"; else not_ok
 a_action '{"scale":{"scale_set":"vmss-web","capacity":5}}' || exit 1
 sim_advance 60
 b_blob "$W/before.json" >/dev/null
-a_faults '[{"name":"slow-list","route":"octopus.machines_list","latency_ms":3000}]' || exit 1
+a_faults '[{"name":"slow-list","route":"octopus.machines_list","latency_ms":8000}]' || exit 1
 a_reset_log
 "$OCTOSCALE" -c "$W/c.yaml" apply >"$W/broken.out" 2>"$W/broken.err" </dev/null &
 BROKEN=$!
@@ -89,6 +90,31 @@ a_osc -c "$W/c.yaml" apply
 expect_rc "the next run deletes the orphans" 0
 a_log "$W/l4.json"
 a_check "3 DELETEs now" "$W/l4.json" "n('octopus.machine_delete') == 3"
+
+# ---- the lease lost while deleting: the save fails, never silently ------------------------
+a_action '{"scale":{"scale_set":"vmss-web","capacity":3}}' || exit 1
+sim_advance 60
+b_blob "$W/before2.json" >/dev/null
+a_faults '[{"name":"slow-delete","route":"octopus.machine_delete","latency_ms":8000}]' || exit 1
+a_reset_log
+"$OCTOSCALE" -c "$W/c.yaml" apply >"$W/lost.out" 2>"$W/lost.err" </dev/null &
+LOST=$!
+A_BG_PIDS+=("$LOST")
+check "the run holds the lease" b_wait_leased
+for ((i = 0; i < 200; i++)); do # its deletions are on their way
+  a_log "$W/l5.json"
+  [[ $(a_eval "$W/l5.json" "n('octopus.machines_list')") -ge 1 ]] && break
+  sleep 0.05
+done
+sleep 1
+expect_eq "the test breaks the lease during the deletions" 202 "$(b_break)"
+wait "$LOST"
+expect_eq "the run exits 1" 1 "$?"
+expect_in "it says the lease was lost and nothing was saved" "$W/lost.err" "was lost"
+expect_in "naming the blob" "$W/lost.err" "state was not saved"
+b_blob "$W/after2.json" >/dev/null
+check "the blob is unchanged: no silent lost update" cmp "$W/before2.json" "$W/after2.json"
+a_faults '[]' || exit 1
 
 stop_sim
 finish
