@@ -26,7 +26,7 @@ a_osc -c "$W/c.yaml" apply
 expect_rc "a first apply creates the blob" 0
 
 # ---- two applies at once ----------------------------------------------------------
-a_faults '[{"name":"slow-list","route":"octopus.machines_list","latency_ms":3000}]' || exit 1
+a_faults '[{"name":"slow-list","route":"octopus.machines_list","latency_ms":8000}]' || exit 1
 OCTOPUS_TASK_ID=ServerTasks-4242 "$OCTOSCALE" -c "$W/c.yaml" apply >"$W/first.out" 2>"$W/first.err" </dev/null &
 FIRST=$!
 A_BG_PIDS+=("$FIRST")
