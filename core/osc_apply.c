@@ -533,7 +533,7 @@ int osc_apply_run(struct osc_reconcile *r,
   }
   /* The lock must still be ours before anything is deleted or disabled: a
    * run that could not record its actions must not take them. */
-  rc = osc_store_check(ro->store, err);
+  rc = osc_store_check(ro->store, r->state, err);
   if (rc < 0)
     return rc;
   rc = execute(r, res, err);

@@ -72,7 +72,9 @@ int osc_store_load(struct osc_store *s, struct osc_state **out,
   return osc_state_load(s->cfg->state, out, err);
 }
 
-int osc_store_check(struct osc_store *s, struct osc_error *err) {
+int osc_store_check(struct osc_store *s, const struct osc_state *state,
+                    struct osc_error *err) {
+  (void)state; /* the file backend's proof of writability will use it */
   if (s->blob != NULL)
     return osc_store_blob_check(s->blob, err);
   return OSC_OK;

@@ -40,10 +40,11 @@ int osc_store_lock(struct osc_store *store, struct osc_error *err);
 int osc_store_load(struct osc_store *store, struct osc_state **out,
                    struct osc_error *err);
 
-/* Before the first destructive action: fails when the lock was lost (a
- * broken or expired lease), so nothing is deleted by a run that could not
- * record it. */
-int osc_store_check(struct osc_store *store, struct osc_error *err);
+/* Before the first destructive action: proves that `state` can be saved
+ * (blob: the lease is still ours, renewed now; a broken or expired lease
+ * fails), so nothing is deleted by a run that could not record it. */
+int osc_store_check(struct osc_store *store, const struct osc_state *state,
+                    struct osc_error *err);
 
 /* Writes the state under the lock; the caller holds it. A lost lease is an
  * error and nothing is written: never a silent lost update. */
