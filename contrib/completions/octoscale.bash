@@ -19,7 +19,7 @@ _octoscale_scale_sets() {
 
 _octoscale() {
   local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
-  local commands="plan apply run check snapshot test version"
+  local commands="plan apply run check snapshot test state version"
   local global="-c --config -s --scale-set --format -v --verbose -q --quiet -h --help --version"
   local command="" opts="" i w
 
@@ -70,12 +70,17 @@ _octoscale() {
     apply) opts="--wait --poll-interval --on-timeout --only-new --health-check --octopus-output --report --force" ;;
     run) opts="--octopus-output" ;;
     snapshot) opts="-o --output" ;;
+    state) opts="--yes" ;;
   esac
 
   if [[ $cur == -* ]]; then
     COMPREPLY=($(compgen -W "$global $opts" -- "$cur"))
   elif [[ -z $command ]]; then
     COMPREPLY=($(compgen -W "$commands" -- "$cur"))
+  elif [[ $command == state && $prev == state ]]; then
+    COMPREPLY=($(compgen -W "show unlock copy" -- "$cur"))
+  elif [[ $command == state ]]; then
+    COMPREPLY=($(compgen -f -- "$cur"))
   elif [[ $command == run || $command == test ]]; then
     COMPREPLY=($(compgen -f -X '!*.lua' -o plusdirs -- "$cur"))
   fi
