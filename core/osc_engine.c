@@ -805,32 +805,73 @@ static bool data_stop(struct engine *e) {
   return true;
 }
 
-/* Safety rule 3. */
-static void check_budget(struct engine *e) {
-  struct osc_plan *plan = e->plan;
-  const struct osc_budget *b = &e->ops->max_delete;
-  size_t i;
+/* max_delete of this run: the policy's function (called once, after the
+ * hooks) or its constant. */
+static int run_budget(struct engine *e, struct osc_budget *out) {
+  struct osc_error herr = OSC_ERROR_INIT;
+  int rc;
 
+  *out = e->ops->max_delete;
+  if (e->ops->max_delete_fn == NULL)
+    return OSC_OK;
+  rc = e->ops->max_delete_fn(e->ops->ud, out, &herr);
+  if (rc < 0)
+    return hook_failed(e, rc, "max_delete", &herr);
+  out->min_set = e->ops->max_delete.min_set;
+  out->min = e->ops->max_delete.min;
+  e->plan->budget =
+      osc_budget_limit(out, e->plan->n_in_scope - e->n_foreign);
+  return OSC_OK;
+}
+
+/* "max_delete 20% of 6 in-scope targets (min_delete_budget 2)" */
+static void describe_budget(const struct osc_budget *b, size_t n_in_scope,
+                            char *out, size_t cap) {
+  if (!b->percent)
+    snprintf(out, cap, "max_delete %g", b->value);
+  else if (b->min_set && b->value > 0)
+    snprintf(out, cap,
+             "max_delete %g%% of %zu in-scope targets (min_delete_budget "
+             "%zu)",
+             b->value, n_in_scope, b->min);
+  else
+    snprintf(out, cap, "max_delete %g%% of %zu in-scope targets", b->value,
+             n_in_scope);
+}
+
+/* Safety rule 3. A budget of 0 is the policy saying "never": --force does
+ * not lift it. */
+static int check_budget(struct engine *e) {
+  struct osc_plan *plan = e->plan;
+  struct osc_budget b;
+  char what[160];
+  size_t i;
+  int rc;
+
+  rc = run_budget(e, &b);
+  if (rc < 0)
+    return rc;
   for (i = 0; i < plan->n_actions; i++) {
     if (plan->actions[i].kind == OSC_ACT_DELETE ||
         plan->actions[i].kind == OSC_ACT_DISABLE)
       plan->n_destructive++;
   }
-  if (plan->n_destructive <= plan->budget || e->in->force)
-    return;
+  if (plan->n_destructive <= plan->budget || (e->in->force && plan->budget > 0))
+    return OSC_OK;
   plan->status = OSC_PLAN_SAFETY_STOP;
-  if (b->percent)
+  /* foreign targets are never counted (docs/design.md section 6) */
+  describe_budget(&b, plan->n_in_scope - e->n_foreign, what, sizeof(what));
+  if (plan->budget == 0)
     snprintf(plan->message, sizeof(plan->message),
              "deletion budget exceeded: %zu targets to delete or disable, "
-             "max_delete %g%% of %zu in-scope targets allows %zu (--force "
-             "overrides)",
-             plan->n_destructive, b->value, plan->n_in_scope - e->n_foreign,
-             plan->budget);
+             "%s allows none (--force does not override a budget of 0)",
+             plan->n_destructive, what);
   else
     snprintf(plan->message, sizeof(plan->message),
              "deletion budget exceeded: %zu targets to delete or disable, "
-             "max_delete %g allows %zu (--force overrides)",
-             plan->n_destructive, b->value, plan->budget);
+             "%s allows %zu (--force overrides)",
+             plan->n_destructive, what, plan->budget);
+  return OSC_OK;
 }
 
 static int classify(struct engine *e) {
@@ -862,8 +903,7 @@ static int classify(struct engine *e) {
   qsort(plan->actions, plan->n_actions, sizeof(*plan->actions), cmp_action);
   qsort(plan->deployable, plan->n_deployable, sizeof(*plan->deployable),
         cmp_ref);
-  check_budget(e);
-  return OSC_OK;
+  return check_budget(e);
 }
 
 /* A hook failed: the plan keeps its status and message only. */
@@ -1120,18 +1160,24 @@ const char *osc_decision_name(enum osc_decision d) {
 }
 
 size_t osc_budget_limit(const struct osc_budget *b, size_t n_in_scope) {
+  size_t min;
   double limit;
 
-  if (b == NULL || !(b->value > 0)) /* also NaN */
+  if (b == NULL)
     return 1;
-  if (b->percent)
+  if (!(b->value > 0)) /* 0 means none; negative or NaN never gets here */
+    return 0;
+  if (!b->percent) {
+    limit = floor(b->value);
+    min = 0;
+  } else {
     /* The epsilon keeps 0.3% of 1000 at 3 despite binary fractions. */
     limit = floor((double)n_in_scope * b->value / 100.0 + 1e-9);
-  else
-    limit = floor(b->value);
-  if (limit < 1)
-    return 1;
+    min = b->min_set ? b->min : 1;
+  }
   if (limit >= (double)SIZE_MAX)
     return SIZE_MAX;
-  return (size_t)limit;
+  if (limit < (double)min)
+    return min;
+  return limit < 1 ? 0 : (size_t)limit;
 }

@@ -49,15 +49,18 @@ enum osc_grace_kind {
   OSC_GRACE_ORPHAN,           /* subject: target */
 };
 
-/* max_delete: a percentage of the in-scope targets or a count. The budget
- * is at least 1. */
+/* max_delete: a percentage of the in-scope targets or a count. 0, in either
+ * form, allows no deletion or disable at all. A percentage budget is at least
+ * min_delete_budget (min when min_set, else 1), so small sets can scale in. */
 struct osc_budget {
   bool percent;
   double value;
+  bool min_set;
+  size_t min;
 };
 
 #define OSC_BUDGET_DEFAULT                                                     \
-  { true, 50.0 }
+  { true, 50.0, false, 0 }
 
 /* Every callback may be NULL, meaning the documented default:
  * target_name = computer name (else the VM name); graces 30m / 10m / 10m;
@@ -90,6 +93,9 @@ struct osc_policy_ops {
   int (*owns)(void *ud, const struct osc_target *target, bool *out,
               struct osc_error *err);
   struct osc_budget max_delete;
+  /* max_delete computed from ctx (NULL: the constant above). It fills
+   * percent and value; min_delete_budget stays that of max_delete. */
+  int (*max_delete_fn)(void *ud, struct osc_budget *out, struct osc_error *err);
 };
 
 /* Which targets belong to a scale set entry: in the environment, carrying
@@ -219,7 +225,9 @@ const char *osc_action_name(enum osc_action_kind kind);
 const char *osc_plan_status_name(enum osc_plan_status status);
 const char *osc_decision_name(enum osc_decision d);
 
-/* Budget for n in-scope targets: floor(n * pct / 100) or the count; >= 1. */
+/* Budget for n in-scope targets: 0 for a max_delete of 0; else
+ * floor(n * pct / 100) raised to min_delete_budget (default 1), or the
+ * count. */
 size_t osc_budget_limit(const struct osc_budget *b, size_t n_in_scope);
 
 #endif

@@ -64,6 +64,7 @@ static const int64_t grace_defaults[3] = {GRACE_PROVISIONING_DEFAULT,
 #define SLOT_SCALE_SET (5 + OSC_HOOK_COUNT)
 #define SLOT_SETTINGS (6 + OSC_HOOK_COUNT)
 #define SLOT_CTX (7 + OSC_HOOK_COUNT)
+#define SLOT_MAX_DELETE (8 + OSC_HOOK_COUNT)
 
 struct hook_slot {
   bool set;
@@ -88,6 +89,7 @@ struct osc_policy {
   const struct osc_config_scale_set *entry; /* NULL: ctx from Lua */
   struct hook_slot hooks[OSC_HOOK_COUNT];
   struct grace_slot graces[3];
+  char max_delete_where[WHERE_MAX]; /* set when max_delete is a function */
   struct osc_policy_ops ops;
 };
 
@@ -194,6 +196,7 @@ static void function_where(lua_State *L, int idx, char *out, size_t cap) {
 static const char *const known_fields[] = {
     "target_name",     "grace",      "on_scale_in", "on_failed_vm",
     "on_unregistered", "on_in_sync", "max_delete",  "owns",
+    "min_delete_budget",
 };
 
 static size_t edit_distance(const char *a, const char *b) {
@@ -243,7 +246,7 @@ static const char *suggest(const char *word, const char *const *list,
   return best;
 }
 
-/* max_delete: "N%" (0 < N <= 100), a count, or a numeric string. */
+/* max_delete: "N%" (0 <= N <= 100), a count, or a numeric string. */
 static int parse_max_delete(const struct result *r, struct osc_budget *out) {
   if (r->type == LUA_TNUMBER) {
     if (!r->integer || r->i < 0)
@@ -262,7 +265,7 @@ static int parse_max_delete(const struct result *r, struct osc_budget *out) {
     if (end == r->s || !isfinite(v))
       return -1;
     if (strcmp(end, "%") == 0) {
-      if (v <= 0 || v > 100)
+      if (v < 0 || v > 100)
         return -1;
       out->percent = true;
       out->value = v;
@@ -398,10 +401,46 @@ static int validate_grace(lua_State *L, struct validate_args *a, int rec) {
   return 0;
 }
 
+static void validate_max_delete(lua_State *L, struct validate_args *a,
+                                int rec) {
+  struct osc_policy *p = a->policy;
+  struct result r;
+  char desc[128];
+
+  if (lua_type(L, -1) == LUA_TFUNCTION) {
+    function_where(L, -1, p->max_delete_where, sizeof(p->max_delete_where));
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, rec, SLOT_MAX_DELETE);
+    return;
+  }
+  result_capture(L, -1, &r);
+  if (parse_max_delete(&r, &p->ops.max_delete) < 0) {
+    result_describe(&r, desc, sizeof(desc));
+    vfail(a,
+          "max_delete is %s (expected a percentage such as \"10%%\", a "
+          "count, or a function)",
+          desc);
+  }
+}
+
+static void validate_min_delete(lua_State *L, struct validate_args *a) {
+  struct osc_policy *p = a->policy;
+  struct result r;
+  char desc[128];
+
+  result_capture(L, -1, &r);
+  if (r.type == LUA_TNUMBER && r.integer && r.i >= 0) {
+    p->ops.max_delete.min_set = true;
+    p->ops.max_delete.min = (size_t)r.i;
+    return;
+  }
+  result_describe(&r, desc, sizeof(desc));
+  vfail(a, "min_delete_budget is %s (expected a count, 0 or more)", desc);
+}
+
 /* [ud, policy-value, record] */
 static int validate_table(lua_State *L) {
   struct validate_args *a = lua_touserdata(L, 1);
-  struct osc_policy *p = a->policy;
   const int rec = 3;
 
   if (lua_type(L, 2) != LUA_TTABLE)
@@ -430,17 +469,9 @@ static int validate_table(lua_State *L) {
     } else if (strcmp(key, "grace") == 0) {
       validate_grace(L, a, rec);
     } else if (strcmp(key, "max_delete") == 0) {
-      struct result r;
-      char desc[128];
-
-      result_capture(L, -1, &r);
-      if (parse_max_delete(&r, &p->ops.max_delete) < 0) {
-        result_describe(&r, desc, sizeof(desc));
-        vfail(a,
-              "max_delete is %s (expected a percentage such as \"10%%\" "
-              "or a count)",
-              desc);
-      }
+      validate_max_delete(L, a, rec);
+    } else if (strcmp(key, "min_delete_budget") == 0) {
+      validate_min_delete(L, a);
     } else {
       const char *hint = suggest(
           key, known_fields, sizeof(known_fields) / sizeof(known_fields[0]));
@@ -589,7 +620,7 @@ static void push_target(lua_State *L, const struct osc_target *t,
 
 /* --- calling hooks ------------------------------------------------- */
 
-enum subject { SUBJ_VM, SUBJ_TARGET, SUBJ_VM_TARGET };
+enum subject { SUBJ_VM, SUBJ_TARGET, SUBJ_VM_TARGET, SUBJ_CTX };
 
 struct call_args {
   struct osc_policy *policy;
@@ -814,6 +845,29 @@ static int op_owns(void *ud, const struct osc_target *target, bool *out,
                        p->hooks[OSC_HOOK_OWNS].where, desc);
 }
 
+static int op_max_delete(void *ud, struct osc_budget *out,
+                         struct osc_error *err) {
+  struct osc_policy *p = ud;
+  struct call_args c;
+  char desc[128];
+  int rc;
+
+  memset(&c, 0, sizeof(c));
+  c.policy = p;
+  c.slot = SLOT_MAX_DELETE;
+  c.subject = SUBJ_CTX;
+  rc = run_hook(&c, "max_delete", err);
+  if (rc < 0)
+    return rc;
+  if (parse_max_delete(&c.result, out) == 0)
+    return OSC_OK;
+  result_describe(&c.result, desc, sizeof(desc));
+  return osc_error_set(err, OSC_E_POLICY,
+                       "%s: max_delete returned %s (expected a percentage "
+                       "such as \"10%%\" or a count)",
+                       p->max_delete_where, desc);
+}
+
 static void fill_ops(struct osc_policy *p) {
   bool any_grace = p->graces[0].set || p->graces[1].set || p->graces[2].set;
 
@@ -829,6 +883,7 @@ static void fill_ops(struct osc_policy *p) {
       p->hooks[OSC_HOOK_ON_UNREGISTERED].set ? op_on_unregistered : NULL;
   p->ops.on_in_sync = p->hooks[OSC_HOOK_ON_IN_SYNC].set ? op_on_in_sync : NULL;
   p->ops.owns = p->hooks[OSC_HOOK_OWNS].set ? op_owns : NULL;
+  p->ops.max_delete_fn = p->max_delete_where[0] ? op_max_delete : NULL;
 }
 
 bool osc_policy_has_hook(const struct osc_policy *policy,

@@ -31,6 +31,7 @@ M.defaults = {
   on_unregistered = "report",
   on_in_sync = "keep",
   max_delete = "50%",
+  min_delete_budget = 1,
 }
 
 M.graces = { "provisioning", "registration", "orphan" }
@@ -74,7 +75,8 @@ function M.decision(hook, value)
     expected(allowed))
 end
 
---- "N%" (0 < N <= 100) or a count -> {percent = bool, value = n}, or nil.
+--- "N%" (0 <= N <= 100) or a count -> {percent = bool, value = n}, or nil.
+--- 0 in either form allows no deletion at all.
 function M.parse_max_delete(v)
   if math.type(v) == "integer" and v >= 0 then
     return { percent = false, value = v }
@@ -82,7 +84,7 @@ function M.parse_max_delete(v)
   if type(v) == "string" then
     local n, pct = v:match("^(%d+%.?%d*)(%%?)$")
     n = tonumber(n)
-    if n and pct == "%" and n > 0 and n <= 100 then
+    if n and pct == "%" and n >= 0 and n <= 100 then
       return { percent = true, value = n }
     elseif n and pct == "" and n == math.floor(n) then
       return { percent = false, value = math.tointeger(n) }
@@ -118,9 +120,14 @@ function M.check(p)
         end
       end
     elseif k == "max_delete" then
-      if not M.parse_max_delete(v) then
+      if type(v) ~= "function" and not M.parse_max_delete(v) then
         return nil, "max_delete is " .. show(v)
-          .. " (expected a percentage such as \"10%\" or a count)"
+          .. " (expected a percentage such as \"10%\", a count, or a function)"
+      end
+    elseif k == "min_delete_budget" then
+      if math.type(v) ~= "integer" or v < 0 then
+        return nil, "min_delete_budget is " .. show(v)
+          .. " (expected a count, 0 or more)"
       end
     elseif M.hooks[k] ~= nil then
       if type(v) ~= "function" and (M.hooks[k] == false

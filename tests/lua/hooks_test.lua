@@ -178,9 +178,86 @@ t.test("hooks: max_delete takes a percentage or a count", function()
   t.eq(budget(3, 40), 3)
   t.eq(budget("3", 40), 3)
   t.eq(budget("12.5%", 40), 5)
-  for _, bad in ipairs { "0%", "101%", "ten", "-1", -1, 1.5, "5%%", true } do
+  t.eq(budget(0, 40), 0)
+  t.eq(budget("0%", 40), 0)
+  for _, bad in ipairs { "101%", "ten", "-1", -1, 1.5, "5%%", true, "-1%" } do
     t.expect_error(function() budget(bad, 2) end, "max_delete is .* %(expected a percentage")
   end
+end)
+
+-- n in-sync targets plus gone orphans past their grace.
+local function scale_in_plan(policy, n_sync, n_gone, extra)
+  local vms = t.vms(n_sync)
+  local targets = t.targets_for(vms)
+  local orphaned = {}
+  for i = 1, n_gone do
+    local name = string.format("gone%02d", i)
+    targets[#targets + 1] = t.target(name)
+    orphaned["Machines-" .. name] = t.ago "1h"
+  end
+  local spec = { policy = policy, vms = vms, targets = targets,
+    state = { orphaned_since = orphaned } }
+  for k, v in pairs(extra or {}) do spec[k] = v end
+  return t.plan(spec)
+end
+
+t.test("budget: max_delete = 0 never deletes or disables, even forced", function()
+  for _, answer in ipairs { "delete", "disable" } do
+    for _, force in ipairs { false, true } do
+      local plan = scale_in_plan({ max_delete = 0, on_scale_in = answer }, 3, 1,
+        { force = force })
+      t.expect_status(plan, "safety_stop")
+      t.eq(plan:message(), "deletion budget exceeded: 1 targets to delete or "
+        .. "disable, max_delete 0 allows none (--force does not override a "
+        .. "budget of 0)")
+      t.eq(plan:exit_code(), 4)
+    end
+  end
+  -- nothing destructive to do: 0 is no obstacle
+  t.expect_status(scale_in_plan({ max_delete = "0%" }, 3, 0), "ok")
+end)
+
+t.test("budget: min_delete_budget lets a small set scale in", function()
+  -- 20% of 6 is 1: a 2-VM scale-in stops on every run without it
+  t.expect_status(scale_in_plan({ max_delete = "20%" }, 4, 2), "safety_stop")
+  local plan = scale_in_plan({ max_delete = "20%", min_delete_budget = 2 }, 4, 2)
+  t.expect_status(plan, "ok")
+  t.eq(plan:summary().budget, 2)
+  plan = scale_in_plan({ max_delete = "20%", min_delete_budget = 2 }, 3, 3)
+  t.eq(plan:message(), "deletion budget exceeded: 3 targets to delete or "
+    .. "disable, max_delete 20% of 6 in-scope targets (min_delete_budget 2) "
+    .. "allows 2 (--force overrides)")
+  -- 0 turns the floor off: 20% of 3 allows nothing
+  t.eq(scale_in_plan({ max_delete = "20%", min_delete_budget = 0 }, 2, 1):summary().budget, 0)
+  for _, bad in ipairs { -1, 1.5, "2", true } do
+    t.expect_error(function() scale_in_plan({ min_delete_budget = bad }, 1, 0) end,
+      "min_delete_budget is .* %(expected a count, 0 or more%)")
+  end
+end)
+
+t.test("budget: max_delete may be computed from ctx", function()
+  local seen
+  local policy = {
+    max_delete = function(ctx)
+      seen = ctx
+      return ctx.settings.budget
+    end,
+  }
+  local plan = scale_in_plan(policy, 8, 2, { settings = { budget = "25%" } })
+  t.expect_status(plan, "ok")
+  t.eq(plan:summary().budget, 2)
+  t.eq(seen.settings.budget, "25%")
+  plan = scale_in_plan(policy, 8, 2, { settings = { budget = 1 } })
+  t.expect_status(plan, "safety_stop")
+  t.eq(scale_in_plan(policy, 8, 2, { settings = { budget = 0 } }):summary().budget, 0)
+  policy = { max_delete = function() return "lots" end }; local line = line_here()
+  plan = scale_in_plan(policy, 2, 1)
+  t.expect_status(plan, "error")
+  t.eq(plan:message(), "tests/lua/hooks_test.lua:" .. line .. ": max_delete "
+    .. "returned 'lots' (expected a percentage such as \"10%\" or a count)")
+  t.eq(plan:exit_code(), 3)
+  plan = scale_in_plan({ max_delete = function() error("no budget") end }, 2, 1)
+  t.ok(plan:message():find("^tests/lua/hooks_test.lua:%d+: max_delete: no budget$"), plan:message())
 end)
 
 t.test("hooks: a policy file's syntax error raises with its file and line", function()

@@ -205,7 +205,11 @@ t.test("policy library: check and decision mirror the core", function()
   t.eq(policy.decision("on_unregistered", "ignore"), "ignore")
   t.eq(policy.parse_max_delete("10%"), { percent = true, value = 10 })
   t.eq(policy.parse_max_delete(3), { percent = false, value = 3 })
-  t.eq(policy.parse_max_delete("0%"), nil)
+  t.eq(policy.parse_max_delete("0%"), { percent = true, value = 0 })
+  t.eq(policy.parse_max_delete("101%"), nil)
+  t.eq(policy.check { max_delete = function() return 0 end, min_delete_budget = 2 }, true)
+  t.eq(select(2, policy.check { min_delete_budget = "2" }),
+    "min_delete_budget is '2' (expected a count, 0 or more)")
   -- The shipped default policy passes its own check.
   t.eq(policy.check(policy.defaults), true)
 end)

@@ -218,13 +218,14 @@ static void test_policy__max_delete(void **state) {
       {"return { max_delete = 3 }", true, false, 3},
       {"return { max_delete = '3' }", true, false, 3},
       {"return { max_delete = 0 }", true, false, 0},
-      {"return { max_delete = '0%' }", false, false, 0},
+      {"return { max_delete = '0%' }", true, true, 0},
       {"return { max_delete = '101%' }", false, false, 0},
       {"return { max_delete = -1 }", false, false, 0},
       {"return { max_delete = 1.5 }", false, false, 0},
       {"return { max_delete = 'half' }", false, false, 0},
       {"return { max_delete = '%' }", false, false, 0},
       {"return { max_delete = true }", false, false, 0},
+      {"return { max_delete = '-1%' }", false, false, 0},
   };
   size_t i;
 
