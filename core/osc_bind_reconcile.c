@@ -645,6 +645,11 @@ static int m_actions(lua_State *L) {
     set_opt(L, "target_name", a->target_name);
     set_opt(L, "vm", a->vm_name);
     set_opt(L, "reason", a->reason);
+    set_opt(L, "policy_reason", a->policy_reason);
+    if (a->kept_by_policy) {
+      lua_pushboolean(L, 1);
+      lua_setfield(L, -2, "kept_by_policy");
+    }
     if (a->result != OSC_RESULT_PENDING) {
       lua_pushboolean(L, a->result == OSC_RESULT_DONE);
       lua_setfield(L, -2, "done");
@@ -690,6 +695,8 @@ static int m_summary(lua_State *L) {
   lua_setfield(L, -2, "destructive");
   lua_pushinteger(L, (lua_Integer)p->budget);
   lua_setfield(L, -2, "budget");
+  lua_pushinteger(L, (lua_Integer)p->n_kept_by_policy);
+  lua_setfield(L, -2, "kept_by_policy");
   lua_pushinteger(L, (lua_Integer)p->n_deployable);
   lua_setfield(L, -2, "deployable");
   lua_pushboolean(L, osc_plan_has_changes(p));

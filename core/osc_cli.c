@@ -72,7 +72,8 @@ struct command_help {
 
 static const struct command_help command_help[] = {
     {"plan",
-     "usage: octoscale plan [--snapshot FILE] [--force] [common options]\n"
+     "usage: octoscale plan [--snapshot FILE] [--force] [--explain] [common "
+     "options]\n"
      "\n"
      "Shows what apply would change, per scale set, with a reason for every\n"
      "action. Writes nothing: not to Azure, not to Octopus, not to the state\n"
@@ -82,6 +83,9 @@ static const struct command_help command_help[] = {
      "                   instead of the network\n"
      "  --force          plan as apply --force would (deletion budget "
      "lifted)\n"
+     "  --explain        log every policy hook call to stderr: the VM or "
+     "target,\n"
+     "                   the answer, its reason and the policy file:line\n"
      "\n"
      "exit: 0 nothing to change, 2 changes pending, 4 safety stop, 3 "
      "config or\n"
@@ -336,6 +340,9 @@ static int parse_args(int argc, char **argv, struct osc_cli_options *o,
                 command_takes(o->command, "apply")) &&
                strcmp(a, "--force") == 0) {
       o->force = true;
+    } else if (command_takes(o->command, "plan") &&
+               strcmp(a, "--explain") == 0) {
+      o->explain = true;
     } else if (command_takes(o->command, "apply") &&
                long_opt(a, "--wait", &v)) {
       o->wait = true;
@@ -563,6 +570,7 @@ static int reconcile_options(const struct osc_cli_options *o,
   ro->n_only = o->n_scale_sets;
   ro->snapshot = o->snapshot;
   ro->force = o->force;
+  ro->explain = o->explain;
   ro->verbose = o->verbosity > 0;
   return osc_time_now(&ro->now, err);
 }

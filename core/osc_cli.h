@@ -28,6 +28,7 @@ struct osc_cli_options {
   /* plan / apply */
   const char *snapshot; /* plan --snapshot FILE */
   bool force;
+  bool explain; /* plan --explain */
   bool wait;
   int64_t wait_seconds; /* -1: the policy's provisioning grace */
   int64_t poll_interval_seconds;

@@ -56,6 +56,8 @@ struct engine {
   size_t n_foreign;
   size_t cap_actions;
   bool policy_failed; /* a hook failed: the plan becomes OSC_PLAN_ERROR */
+  /* The reason of the hook answer the next action follows from. */
+  const char *hook_reason;
   struct osc_error perr;
 };
 
@@ -181,6 +183,14 @@ static int hook_failed(struct engine *e, int rc, const char *hook,
   else
     osc_error_set(&e->perr, rc, "policy hook %s failed", hook);
   return rc;
+}
+
+/* After a decision hook answered: its reason goes to the next action. */
+static void take_reason(struct engine *e) {
+  e->hook_reason =
+      e->ops->last_reason != NULL ? e->ops->last_reason(e->ops->ud) : NULL;
+  if (e->hook_reason != NULL && e->hook_reason[0] == '\0')
+    e->hook_reason = NULL;
 }
 
 static int bad_decision(struct engine *e, const char *hook, enum osc_decision d,
@@ -399,6 +409,15 @@ static int add_action(struct engine *e, enum osc_action_kind kind,
   va_end(ap);
   a->kind = kind;
   a->cls = cls;
+  if (e->hook_reason != NULL) {
+    size_t used = strlen(reason);
+
+    snprintf(reason + used, sizeof(reason) - used, ": %s", e->hook_reason);
+    a->policy_reason = osc_arena_strdup(&plan->arena, e->hook_reason);
+    e->hook_reason = NULL;
+    if (a->policy_reason == NULL)
+      return OSC_E_NOMEM;
+  }
   a->reason = osc_arena_strdup(&plan->arena, reason);
   if (a->reason == NULL)
     return OSC_E_NOMEM;
@@ -416,6 +435,18 @@ static int add_action(struct engine *e, enum osc_action_kind kind,
   plan->n_actions++;
   plan->class_counts[cls]++;
   return OSC_OK;
+}
+
+/* A keep where the default would have deleted or disabled. */
+static int add_kept(struct engine *e, enum osc_class cls, size_t t, size_t v,
+                    const char *reason) {
+  int rc = add_action(e, OSC_ACT_KEEP, cls, t, v, "%s", reason);
+
+  if (rc == OSC_OK) {
+    e->plan->actions[e->plan->n_actions - 1].kept_by_policy = true;
+    e->plan->n_kept_by_policy++;
+  }
+  return rc;
 }
 
 static int add_deployable(struct engine *e, size_t t) {
@@ -449,6 +480,7 @@ static int plan_in_sync(struct engine *e, size_t v, size_t t) {
     rc = e->ops->on_in_sync(e->ops->ud, &e->col->vms[v], tg, &d, &herr);
     if (rc < 0)
       return hook_failed(e, rc, "on_in_sync", &herr);
+    take_reason(e);
   }
   switch (d) {
   case OSC_DECIDE_ENABLE:
@@ -476,6 +508,7 @@ static int plan_failed(struct engine *e, size_t v, size_t t) {
     rc = e->ops->on_failed_vm(e->ops->ud, &e->col->vms[v], tg, &d, &herr);
     if (rc < 0)
       return hook_failed(e, rc, "on_failed_vm", &herr);
+    take_reason(e);
   }
   switch (d) {
   case OSC_DECIDE_DELETE:
@@ -484,13 +517,13 @@ static int plan_failed(struct engine *e, size_t v, size_t t) {
   case OSC_DECIDE_DISABLE:
     /* Disabling a disabled target changes nothing; don't spend budget. */
     if (tg->disabled)
-      return add_action(e, OSC_ACT_KEEP, OSC_CLASS_FAILED_VM, t, v,
-                        "VM provisioning Failed, already disabled");
+      return add_kept(e, OSC_CLASS_FAILED_VM, t, v,
+                      "VM provisioning Failed, already disabled");
     return add_action(e, OSC_ACT_DISABLE, OSC_CLASS_FAILED_VM, t, v,
                       "VM provisioning Failed");
   case OSC_DECIDE_KEEP:
-    return add_action(e, OSC_ACT_KEEP, OSC_CLASS_FAILED_VM, t, v,
-                      "VM provisioning Failed, kept by policy");
+    return add_kept(e, OSC_CLASS_FAILED_VM, t, v,
+                    "VM provisioning Failed, kept by policy");
   default:
     return bad_decision(e, "on_failed_vm", d, "delete, disable or keep");
   }
@@ -519,6 +552,7 @@ static int plan_no_target(struct engine *e, size_t v) {
     rc = e->ops->on_unregistered(e->ops->ud, vm, &d, &herr);
     if (rc < 0)
       return hook_failed(e, rc, "on_unregistered", &herr);
+    take_reason(e);
   }
   switch (d) {
   case OSC_DECIDE_REPORT:
@@ -531,6 +565,7 @@ static int plan_no_target(struct engine *e, size_t v) {
                       "VM up %s with no target (registration grace %s)", age,
                       limit);
   case OSC_DECIDE_IGNORE:
+    e->hook_reason = NULL;
     e->plan->class_counts[OSC_CLASS_UNREGISTERED]++;
     return OSC_OK;
   default:
@@ -588,7 +623,7 @@ static int plan_orphan(struct engine *e, size_t t) {
   struct osc_orphan_entry *o;
   struct osc_error herr = OSC_ERROR_INIT;
   enum osc_decision d = OSC_DECIDE_DELETE;
-  char age[32], limit[32], seen[64];
+  char age[32], limit[32], seen[64], kept[96];
   int64_t since, g;
   int rc;
 
@@ -616,6 +651,7 @@ static int plan_orphan(struct engine *e, size_t t) {
     rc = e->ops->on_scale_in(e->ops->ud, tg, since, &d, &herr);
     if (rc < 0)
       return hook_failed(e, rc, "on_scale_in", &herr);
+    take_reason(e);
   }
   switch (d) {
   case OSC_DECIDE_DELETE:
@@ -623,14 +659,15 @@ static int plan_orphan(struct engine *e, size_t t) {
                       seen, limit);
   case OSC_DECIDE_DISABLE:
     /* Conservative policies would otherwise spend budget every run. */
-    if (tg->disabled)
-      return add_action(e, OSC_ACT_KEEP, OSC_CLASS_ORPHAN, t, v,
-                        "%s, already disabled", seen);
+    if (tg->disabled) {
+      snprintf(kept, sizeof(kept), "%s, already disabled", seen);
+      return add_kept(e, OSC_CLASS_ORPHAN, t, v, kept);
+    }
     return add_action(e, OSC_ACT_DISABLE, OSC_CLASS_ORPHAN, t, v,
                       "%s, grace %s", seen, limit);
   case OSC_DECIDE_KEEP:
-    return add_action(e, OSC_ACT_KEEP, OSC_CLASS_ORPHAN, t, v,
-                      "%s, kept by policy", seen);
+    snprintf(kept, sizeof(kept), "%s, kept by policy", seen);
+    return add_kept(e, OSC_CLASS_ORPHAN, t, v, kept);
   default:
     return bad_decision(e, "on_scale_in", d, "delete, disable or keep");
   }
@@ -916,6 +953,7 @@ static int to_error_plan(struct engine *e) {
   plan->n_actions = 0;
   plan->n_deployable = 0;
   plan->n_destructive = 0;
+  plan->n_kept_by_policy = 0;
   memset(plan->class_counts, 0, sizeof(plan->class_counts));
   return carry_orphans(e);
 }

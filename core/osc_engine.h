@@ -96,6 +96,10 @@ struct osc_policy_ops {
   /* max_delete computed from ctx (NULL: the constant above). It fills
    * percent and value; min_delete_budget stays that of max_delete. */
   int (*max_delete_fn)(void *ud, struct osc_budget *out, struct osc_error *err);
+  /* The reason string the last decision hook returned with its answer
+   * (`return "keep", "freeze window"`), or NULL. Valid until the next
+   * hook call. */
+  const char *(*last_reason)(void *ud);
 };
 
 /* Which targets belong to a scale set entry: in the environment, carrying
@@ -142,10 +146,12 @@ enum osc_action_result {
 struct osc_action {
   enum osc_action_kind kind;
   enum osc_class cls;
-  const char *target_id;   /* NULL for a VM without a target */
-  const char *target_name; /* NULL likewise */
-  const char *vm_name;     /* NULL for an orphan whose VM is gone */
-  const char *reason;      /* "VM gone 12m, grace 10m" */
+  const char *target_id;     /* NULL for a VM without a target */
+  const char *target_name;   /* NULL likewise */
+  const char *vm_name;       /* NULL for an orphan whose VM is gone */
+  const char *reason;        /* "VM gone 12m, grace 10m" */
+  const char *policy_reason; /* the hook's own reason (also in reason) */
+  bool kept_by_policy;       /* keep where the default would have acted */
   enum osc_action_result result;
   const char *result_message; /* set by apply on failure */
 };
@@ -171,6 +177,7 @@ struct osc_plan {
   size_t n_in_scope;    /* in-scope targets */
   size_t n_destructive; /* delete + disable actions */
   size_t budget;        /* deletions/disables allowed this run */
+  size_t n_kept_by_policy;
   /* Targets orphaned now, with the time first seen (to store in state);
    * a target that is no longer orphaned is dropped. On a stop before
    * classification (rules 1 and 2, a policy error) the input's entries are

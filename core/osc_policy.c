@@ -25,6 +25,7 @@
 #define NAME_MAX_LEN 512
 #define WHERE_MAX 600
 #define RESULT_MAX 1024
+#define REASON_MAX 256
 
 struct hook_spec {
   const char *name;
@@ -90,6 +91,8 @@ struct osc_policy {
   struct hook_slot hooks[OSC_HOOK_COUNT];
   struct grace_slot graces[3];
   char max_delete_where[WHERE_MAX]; /* set when max_delete is a function */
+  char reason[REASON_MAX];          /* of the last decision hook */
+  bool explain;                     /* log every hook call */
   struct osc_policy_ops ops;
 };
 
@@ -630,6 +633,7 @@ struct call_args {
   const struct osc_target *target;
   int64_t orphaned_since;
   struct result result;
+  struct result reason; /* the optional second value */
 };
 
 /* [ud] -> calls the hook with its arguments, captures the result. */
@@ -651,8 +655,9 @@ static int call_hook(lua_State *L) {
   }
   push_ctx(L, c->policy, rec);
   nargs++;
-  lua_call(L, nargs, 1);
-  result_capture(L, -1, &c->result);
+  lua_call(L, nargs, 2);
+  result_capture(L, -2, &c->result);
+  result_capture(L, -1, &c->reason);
   return 0;
 }
 
@@ -670,6 +675,81 @@ static int run_hook(struct call_args *c, const char *label,
   return rc;
 }
 
+/* The reason a decision hook returned beside its answer: a string or nil. */
+static int take_reason(struct osc_policy *p, enum osc_policy_hook h,
+                       const struct call_args *c, struct osc_error *err) {
+  const struct result *r = &c->reason;
+  char desc[128];
+
+  if (r->type == LUA_TNIL || r->type == LUA_TNONE)
+    return OSC_OK;
+  if (r->type == LUA_TSTRING) {
+    size_t i;
+
+    snprintf(p->reason, sizeof(p->reason), "%s", r->s);
+    for (i = 0; p->reason[i] != '\0'; i++) {
+      if (!isprint((unsigned char)p->reason[i]))
+        p->reason[i] = ' '; /* one line in the plan */
+    }
+    return OSC_OK;
+  }
+  result_describe(r, desc, sizeof(desc));
+  return osc_error_set(err, OSC_E_POLICY,
+                       "%s: %s returned the reason %s (expected a string)",
+                       p->hooks[h].where, hook_specs[h].name, desc);
+}
+
+static const char *op_last_reason(void *ud) {
+  struct osc_policy *p = ud;
+
+  return p->reason[0] != '\0' ? p->reason : NULL;
+}
+
+/* "target web000009 (Machines-9, disabled, orphaned 1h ago)" */
+static void describe_subject(const struct osc_policy *p,
+                             const struct call_args *c, char *out, size_t cap) {
+  size_t used = 0;
+
+  out[0] = '\0';
+  if (c->vm != NULL && (c->subject == SUBJ_VM || c->subject == SUBJ_VM_TARGET))
+    used +=
+        (size_t)snprintf(out, cap, "vm %s", c->vm->name ? c->vm->name : "?");
+  if (used < cap && c->target != NULL && c->subject != SUBJ_VM) {
+    char age[32] = "";
+
+    if (c->orphaned_since > 0)
+      osc_duration_format(p->now - c->orphaned_since, age, sizeof(age));
+    used += (size_t)snprintf(
+        out + used, cap - used, "%starget %s (%s%s%s%s%s)", used ? ", " : "",
+        c->target->name ? c->target->name : "?",
+        c->target->id ? c->target->id : "?",
+        c->target->disabled ? ", disabled" : "", age[0] ? ", orphaned " : "",
+        age, age[0] ? " ago" : "");
+  }
+  if (used == 0)
+    snprintf(out, cap, "ctx");
+}
+
+/* plan --explain and -v: one line per hook call. */
+static void explain_call(struct osc_policy *p, const char *hook,
+                         const struct call_args *c, const char *where) {
+  char subject[400];
+  char answer[128];
+  char reason[REASON_MAX + 16] = "";
+
+  if (!p->explain && !osc_log_enabled(OSC_LOG_DEBUG))
+    return;
+  describe_subject(p, c, subject, sizeof(subject));
+  result_describe(&c->result, answer, sizeof(answer));
+  if (c->reason.type == LUA_TSTRING)
+    snprintf(reason, sizeof(reason), ", reason \"%.*s\"", REASON_MAX - 1,
+             c->reason.s);
+  osc_log(p->explain ? OSC_LOG_INFO : OSC_LOG_DEBUG,
+          p->entry != NULL ? p->entry->name : NULL,
+          "explain: %s(%s) -> %s%s at %s", hook, subject, answer, reason,
+          where);
+}
+
 static int decide(struct osc_policy *p, enum osc_policy_hook h,
                   struct call_args *c, enum osc_decision *out,
                   struct osc_error *err) {
@@ -677,6 +757,7 @@ static int decide(struct osc_policy *p, enum osc_policy_hook h,
   char desc[128];
   int rc;
 
+  p->reason[0] = '\0';
   if (!slot->is_fn) {
     *out = slot->constant;
     return OSC_OK;
@@ -686,9 +767,10 @@ static int decide(struct osc_policy *p, enum osc_policy_hook h,
   rc = run_hook(c, hook_specs[h].name, err);
   if (rc < 0)
     return rc;
+  explain_call(p, hook_specs[h].name, c, slot->where);
   if (c->result.type == LUA_TSTRING && c->result.len < sizeof(c->result.s) &&
       decision_parse(h, c->result.s, out))
-    return OSC_OK;
+    return take_reason(p, h, c, err);
   result_describe(&c->result, desc, sizeof(desc));
   return osc_error_set(err, OSC_E_POLICY, "%s: %s returned %s (expected %s)",
                        slot->where, hook_specs[h].name, desc,
@@ -711,6 +793,7 @@ static int op_target_name(void *ud, const struct osc_vm *vm, char *out,
   rc = run_hook(&c, "target_name", err);
   if (rc < 0)
     return rc;
+  explain_call(p, "target_name", &c, slot->where);
   if (c.result.type == LUA_TSTRING && c.result.len > 0 &&
       strlen(c.result.s) == c.result.len) {
     if (c.result.len >= cap || c.result.len >= sizeof(c.result.s))
@@ -757,6 +840,7 @@ static int grace_value(struct osc_policy *p, enum osc_grace_kind kind,
   rc = run_hook(&c, label, err);
   if (rc < 0)
     return rc;
+  explain_call(p, label, &c, slot->where);
   if (parse_seconds(&c.result, out) == 0)
     return OSC_OK;
   result_describe(&c.result, desc, sizeof(desc));
@@ -859,6 +943,7 @@ static int op_max_delete(void *ud, struct osc_budget *out,
   rc = run_hook(&c, "max_delete", err);
   if (rc < 0)
     return rc;
+  explain_call(p, "max_delete", &c, p->max_delete_where);
   if (parse_max_delete(&c.result, out) == 0)
     return OSC_OK;
   result_describe(&c.result, desc, sizeof(desc));
@@ -884,6 +969,7 @@ static void fill_ops(struct osc_policy *p) {
   p->ops.on_in_sync = p->hooks[OSC_HOOK_ON_IN_SYNC].set ? op_on_in_sync : NULL;
   p->ops.owns = p->hooks[OSC_HOOK_OWNS].set ? op_owns : NULL;
   p->ops.max_delete_fn = p->max_delete_where[0] ? op_max_delete : NULL;
+  p->ops.last_reason = op_last_reason;
 }
 
 bool osc_policy_has_hook(const struct osc_policy *policy,
@@ -1059,6 +1145,10 @@ done:
   }
   *out = p;
   return OSC_OK;
+}
+
+void osc_policy_set_explain(struct osc_policy *policy, bool explain) {
+  policy->explain = explain;
 }
 
 const struct osc_policy_ops *osc_policy_get_ops(struct osc_policy *policy) {

@@ -40,6 +40,11 @@ int osc_policy_load(const char *path, const struct osc_config_scale_set *entry,
                     int64_t now, struct osc_policy **out,
                     struct osc_error *err);
 
+/* plan --explain: log every hook call (hook, its arguments in brief, the
+ * answer and reason, the policy file:line) at info level; -v logs them at
+ * debug level without it. */
+void osc_policy_set_explain(struct osc_policy *policy, bool explain);
+
 /* The engine's view of the policy; valid while the policy lives. */
 const struct osc_policy_ops *osc_policy_get_ops(struct osc_policy *policy);
 

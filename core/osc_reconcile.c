@@ -65,6 +65,7 @@ int osc_reconcile_replan(struct osc_reconcile *r, size_t i,
     if (rc < 0)
       goto failed;
   }
+  osc_policy_set_explain(e->policy, o->explain);
   memset(&in, 0, sizeof(in));
   in.collection = &e->collection;
   in.scope = &e->scope;

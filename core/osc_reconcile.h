@@ -21,6 +21,7 @@ struct osc_reconcile_options {
   const char *snapshot; /* NULL: collect live */
   int64_t now;
   bool force;
+  bool explain; /* log every policy hook call (plan --explain) */
   bool verbose;
   struct osc_session *session; /* borrowed (Lua scripts), else created */
   /* borrowed: apply's locked state (core/osc_store.h), which it saves to;

@@ -248,6 +248,8 @@ static void text_summary(FILE *f, const struct osc_plan *p, bool applied) {
     fprintf(f, " (%zu foreign: not the scale set's, never touched)",
             p->class_counts[OSC_CLASS_FOREIGN]);
   fputc('\n', f);
+  if (p->n_kept_by_policy > 0)
+    fprintf(f, "  kept by policy: %zu\n", p->n_kept_by_policy);
 }
 
 void osc_report_text(FILE *f, struct osc_plan *const *plans, size_t n_plans,
@@ -279,7 +281,9 @@ void osc_report_text(FILE *f, struct osc_plan *const *plans, size_t n_plans,
       const struct osc_action *a = &p->actions[j];
       char who[512];
 
-      if (a->kind == OSC_ACT_KEEP && !show_keep)
+      /* A keep the policy chose (where the default acts) is a decision
+       * worth seeing; plain in-sync keeps only with show_keep. */
+      if (a->kind == OSC_ACT_KEEP && !show_keep && !a->kept_by_policy)
         continue;
       if (a->target_name != NULL)
         snprintf(who, sizeof(who), "%s (%s)", a->target_name, a->target_id);
@@ -311,6 +315,14 @@ static void json_action(struct osc_jsonw *w, const struct osc_action *a) {
   osc_jsonw_string(w, a->vm_name);
   osc_jsonw_key(w, "reason");
   osc_jsonw_string(w, a->reason);
+  if (a->policy_reason != NULL) {
+    osc_jsonw_key(w, "policy_reason");
+    osc_jsonw_string(w, a->policy_reason);
+  }
+  if (a->kept_by_policy) {
+    osc_jsonw_key(w, "kept_by_policy");
+    osc_jsonw_bool(w, true);
+  }
   osc_jsonw_key(w, "done");
   osc_jsonw_bool(w, a->result == OSC_RESULT_DONE);
   if (a->result == OSC_RESULT_FAILED) {
@@ -386,6 +398,8 @@ int osc_report_json(FILE *f, const char *command, struct osc_plan *const *plans,
     osc_jsonw_int(&w, (int64_t)p->n_destructive);
     osc_jsonw_key(&w, "budget");
     osc_jsonw_int(&w, (int64_t)p->budget);
+    osc_jsonw_key(&w, "kept_by_policy");
+    osc_jsonw_int(&w, (int64_t)p->n_kept_by_policy);
     osc_jsonw_object_end(&w);
     osc_jsonw_key(&w, "actions");
     osc_jsonw_array_begin(&w);

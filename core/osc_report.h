@@ -60,7 +60,9 @@ void osc_run_summary_format(const struct osc_run_summary *s, char *out,
                             size_t cap);
 
 /* One block per scale set: a header, one line per action that is not
- * "keep", and a summary line. `show_keep` lists in-sync targets too. With
+ * "keep" (except keeps the policy chose where the default acts), and a
+ * summary line (with the kept-by-policy count). `show_keep` lists in-sync
+ * targets too. With
  * `run` (after apply), each summary says what was done, failed and skipped,
  * and a last line sums up the run. */
 void osc_report_text(FILE *f, struct osc_plan *const *plans, size_t n_plans,

@@ -55,8 +55,9 @@
 --- @field on_failed_vm? "delete"|"disable"|"keep"|fun(vm: octoscale.Vm, target: octoscale.Target, ctx: octoscale.Ctx): "delete"|"disable"|"keep"
 --- @field on_unregistered? "report"|"ignore"|fun(vm: octoscale.Vm, ctx: octoscale.Ctx): "report"|"ignore"
 --- @field on_in_sync? "keep"|"enable"|fun(vm: octoscale.Vm, target: octoscale.Target, ctx: octoscale.Ctx): "keep"|"enable"
---- @field max_delete? string|integer "50%" or a count
 --- @field owns? fun(target: octoscale.Target, ctx: octoscale.Ctx): boolean is this in-scope target, which no VM claims by name, the scale set's? (default: its name follows the computerNamePrefix)
+--- @field max_delete? string|integer|fun(ctx: octoscale.Ctx): string|integer "50%", a count, or a function; 0 = none
+--- @field min_delete_budget? integer the least a percentage budget allows (default 1)
 
 --- @class octoscale.Action
 --- @field action "delete"|"disable"|"enable"|"keep"|"wait"|"report"
@@ -64,7 +65,9 @@
 --- @field target_id? string
 --- @field target_name? string
 --- @field vm? string VM resource name
---- @field reason string "VM gone 12m, grace 10m"
+--- @field reason string "VM gone 12m, grace 10m" (and ": " the policy's reason)
+--- @field policy_reason? string the reason the hook returned beside its answer
+--- @field kept_by_policy? boolean a keep where the default would have acted
 --- @field done? boolean after apply
 --- @field result_message? string
 
@@ -83,6 +86,7 @@
 --- @field in_scope integer
 --- @field destructive integer deletes + disables
 --- @field budget integer deletes + disables allowed
+--- @field kept_by_policy integer keeps the policy chose where the default acts
 --- @field deployable integer
 --- @field changes boolean
 --- @field classes table<string, integer>

@@ -10,7 +10,8 @@ source "$(dirname "$0")/apply_lib.sh" "$1"
 
 a_start apply-outputs.yaml || exit 1
 W=$A_WORK
-a_config "$W/c.yaml" 'return { grace = { orphan = "10m" } }'
+a_config "$W/c.yaml" 'return { grace = { orphan = "10m" },
+  on_scale_in = function() return "delete", "scale-in confirmed" end }'
 a_sim_state "$W/s0.json"
 ORPHAN=$(a_ids_where "$W/s0.json" "not m.vm.exists")
 ORPHAN_NAME=$(a_names_where "$W/s0.json" "not m.vm.exists")
@@ -40,6 +41,7 @@ expect_in "names the scale set" "$R" "web-prod"
 expect_in "lists the deleted target" "$R" "$ORPHAN_NAME"
 expect_in "with its id" "$R" "$ORPHAN"
 expect_in "with the reason" "$R" "grace 10m"
+expect_in "and the policy's own reason" "$R" "grace 10m: scale-in confirmed"
 if grep -F "$ORPHAN_NAME" "$R" | grep -i 'delete' | grep -qi 'done'; then
   ok "its row gives the action (delete) and the result (done)"
 else

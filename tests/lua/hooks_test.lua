@@ -315,3 +315,52 @@ t.test("hooks: without owns, names outside the prefix are foreign", function()
   t.eq(t.expect_action(plan, "report", "fabrikam-web-01").class, "foreign")
   t.eq(plan:summary().destructive or 0, 0)
 end)
+
+t.test("reasons: a hook's second value explains the action", function()
+  local plan = orphan_plan {
+    on_scale_in = function() return "keep", "freeze window 'year end'" end,
+  }
+  local a = t.expect_action(plan, "keep", "web000009")
+  t.eq(a.reason, "VM gone 1h, kept by policy: freeze window 'year end'")
+  t.eq(a.policy_reason, "freeze window 'year end'")
+  t.eq(a.kept_by_policy, true)
+  t.eq(plan:summary().kept_by_policy, 1)
+  -- a delete carries its reason too, and is not a keep
+  plan = orphan_plan { on_scale_in = function() return "delete", "drained" end }
+  a = t.expect_action(plan, "delete", "web000009")
+  t.eq(a.reason, "VM gone 1h, grace 10m: drained")
+  t.eq(a.kept_by_policy, nil)
+  t.eq(plan:summary().kept_by_policy, 0)
+  -- no reason: the engine's own
+  plan = orphan_plan { on_scale_in = function() return "keep" end }
+  a = t.expect_action(plan, "keep", "web000009")
+  t.eq(a.reason, "VM gone 1h, kept by policy")
+  t.eq(a.policy_reason, nil)
+  -- a reason is one line
+  plan = orphan_plan { on_scale_in = function() return "keep", "a\nb" end }
+  t.eq(t.expect_action(plan, "keep", "web000009").policy_reason, "a b")
+end)
+
+t.test("reasons: every decision hook may give one; only strings", function()
+  local vm = t.vm { instance_id = 2, provisioning_state = "Failed" }
+  local plan = t.plan {
+    policy = { on_failed_vm = function() return "disable", "rebuild pending" end },
+    vms = { vm }, targets = t.targets_for { vm },
+  }
+  t.eq(t.expect_action(plan, "disable", vm.computer_name).policy_reason, "rebuild pending")
+  plan = t.plan {
+    policy = { on_unregistered = function() return "report", "bake image lacks tentacle" end },
+    vms = { t.vm { instance_id = 3, age = "1h" } },
+  }
+  t.ok(plan:actions()[1].reason:find(": bake image lacks tentacle$"), plan:actions()[1].reason)
+  plan = t.plan {
+    policy = { on_in_sync = function() return "enable", "back in service" end },
+    vms = { t.vm(1) }, targets = { t.target { name = "web000001", disabled = true } },
+  }
+  t.eq(t.expect_action(plan, "enable", "web000001").policy_reason, "back in service")
+  local policy = { on_scale_in = function() return "keep", {} end }; local line = line_here()
+  plan = orphan_plan(policy)
+  t.expect_status(plan, "error")
+  t.eq(plan:message(), "tests/lua/hooks_test.lua:" .. line
+    .. ": on_scale_in returned the reason a table value (expected a string)")
+end)
