@@ -362,9 +362,10 @@ static void read_collection(lua_State *L, struct plan_ud *u) {
   lua_pop(L, 1);
 }
 
-/* scale_set (a table) at -1 -> entry name, VMSS name; scope defaults. */
-static void read_orphans(lua_State *L, struct plan_ud *u,
-                         struct osc_orphan_entry **out, size_t *n_out) {
+/* args.state[field] = {[target_id] = unix seconds} -> (id, time) pairs in
+ * the scratch arena (orphaned_since, disabled_since). */
+static void read_times(lua_State *L, struct plan_ud *u, const char *field,
+                       struct osc_orphan_entry **out, size_t *n_out) {
   size_t n = 0;
   size_t i = 0;
 
@@ -376,12 +377,12 @@ static void read_orphans(lua_State *L, struct plan_ud *u,
   }
   if (lua_type(L, -1) != LUA_TTABLE)
     bad_arg(L, "state: expected a table, got %s)", luaL_typename(L, -1));
-  if (lua_getfield(L, -1, "orphaned_since") == LUA_TNIL) {
+  if (lua_getfield(L, -1, field) == LUA_TNIL) {
     lua_pop(L, 2);
     return;
   }
   if (lua_type(L, -1) != LUA_TTABLE)
-    bad_arg(L, "state.orphaned_since: expected a table, got %s)",
+    bad_arg(L, "state.%s: expected a table, got %s)", field,
             luaL_typename(L, -1));
   lua_pushnil(L);
   while (lua_next(L, -2) != 0) {
@@ -400,8 +401,7 @@ static void read_orphans(lua_State *L, struct plan_ud *u,
       break;
     }
     if (lua_type(L, -2) != LUA_TSTRING || !lua_isinteger(L, -1))
-      bad_arg(L, "state.orphaned_since: expected {[target_id] = unix "
-                 "seconds})");
+      bad_arg(L, "state.%s: expected {[target_id] = unix seconds})", field);
     (*out)[i].target_id = osc_arena_strdup(&u->scratch, lua_tostring(L, -2));
     if ((*out)[i].target_id == NULL)
       luaL_error(L, "not enough memory");
@@ -483,10 +483,12 @@ static int r_plan(lua_State *L) {
   struct osc_engine_input in;
   struct osc_scope scope;
   struct osc_orphan_entry *orphans;
+  struct osc_orphan_entry *disabled;
   struct osc_error err = OSC_ERROR_INIT;
   const char *entry_name = NULL;
   const char *vmss_name = NULL;
   size_t n_orphans;
+  size_t n_disabled;
   int64_t now;
   bool force;
   int rc;
@@ -511,7 +513,10 @@ static int r_plan(lua_State *L) {
 
   read_collection(L, u);
   read_scope(L, u, &scope);
-  read_orphans(L, u, &orphans, &n_orphans);
+  read_times(L, u, "orphaned_since", &orphans, &n_orphans);
+  read_times(L, u, "disabled_since", &disabled, &n_disabled);
+  if (osc_collection_mark_disabled(&u->col, disabled, n_disabled) < 0)
+    return luaL_error(L, "not enough memory");
   {
     struct reader r;
 
@@ -752,6 +757,20 @@ static int m_exit_code(lua_State *L) {
   return 1;
 }
 
+/* {[target_id] = disabled_since}: what apply would remember (before the
+ * disables it does itself). */
+static int m_disabled(lua_State *L) {
+  const struct osc_plan *p = check_open(L)->plan;
+  size_t i;
+
+  lua_createtable(L, 0, (int)p->n_disabled);
+  for (i = 0; i < p->n_disabled; i++) {
+    lua_pushinteger(L, (lua_Integer)p->disabled[i].since);
+    lua_setfield(L, -2, p->disabled[i].target_id);
+  }
+  return 1;
+}
+
 static int m_orphans(lua_State *L) {
   const struct osc_plan *p = check_open(L)->plan;
   size_t i;
@@ -783,9 +802,11 @@ static int m_tostring(lua_State *L) {
 }
 
 static const luaL_Reg plan_methods[] = {
-    {"actions", m_actions}, {"summary", m_summary}, {"outputs", m_outputs},
-    {"status", m_status},   {"message", m_message}, {"exit_code", m_exit_code},
-    {"orphans", m_orphans}, {"apply", m_apply},     {"close", plan_gc},
+    {"actions", m_actions}, {"summary", m_summary},
+    {"outputs", m_outputs}, {"status", m_status},
+    {"message", m_message}, {"exit_code", m_exit_code},
+    {"orphans", m_orphans}, {"disabled", m_disabled},
+    {"apply", m_apply},     {"close", plan_gc},
     {NULL, NULL},
 };
 

@@ -201,7 +201,8 @@ static void limit_to_seen(struct osc_plan *fresh, const struct osc_plan *seen) {
     if (!approved) {
       a->kind = OSC_ACT_WAIT;
       a->reason = "not in the plan this script applied; next run";
-      fresh->n_destructive--;
+      if (!a->prepaid)
+        fresh->n_destructive--;
     }
   }
 }

@@ -422,10 +422,14 @@ static int add_action(struct engine *e, enum osc_action_kind kind,
   if (a->reason == NULL)
     return OSC_E_NOMEM;
   if (t != NONE) {
+    const struct osc_target *tg = &e->col->targets[t];
+
     if (copy_target(e, t) < 0)
       return OSC_E_NOMEM;
     a->target_id = e->tinfo[t].id;
     a->target_name = e->tinfo[t].name;
+    a->prepaid =
+        kind == OSC_ACT_DELETE && tg->disabled && tg->disabled_since > 0;
   }
   if (v != NONE && e->col->vms[v].name != NULL) {
     a->vm_name = osc_arena_strdup(&plan->arena, e->col->vms[v].name);
@@ -484,6 +488,11 @@ static int plan_in_sync(struct engine *e, size_t v, size_t t) {
   }
   switch (d) {
   case OSC_DECIDE_ENABLE:
+    /* Someone disabled it on purpose, as far as octoscale knows. */
+    if (tg->disabled_since <= 0 && !e->ops->enable_any_disabled)
+      return add_action(e, OSC_ACT_KEEP, OSC_CLASS_IN_SYNC, t, v,
+                        "in sync, disabled outside octoscale: not enabled "
+                        "(enable_any_disabled allows it)");
     return add_action(e, OSC_ACT_ENABLE, OSC_CLASS_IN_SYNC, t, v,
                       "VM running, target disabled");
   case OSC_DECIDE_KEEP:
@@ -856,8 +865,7 @@ static int run_budget(struct engine *e, struct osc_budget *out) {
     return hook_failed(e, rc, "max_delete", &herr);
   out->min_set = e->ops->max_delete.min_set;
   out->min = e->ops->max_delete.min;
-  e->plan->budget =
-      osc_budget_limit(out, e->plan->n_in_scope - e->n_foreign);
+  e->plan->budget = osc_budget_limit(out, e->plan->n_in_scope - e->n_foreign);
   return OSC_OK;
 }
 
@@ -889,7 +897,8 @@ static int check_budget(struct engine *e) {
   if (rc < 0)
     return rc;
   for (i = 0; i < plan->n_actions; i++) {
-    if (plan->actions[i].kind == OSC_ACT_DELETE ||
+    if ((plan->actions[i].kind == OSC_ACT_DELETE &&
+         !plan->actions[i].prepaid) ||
         plan->actions[i].kind == OSC_ACT_DISABLE)
       plan->n_destructive++;
   }
@@ -941,6 +950,69 @@ static int classify(struct engine *e) {
   qsort(plan->deployable, plan->n_deployable, sizeof(*plan->deployable),
         cmp_ref);
   return check_budget(e);
+}
+
+/* Policy memory carried to the state: in-scope targets octoscale disabled
+ * that are still disabled. */
+static int keep_disabled(struct engine *e) {
+  struct osc_plan *plan = e->plan;
+  size_t i;
+
+  plan->disabled = osc_arena_alloc(&plan->arena, (plan->n_in_scope + 1) *
+                                                     sizeof(*plan->disabled));
+  if (plan->disabled == NULL)
+    return OSC_E_NOMEM;
+  for (i = 0; i < e->col->n_targets; i++) {
+    const struct osc_target *tg = &e->col->targets[i];
+    struct osc_orphan_entry *d;
+
+    if (!e->tinfo[i].in_scope || !tg->disabled || tg->disabled_since <= 0 ||
+        plan->n_disabled > plan->n_in_scope)
+      continue;
+    if (copy_target(e, i) < 0 || e->tinfo[i].id == NULL)
+      return OSC_E_NOMEM;
+    d = &plan->disabled[plan->n_disabled++];
+    d->target_id = e->tinfo[i].id;
+    d->since = tg->disabled_since;
+  }
+  return OSC_OK;
+}
+
+static int cmp_record_id(const void *pa, const void *pb) {
+  const struct osc_orphan_entry *a = pa;
+  const struct osc_orphan_entry *b = pb;
+
+  return strcmp_null(a->target_id, b->target_id);
+}
+
+int osc_collection_mark_disabled(struct osc_collection *c,
+                                 const struct osc_orphan_entry *records,
+                                 size_t n) {
+  struct osc_orphan_entry *sorted;
+  size_t i;
+
+  for (i = 0; i < c->n_targets; i++)
+    c->targets[i].disabled_since = 0;
+  if (n == 0 || records == NULL)
+    return OSC_OK;
+  sorted = malloc(n * sizeof(*sorted));
+  if (sorted == NULL)
+    return OSC_E_NOMEM;
+  memcpy(sorted, records, n * sizeof(*sorted));
+  qsort(sorted, n, sizeof(*sorted), cmp_record_id);
+  for (i = 0; i < c->n_targets; i++) {
+    struct osc_target *t = &c->targets[i];
+    struct osc_orphan_entry key = {t->id, 0};
+    const struct osc_orphan_entry *hit;
+
+    if (!t->disabled || t->id == NULL)
+      continue;
+    hit = bsearch(&key, sorted, n, sizeof(*sorted), cmp_record_id);
+    if (hit != NULL && hit->since > 0)
+      t->disabled_since = hit->since;
+  }
+  free(sorted);
+  return OSC_OK;
 }
 
 /* A hook failed: the plan keeps its status and message only. */
@@ -1016,6 +1088,8 @@ int osc_engine_plan(const struct osc_engine_input *in, struct osc_plan **out,
       osc_budget_limit(&e.ops->max_delete, plan->n_in_scope - e.n_foreign);
   if (rc == OSC_OK)
     rc = classify(&e);
+  if (rc == OSC_OK)
+    rc = keep_disabled(&e);
   if (rc < 0 && e.policy_failed)
     rc = to_error_plan(&e);
 

@@ -100,6 +100,9 @@ struct osc_policy_ops {
    * (`return "keep", "freeze window"`), or NULL. Valid until the next
    * hook call. */
   const char *(*last_reason)(void *ud);
+  /* on_in_sync may enable targets someone else disabled (default: only
+   * those octoscale disabled). */
+  bool enable_any_disabled;
 };
 
 /* Which targets belong to a scale set entry: in the environment, carrying
@@ -114,11 +117,20 @@ struct osc_scope {
 bool osc_scope_contains(const struct osc_scope *scope,
                         const struct osc_target *t);
 
-/* orphaned_since per target id, from the state file. */
+/* orphaned_since per target id, from the state file; the same pair holds
+ * disabled_since for the targets octoscale disabled. */
 struct osc_orphan_entry {
   const char *target_id;
   int64_t since;
 };
+
+/* Policy memory: sets target->disabled_since from the state's records of
+ * targets octoscale disabled. A record of a target that is enabled now is
+ * stale (someone enabled it) and ignored. Returns < 0 only when out of
+ * memory. */
+int osc_collection_mark_disabled(struct osc_collection *c,
+                                 const struct osc_orphan_entry *records,
+                                 size_t n);
 
 struct osc_engine_input {
   const struct osc_collection *collection;
@@ -152,6 +164,9 @@ struct osc_action {
   const char *reason;        /* "VM gone 12m, grace 10m" */
   const char *policy_reason; /* the hook's own reason (also in reason) */
   bool kept_by_policy;       /* keep where the default would have acted */
+  /* A delete of a target octoscale disabled: the disable already spent
+   * the budget. */
+  bool prepaid;
   enum osc_action_result result;
   const char *result_message; /* set by apply on failure */
 };
@@ -186,6 +201,11 @@ struct osc_plan {
   size_t n_orphans;
   struct osc_target_ref *deployable; /* sorted by name */
   size_t n_deployable;
+  /* In-scope targets octoscale disabled that are still disabled, with
+   * disabled_since (to store in state; apply adds the disables it does).
+   * Like orphans, valid only when the plan classified (osc_state). */
+  struct osc_orphan_entry *disabled;
+  size_t n_disabled;
 };
 
 /* The default ownership rule: a Uniform scale set's targets are named

@@ -70,6 +70,10 @@ struct osc_target {
   const char *comm_style_raw; /* CommunicationStyle as Octopus wrote it */
   const char *uri;
   const char *thumbprint;
+  /* When octoscale disabled it (policy memory, from the state); 0 when it
+   * is enabled or was disabled by someone else (osc_collection_mark_disabled
+   * sets it). */
+  int64_t disabled_since;
 };
 
 /* Beyond any real scale set (Azure allows 1,000 VMs): a larger capacity

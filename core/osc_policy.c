@@ -197,8 +197,8 @@ static void function_where(lua_State *L, int idx, char *out, size_t cap) {
 /* --- validation of the policy table -------------------------------- */
 
 static const char *const known_fields[] = {
-    "target_name",     "grace",      "on_scale_in", "on_failed_vm",
-    "on_unregistered", "on_in_sync", "max_delete",  "owns",
+    "target_name",       "grace",      "on_scale_in", "on_failed_vm",
+    "on_unregistered",   "on_in_sync", "max_delete",  "owns",
     "min_delete_budget",
 };
 
@@ -475,6 +475,11 @@ static int validate_table(lua_State *L) {
       validate_max_delete(L, a, rec);
     } else if (strcmp(key, "min_delete_budget") == 0) {
       validate_min_delete(L, a);
+    } else if (strcmp(key, "enable_any_disabled") == 0) {
+      if (lua_type(L, -1) != LUA_TBOOLEAN)
+        vfail(a, "enable_any_disabled is a %s value (expected true or false)",
+              luaL_typename(L, -1));
+      a->policy->ops.enable_any_disabled = lua_toboolean(L, -1);
     } else {
       const char *hint = suggest(
           key, known_fields, sizeof(known_fields) / sizeof(known_fields[0]));
@@ -619,6 +624,13 @@ static void push_target(lua_State *L, const struct osc_target *t,
     lua_pushinteger(L, (lua_Integer)orphaned_since);
     lua_setfield(L, -2, "orphaned_since");
   }
+  /* Policy memory: set only for targets octoscale disabled. */
+  if (t->disabled_since > 0) {
+    lua_pushinteger(L, (lua_Integer)t->disabled_since);
+    lua_setfield(L, -2, "disabled_since");
+  }
+  lua_pushboolean(L, t->disabled_since > 0);
+  lua_setfield(L, -2, "disabled_by_octoscale");
 }
 
 /* --- calling hooks ------------------------------------------------- */

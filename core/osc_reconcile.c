@@ -66,6 +66,15 @@ int osc_reconcile_replan(struct osc_reconcile *r, size_t i,
       goto failed;
   }
   osc_policy_set_explain(e->policy, o->explain);
+  {
+    const struct osc_state_scale_set *set =
+        osc_state_find(r->state, e->config->name);
+
+    rc = osc_collection_mark_disabled(
+        &e->collection, set ? set->disabled : NULL, set ? set->n_disabled : 0);
+    if (rc < 0)
+      return osc_error_set(err, rc, "out of memory");
+  }
   memset(&in, 0, sizeof(in));
   in.collection = &e->collection;
   in.scope = &e->scope;

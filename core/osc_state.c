@@ -149,6 +149,60 @@ static int read_target_records(lua_State *L, int idx, struct load_call *call,
   return OSC_OK;
 }
 
+/* "targets": {"<id>": {"disabled_since": "RFC 3339", "disabled_by":
+ * "octoscale"}} -> set->disabled. Records without both are not memory of a
+ * disable and are skipped. */
+static int read_disabled(lua_State *L, int idx, struct load_call *call,
+                         struct osc_state_scale_set *set) {
+  struct osc_state *s = call->state;
+  size_t n = 0;
+
+  if (osc_json_push_path(L, idx, "targets") != LUA_TTABLE) {
+    lua_pop(L, 1);
+    return OSC_OK;
+  }
+  lua_pushnil(L);
+  while (lua_next(L, -2) != 0) {
+    n++;
+    lua_pop(L, 1);
+  }
+  set->disabled =
+      osc_arena_alloc(&s->arena, (n ? n : 1) * sizeof(*set->disabled));
+  if (set->disabled == NULL) {
+    lua_pop(L, 1);
+    return osc_error_set(call->err, OSC_E_NOMEM, "out of memory");
+  }
+  lua_pushnil(L);
+  while (lua_next(L, -2) != 0) { /* [targets, id, record] */
+    struct osc_orphan_entry *d = &set->disabled[set->n_disabled];
+    const char *by;
+
+    if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TTABLE) {
+      lua_pop(L, 3);
+      return bad(call, "a targets entry is not \"id\": {record}");
+    }
+    by = osc_json_string(L, -1, "disabled_by");
+    lua_getfield(L, -1, "disabled_since");
+    if (by != NULL && strcmp(by, "octoscale") == 0) {
+      if (read_time(L, -1, &d->since) < 0) {
+        lua_pop(L, 4);
+        return bad(call, "a targets entry's disabled_since is not an RFC "
+                         "3339 time");
+      }
+      d->target_id = dup(s, lua_tostring(L, -3));
+      if (d->target_id == NULL) {
+        lua_pop(L, 4);
+        return osc_error_set(call->err, OSC_E_NOMEM, "out of memory");
+      }
+      set->n_disabled++;
+      set->records_had_memory = true;
+    }
+    lua_pop(L, 2);
+  }
+  lua_pop(L, 1);
+  return OSC_OK;
+}
+
 static int read_set(lua_State *L, int idx, struct load_call *call,
                     struct osc_state_scale_set *set) {
   struct osc_state *s = call->state;
@@ -206,6 +260,8 @@ static int read_set(lua_State *L, int idx, struct load_call *call,
       return rc;
   }
   lua_pop(L, 1);
+  if (read_disabled(L, idx, call, set) < 0)
+    return call->err != NULL ? call->err->code : OSC_E_RUNTIME;
   return read_target_records(L, idx, call, set);
 }
 
@@ -525,6 +581,62 @@ static int make_run(struct osc_arena *a, struct osc_state_run *r,
 
 /* Works on copies of the sets and runs arrays (allocated in the state's
  * arena) and swaps them in at the end, so a failure changes nothing. */
+static bool done_on(const struct osc_plan *p, const char *id,
+                    enum osc_action_kind kind) {
+  size_t i;
+
+  for (i = 0; i < p->n_actions; i++) {
+    const struct osc_action *a = &p->actions[i];
+
+    if (a->kind == kind && a->result == OSC_RESULT_DONE &&
+        a->target_id != NULL && strcmp(a->target_id, id) == 0)
+      return true;
+  }
+  return false;
+}
+
+/* Policy memory after a run: what the plan saw still disabled by
+ * octoscale (or the old records when it classified nothing), minus the
+ * targets it enabled or deleted, plus the disables it did. */
+static int update_disabled(struct osc_arena *a, struct osc_state_scale_set *set,
+                           const struct osc_plan *p, int64_t now) {
+  const struct osc_orphan_entry *base =
+      plan_knows_orphans(p) ? p->disabled : set->disabled;
+  size_t n_base = plan_knows_orphans(p) ? p->n_disabled : set->n_disabled;
+  struct osc_orphan_entry *d;
+  size_t n = 0;
+  size_t i;
+
+  d = osc_arena_alloc(a, (n_base + p->n_actions + 1) * sizeof(*d));
+  if (d == NULL)
+    return OSC_E_NOMEM;
+  for (i = 0; i < n_base; i++) {
+    const char *id = base[i].target_id;
+
+    if (id == NULL || done_on(p, id, OSC_ACT_ENABLE) ||
+        done_on(p, id, OSC_ACT_DELETE))
+      continue;
+    d[n].target_id = osc_arena_strdup(a, id);
+    d[n].since = base[i].since;
+    if (d[n++].target_id == NULL)
+      return OSC_E_NOMEM;
+  }
+  for (i = 0; i < p->n_actions; i++) {
+    const struct osc_action *act = &p->actions[i];
+
+    if (act->kind != OSC_ACT_DISABLE || act->result != OSC_RESULT_DONE ||
+        act->target_id == NULL)
+      continue;
+    d[n].target_id = osc_arena_strdup(a, act->target_id);
+    d[n].since = now;
+    if (d[n++].target_id == NULL)
+      return OSC_E_NOMEM;
+  }
+  set->disabled = d;
+  set->n_disabled = n;
+  return OSC_OK;
+}
+
 int osc_state_update(struct osc_state *state, struct osc_plan *const *plans,
                      size_t n, int64_t now, const char *command,
                      const char *baseline, struct osc_error *err) {
@@ -581,6 +693,8 @@ int osc_state_update(struct osc_state *state, struct osc_plan *const *plans,
         return nomem(err);
     }
     if (plan_knows_orphans(p) && copy_orphans(a, set, p) < 0)
+      return nomem(err);
+    if (update_disabled(a, set, p, now) < 0)
       return nomem(err);
     if (baseline != NULL && p->status == OSC_PLAN_OK &&
         !plan_has_failed_action(p) &&
@@ -653,6 +767,28 @@ static void write_baseline(struct osc_jsonw *w,
   osc_jsonw_object_end(w);
 }
 
+/* The policy memory, in the order the state holds it (apply adds in plan
+ * order: sorted by name). */
+static void write_disabled(struct osc_jsonw *w,
+                           const struct osc_state_scale_set *s) {
+  size_t i;
+
+  if (s->n_disabled == 0)
+    return;
+  osc_jsonw_key(w, "targets");
+  osc_jsonw_object_begin(w);
+  for (i = 0; i < s->n_disabled; i++) {
+    osc_jsonw_key(w, s->disabled[i].target_id);
+    osc_jsonw_object_begin(w);
+    osc_jsonw_key(w, "disabled_since");
+    write_time(w, s->disabled[i].since);
+    osc_jsonw_key(w, "disabled_by");
+    osc_jsonw_string(w, "octoscale");
+    osc_jsonw_object_end(w);
+  }
+  osc_jsonw_object_end(w);
+}
+
 static int write_set(struct osc_jsonw *w, const struct osc_state_scale_set *s) {
   const struct osc_orphan_entry **sorted = NULL;
   size_t i;
@@ -681,7 +817,11 @@ static int write_set(struct osc_jsonw *w, const struct osc_state_scale_set *s) {
       write_baseline(w, &s->baselines[i]);
     osc_jsonw_object_end(w);
   }
-  if (s->target_records != NULL) {
+  /* "targets": the policy memory when there is any; else records this
+   * version does not read, kept as they were (never stale memory). */
+  if (s->n_disabled > 0) {
+    write_disabled(w, s);
+  } else if (s->target_records != NULL && !s->records_had_memory) {
     osc_jsonw_key(w, "targets");
     osc_jsonw_raw(w, s->target_records, strlen(s->target_records));
   }

@@ -42,6 +42,11 @@ struct osc_state_scale_set {
   struct osc_state_baseline *baselines;
   size_t n_baselines;
   const char *target_records; /* the "targets" object as JSON, or NULL */
+  /* Policy memory, from "targets": disabled_since of the targets octoscale
+   * disabled ({"<id>": {"disabled_since", "disabled_by": "octoscale"}}). */
+  struct osc_orphan_entry *disabled;
+  size_t n_disabled;
+  bool records_had_memory; /* "targets" held memory when read */
 };
 
 struct osc_state_run {
@@ -91,6 +96,9 @@ osc_state_baseline(const struct osc_state_scale_set *set, const char *name);
  *  - the entry's orphans become plan->orphans, except for a plan that is not
  *    OK and has no actions (it stopped before classifying or could not be
  *    planned at all): unknown is not absent, so the old entries stay;
+ *  - likewise its disabled records (policy memory) become plan->disabled,
+ *    plus the disables done now (since now), minus the targets enabled or
+ *    deleted;
  *  - with a baseline name, when the plan is OK and no action failed, that
  *    baseline becomes {now, plan->deployable} (others stay);
  *  - a run record {now, command, scale set, status, deleted, disabled,

@@ -28,6 +28,8 @@
 --- @field uri? string
 --- @field thumbprint? string
 --- @field orphaned_since? integer Unix seconds (on_scale_in only)
+--- @field disabled_since? integer Unix seconds: when octoscale disabled it (policy hooks only)
+--- @field disabled_by_octoscale? boolean true when octoscale disabled it (policy hooks only)
 
 --- @class octoscale.ScaleSet
 --- @field name string
@@ -58,6 +60,7 @@
 --- @field owns? fun(target: octoscale.Target, ctx: octoscale.Ctx): boolean is this in-scope target, which no VM claims by name, the scale set's? (default: its name follows the computerNamePrefix)
 --- @field max_delete? string|integer|fun(ctx: octoscale.Ctx): string|integer "50%", a count, or a function; 0 = none
 --- @field min_delete_budget? integer the least a percentage budget allows (default 1)
+--- @field enable_any_disabled? boolean on_in_sync may enable targets octoscale did not disable
 
 --- @class octoscale.Action
 --- @field action "delete"|"disable"|"enable"|"keep"|"wait"|"report"
@@ -124,6 +127,11 @@ function Plan:exit_code() end
 --- @return table<string, integer>
 function Plan:orphans() end
 
+--- {[target_id] = disabled_since} of the targets octoscale disabled that
+--- are still disabled: the policy memory apply keeps (plus its own disables).
+--- @return table<string, integer>
+function Plan:disabled() end
+
 --- Acts on the plan, as `octoscale apply` does for its scale set: takes the
 --- state file's lock, reads Azure and Octopus again, executes only the
 --- deletions and disables this plan contained (anything new waits for the
@@ -144,7 +152,7 @@ function Plan:close() end
 --- @field targets? octoscale.Target[] every target of the environment
 --- @field policy? octoscale.Policy|string a table or a path (nil: defaults)
 --- @field now? integer Unix seconds (default: OCTOSCALE_NOW or the clock)
---- @field state? { orphaned_since?: table<string, integer> }
+--- @field state? { orphaned_since?: table<string, integer>, disabled_since?: table<string, integer> }
 --- @field scope? { environment_id?: string, roles?: string[], tenant_id?: string }
 --- @field scale_set? octoscale.ScaleSet|string the entry (ctx.scale_set); a name alone and no instances asks the live binding
 --- @field settings? table ctx.settings (default: scale_set.settings)

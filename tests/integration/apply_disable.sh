@@ -4,7 +4,8 @@
 # IsDisabled = true and the machine's empty arrays kept as arrays
 # ("TenantIds": [], not {}), and no DELETE; a rerun sends nothing (already
 # disabled). A target disabled by hand while its VM runs is enabled again
-# when the policy's on_in_sync says so (one PUT, IsDisabled = false), and
+# when the policy's on_in_sync says so and enable_any_disabled lets it
+# enable a target octoscale did not disable (one PUT, IsDisabled = false), and
 # disabled targets are never in the outputs.
 # Usage: bash tests/integration/apply_disable.sh BUILD_DIR
 source "$(dirname "$0")/apply_lib.sh" "$1"
@@ -15,6 +16,7 @@ a_config "$W/c.yaml" 'return {
   grace = { orphan = "10m" },
   on_scale_in = function(target, ctx) return "disable" end,
   on_in_sync = function(vm, target, ctx) if target.disabled and ctx.settings.enable then return "enable" end return "keep" end,
+  enable_any_disabled = true, -- the target below was disabled by hand
 }'
 ENTRIES="  - name: web-prod
     resource_group: rg-web

@@ -356,6 +356,7 @@ t.test("reasons: every decision hook may give one; only strings", function()
   plan = t.plan {
     policy = { on_in_sync = function() return "enable", "back in service" end },
     vms = { t.vm(1) }, targets = { t.target { name = "web000001", disabled = true } },
+    state = { disabled_since = { ["Machines-web000001"] = t.ago "1h" } },
   }
   t.eq(t.expect_action(plan, "enable", "web000001").policy_reason, "back in service")
   local policy = { on_scale_in = function() return "keep", {} end }; local line = line_here()
@@ -363,4 +364,79 @@ t.test("reasons: every decision hook may give one; only strings", function()
   t.expect_status(plan, "error")
   t.eq(plan:message(), "tests/lua/hooks_test.lua:" .. line
     .. ": on_scale_in returned the reason a table value (expected a string)")
+end)
+
+t.test("memory: hooks see disabled_since and disabled_by_octoscale", function()
+  local seen = {}
+  local policy = {
+    on_scale_in = function(target)
+      seen[target.name] = { target.disabled_since, target.disabled_by_octoscale }
+      return "keep"
+    end,
+  }
+  local plan = t.plan {
+    policy = policy, vms = {},
+    targets = { t.target { name = "ours", disabled = true },
+      t.target { name = "theirs", disabled = true },
+      t.target { name = "stale", disabled = false } },
+    state = {
+      orphaned_since = { ["Machines-ours"] = t.ago "2h", ["Machines-theirs"] = t.ago "2h",
+        ["Machines-stale"] = t.ago "2h" },
+      -- "stale" was re-enabled by someone since: the record no longer holds
+      disabled_since = { ["Machines-ours"] = t.ago "90m", ["Machines-stale"] = t.ago "3h" },
+    },
+  }
+  t.eq(seen.ours, { t.ago "90m", true })
+  t.eq(seen.theirs, { nil, false })
+  t.eq(seen.stale, { nil, false })
+  -- what apply would keep remembering
+  t.eq(plan:disabled(), { ["Machines-ours"] = t.ago "90m" })
+end)
+
+t.test("memory: disable then delete costs the budget once", function()
+  -- delete 24 h after octoscale disabled it; disable first
+  local policy = {
+    max_delete = 1,
+    on_scale_in = function(target, ctx)
+      if target.disabled_by_octoscale and ctx.now - target.disabled_since >= 86400 then
+        return "delete", "disabled by octoscale 24h ago"
+      end
+      return "disable"
+    end,
+  }
+  local targets = { t.target { name = "a", disabled = true }, t.target { name = "b" } }
+  local state = {
+    orphaned_since = { ["Machines-a"] = t.ago "2d", ["Machines-b"] = t.ago "1h" },
+    disabled_since = { ["Machines-a"] = t.ago "25h" },
+  }
+  local plan = t.plan { policy = policy, vms = {}, targets = targets, state = state }
+  t.expect_status(plan, "ok")
+  t.eq(t.expect_action(plan, "delete", "a").reason, "VM gone 2d, grace 10m: disabled by octoscale 24h ago")
+  t.expect_action(plan, "disable", "b")
+  t.eq(plan:summary().destructive, 1) -- a's delete was paid for by its disable
+  -- a target someone else disabled is not prepaid
+  state.disabled_since = nil
+  plan = t.plan { policy = { max_delete = 1, on_scale_in = "delete" }, vms = {},
+    targets = targets, state = state }
+  t.expect_status(plan, "safety_stop")
+  t.eq(plan:summary().destructive, 2)
+end)
+
+t.test("memory: on_in_sync enables only what octoscale disabled", function()
+  local vms = { t.vm(1), t.vm(2) }
+  local targets = { t.target { name = "web000001", disabled = true },
+    t.target { name = "web000002", disabled = true } }
+  local state = { disabled_since = { ["Machines-web000001"] = t.ago "1h" } }
+  local plan = t.plan { policy = { on_in_sync = "enable" }, vms = vms,
+    targets = targets, state = state }
+  t.expect_action(plan, "enable", "web000001")
+  t.eq(t.expect_action(plan, "keep", "web000002").reason,
+    "in sync, disabled outside octoscale: not enabled (enable_any_disabled allows it)")
+  plan = t.plan { policy = { on_in_sync = "enable", enable_any_disabled = true },
+    vms = vms, targets = targets, state = state }
+  t.expect_action(plan, "enable", "web000001")
+  t.expect_action(plan, "enable", "web000002")
+  t.expect_error(function()
+    t.plan { policy = { enable_any_disabled = "yes" }, vms = vms }
+  end, "enable_any_disabled is a string value %(expected true or false%)")
 end)

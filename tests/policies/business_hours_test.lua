@@ -60,11 +60,15 @@ t.test("business_hours: a bad outside setting stops the plan naming the hook", f
   t.eq(plan:exit_code(), 3)
 end)
 
-t.test("business_hours: a disabled target whose VM is back is enabled", function()
-  local plan = t.plan {
+t.test("business_hours: a target it disabled is enabled when its VM is back", function()
+  local spec = {
     policy = POLICY,
     vms = { t.vm(1) },
     targets = { t.target { name = "web000001", disabled = true } },
+    state = { disabled_since = { ["Machines-web000001"] = t.ago "3h" } },
   }
-  t.expect_action(plan, "enable", "web000001")
+  t.expect_action(t.plan(spec), "enable", "web000001")
+  -- one an operator disabled stays disabled
+  spec.state = nil
+  t.expect_action(t.plan(spec), "keep", "web000001")
 end)

@@ -28,7 +28,10 @@ static inline struct osc_plan *fixture_plan(const char *scale_set,
       osc_arena_alloc(&p->arena, FIXTURE_MAX_ACTIONS * sizeof(*p->orphans));
   p->deployable =
       osc_arena_alloc(&p->arena, FIXTURE_MAX_ACTIONS * sizeof(*p->deployable));
-  if (p->actions == NULL || p->orphans == NULL || p->deployable == NULL)
+  p->disabled =
+      osc_arena_alloc(&p->arena, FIXTURE_MAX_ACTIONS * sizeof(*p->disabled));
+  if (p->actions == NULL || p->orphans == NULL || p->deployable == NULL ||
+      p->disabled == NULL)
     abort();
   return p;
 }
@@ -71,6 +74,14 @@ static inline void fixture_orphan(struct osc_plan *p, const char *id,
   p->orphans[p->n_orphans].target_id = fixture_str(p, id);
   p->orphans[p->n_orphans].since = since;
   p->n_orphans++;
+}
+
+/* A target octoscale disabled earlier and the plan saw still disabled. */
+static inline void fixture_disabled(struct osc_plan *p, const char *id,
+                                    int64_t since) {
+  p->disabled[p->n_disabled].target_id = fixture_str(p, id);
+  p->disabled[p->n_disabled].since = since;
+  p->n_disabled++;
 }
 
 static inline void fixture_deployable(struct osc_plan *p, const char *id,

@@ -1324,13 +1324,25 @@ static void test_engine__disabled_targets(void **state) {
   assert_string_equal(p->deployable[0].id, "Machines-2");
   assert_false(osc_plan_has_changes(p));
 
-  /* on_in_sync enables it, and is asked only about disabled targets. */
+  /* on_in_sync may not enable a target someone else disabled... */
   fx_policy(f);
   f->tp.in_sync = OSC_DECIDE_ENABLE;
   p = run(f);
+  assert_action(act_t(p, "web000000"), OSC_ACT_KEEP, OSC_CLASS_IN_SYNC,
+                "in sync, disabled outside octoscale: not enabled "
+                "(enable_any_disabled allows it)");
+  assert_false(osc_plan_has_changes(p));
+  assert_int_equal(p->n_disabled, 0);
+
+  /* ...but enables one octoscale disabled, and is asked only about
+   * disabled targets. */
+  f->c.targets[0].disabled_since = NOW - 600;
+  p = run(f);
   assert_action(act_t(p, "web000000"), OSC_ACT_ENABLE, OSC_CLASS_IN_SYNC,
                 "VM running, target disabled");
-  assert_int_equal(f->tp.calls_in_sync, 1);
+  assert_int_equal(f->tp.calls_in_sync, 2);
+  assert_int_equal(p->n_disabled, 1);
+  assert_int_equal(p->disabled[0].since, NOW - 600);
   assert_int_equal(p->n_deployable, 1);
   assert_int_equal(p->n_destructive, 0);
   assert_true(osc_plan_has_changes(p));

@@ -646,8 +646,10 @@ static void test_state__target_records_are_kept(void **state) {
                    OSC_OK);
   assert_int_equal(osc_state_save(s, c->path, &err), OSC_OK);
   text = fixture_read(c->path, NULL);
-  assert_non_null(strstr(text, "\"targets\": {\"Machines-8\":"));
-  assert_non_null(strstr(text, "\"disabled_by\":\"octoscale\""));
+  /* the record is policy memory: kept, in the shape octoscale writes */
+  assert_non_null(strstr(text, "\"targets\""));
+  assert_non_null(strstr(text, "\"Machines-8\""));
+  assert_non_null(strstr(text, "\"disabled_by\": \"octoscale\""));
   assert_null(strstr(text, "future_key"));
   free(text);
   expect_refused(c->path,
@@ -660,6 +662,101 @@ static void test_state__target_records_are_kept(void **state) {
                  "targets is not an object");
   osc_plan_free(p);
   osc_state_free(s);
+}
+
+/* --- policy memory -----------------------------------------------------------
+ */
+
+static int64_t disabled_since(const struct osc_state *s, const char *set,
+                              const char *id) {
+  const struct osc_state_scale_set *e = osc_state_find(s, set);
+  size_t i;
+
+  for (i = 0; e != NULL && i < e->n_disabled; i++) {
+    if (strcmp(e->disabled[i].target_id, id) == 0)
+      return e->disabled[i].since;
+  }
+  return 0;
+}
+
+static void test_state__remembers_what_octoscale_disabled(void **state) {
+  struct ctx *c = *state;
+  struct osc_error err = OSC_ERROR_INIT;
+  struct osc_state *s = empty_state(c->path);
+  struct osc_state *back = NULL;
+  struct osc_plan *p = web_plan(); /* disables Machines-8, deletes -7 */
+  struct osc_plan *later;
+  char *text;
+
+  fixture_disabled(p, "Machines-3", NOW - 60 * MIN); /* still disabled */
+  fixture_disabled(p, "Machines-7", NOW - 90 * MIN); /* deleted now */
+  assert_int_equal(osc_state_update(s, &p, 1, NOW, "apply", "default", &err),
+                   OSC_OK);
+  assert_int_equal(osc_state_find(s, "web-prod")->n_disabled, 2);
+  assert_int_equal(disabled_since(s, "web-prod", "Machines-3"), NOW - 60 * MIN);
+  assert_int_equal(disabled_since(s, "web-prod", "Machines-8"), NOW);
+  assert_int_equal(disabled_since(s, "web-prod", "Machines-7"), 0);
+  assert_int_equal(osc_state_save(s, c->path, &err), OSC_OK);
+  text = fixture_read(c->path, NULL);
+  assert_non_null(strstr(text, "\"targets\""));
+  assert_non_null(strstr(text, "\"disabled_by\": \"octoscale\""));
+  assert_non_null(strstr(text, "\"2026-11-27T09:00:00Z\""));
+  free(text);
+  assert_int_equal(osc_state_load(c->path, &back, &err), OSC_OK);
+  assert_int_equal(disabled_since(back, "web-prod", "Machines-8"), NOW);
+  assert_int_equal(disabled_since(back, "web-prod", "Machines-3"),
+                   NOW - 60 * MIN);
+
+  /* A plan that classified nothing keeps the memory; one that did replaces
+   * it (Machines-3 was enabled by someone: the engine no longer lists it),
+   * and an enable done by octoscale forgets its target. */
+  later = fixture_plan("web-prod", OSC_PLAN_SAFETY_STOP, "incomplete");
+  assert_int_equal(
+      osc_state_update(back, &later, 1, NOW + MIN, "apply", "default", &err),
+      OSC_OK);
+  assert_int_equal(osc_state_find(back, "web-prod")->n_disabled, 2);
+  osc_plan_free(later);
+  later = fixture_plan("web-prod", OSC_PLAN_OK, "");
+  fixture_action(later, OSC_ACT_ENABLE, OSC_CLASS_IN_SYNC, "Machines-8",
+                 "web-8", "vmss_8", "VM running", OSC_RESULT_DONE, NULL);
+  fixture_disabled(later, "Machines-8", NOW);
+  assert_int_equal(osc_state_update(back, &later, 1, NOW + 2 * MIN, "apply",
+                                    "default", &err),
+                   OSC_OK);
+  assert_int_equal(osc_state_find(back, "web-prod")->n_disabled, 0);
+  osc_plan_free(later);
+  osc_plan_free(p);
+  osc_state_free(back);
+  osc_state_free(s);
+}
+
+static void test_state__memory_upgrades_and_is_checked(void **state) {
+  struct ctx *c = *state;
+  struct osc_error err = OSC_ERROR_INIT;
+  struct osc_state *s = NULL;
+
+  /* A file from before the memory existed loads with none. */
+  assert_int_equal(osc_fs_mkdir_parents(c->path, 0700, &err), OSC_OK);
+  fixture_write(c->path, "{\"format_version\": 1, \"scale_sets\": "
+                         "{\"web-prod\": {\"orphans\": {}}}}");
+  assert_int_equal(osc_state_load(c->path, &s, &err), OSC_OK);
+  assert_int_equal(osc_state_find(s, "web-prod")->n_disabled, 0);
+  osc_state_free(s);
+  s = NULL;
+  /* Records that are not octoscale's disables are no memory of one. */
+  fixture_write(c->path,
+                "{\"format_version\": 1, \"scale_sets\": {\"web-prod\": "
+                "{\"targets\": {\"Machines-1\": {\"disabled_since\": "
+                "\"2026-11-27T09:00:00Z\", \"disabled_by\": \"someone\"}, "
+                "\"Machines-2\": {\"note\": \"x\"}}}}}");
+  assert_int_equal(osc_state_load(c->path, &s, &err), OSC_OK);
+  assert_int_equal(osc_state_find(s, "web-prod")->n_disabled, 0);
+  osc_state_free(s);
+  expect_refused(c->path,
+                 "{\"format_version\": 2, \"scale_sets\": {\"web-prod\": "
+                 "{\"targets\": {\"Machines-1\": {\"disabled_since\": "
+                 "\"yesterday\", \"disabled_by\": \"octoscale\"}}}}}",
+                 "disabled_since is not an RFC 3339 time");
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -686,6 +783,8 @@ int main(void) {
       T(test_state__v1_is_upgraded_to_v2),
       T(test_state__named_baselines_are_independent),
       T(test_state__target_records_are_kept),
+      T(test_state__remembers_what_octoscale_disabled),
+      T(test_state__memory_upgrades_and_is_checked),
   };
 
   return cmocka_run_group_tests_name("state", tests, NULL, NULL);
