@@ -84,6 +84,19 @@ static int raise_at_user(lua_State *L, const char *fmt, ...) {
   return lua_error(L);
 }
 
+int osc_bind_raise_at_user(lua_State *L, const char *fmt, ...) {
+  char where[512];
+  char msg[OSC_ERROR_MAX];
+  va_list ap;
+
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof(msg), fmt, ap);
+  va_end(ap);
+  user_where(L, where, sizeof(where));
+  lua_pushfstring(L, "%s%s", where, msg);
+  return lua_error(L);
+}
+
 #define bad_arg(L, ...)                                                        \
   raise_at_user(L, "bad argument #1 to 'reconcile.plan' (" __VA_ARGS__)
 

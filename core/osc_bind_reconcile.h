@@ -65,4 +65,9 @@ struct osc_plan *osc_bind_reconcile_check_plan(lua_State *L, int idx);
 void osc_bind_reconcile_replace_plan(lua_State *L, int idx,
                                      struct osc_plan *plan);
 
+/* Raises "file:LINE: message" at the innermost Lua caller outside the
+ * embedded library (a script's or test's line): misuse of the API. */
+int osc_bind_raise_at_user(struct lua_State *L, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 #endif

@@ -1,6 +1,8 @@
 #include "core/osc_bind_script.h"
 
 #include <lauxlib.h>
+#include <stdarg.h>
+#include <stdint.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +14,7 @@
 #include "core/osc_bind_reconcile.h"
 #include "core/osc_collect.h"
 #include "core/osc_engine.h"
+#include "core/osc_log.h"
 #include "core/osc_policy.h"
 #include "core/osc_reconcile.h"
 #include "core/osc_sandbox.h"
@@ -178,10 +181,36 @@ static int live_plan(lua_State *L, void *payload) {
   return 1;
 }
 
-/* Keeps in `fresh` only the destructive actions the script saw in `seen`:
- * plan:apply() re-reads everything under the lock (data may have moved),
- * and must not delete or disable a target the script never approved. */
-static void limit_to_seen(struct osc_plan *fresh, const struct osc_plan *seen) {
+/* The actions plan:apply{only = ..., filter = ...} selected: target ids
+ * (strings anchored on the Lua stack, array in a userdata: all Lua-owned,
+ * so nothing leaks when a later step raises). n == SIZE_MAX: all. */
+struct selection {
+  const char **ids;
+  size_t n;
+};
+
+static bool is_destructive(enum osc_action_kind k) {
+  return k == OSC_ACT_DELETE || k == OSC_ACT_DISABLE;
+}
+
+static bool selected(const struct selection *sel, const char *id) {
+  size_t i;
+
+  if (sel->n == SIZE_MAX)
+    return true;
+  for (i = 0; i < sel->n && id != NULL; i++) {
+    if (strcmp(sel->ids[i], id) == 0)
+      return true;
+  }
+  return false;
+}
+
+/* Keeps in `fresh` only the destructive actions the script saw in `seen`
+ * (and selected): plan:apply() re-reads everything under the lock (data may
+ * have moved), and must not delete or disable a target the script never
+ * approved. */
+static void limit_to_seen(struct osc_plan *fresh, const struct osc_plan *seen,
+                          const struct selection *sel) {
   size_t i;
   size_t j;
 
@@ -196,14 +225,174 @@ static void limit_to_seen(struct osc_plan *fresh, const struct osc_plan *seen) {
 
       approved = b->kind == a->kind && b->target_id != NULL &&
                  a->target_id != NULL &&
-                 strcmp(b->target_id, a->target_id) == 0;
+                 strcmp(b->target_id, a->target_id) == 0 &&
+                 selected(sel, a->target_id);
     }
     if (!approved) {
       a->kind = OSC_ACT_WAIT;
-      a->reason = "not in the plan this script applied; next run";
+      a->reason = selected(sel, a->target_id)
+                      ? "not in the plan this script applied; next run"
+                      : "not selected by plan:apply{only/filter}";
       if (!a->prepaid)
         fresh->n_destructive--;
     }
+  }
+}
+
+static const char *const apply_keys[] = {"only_new", "force",  "now",
+                                         "only",     "filter", NULL};
+
+/* Unknown keys of the option table at idx raise (typos must not pass). */
+static void check_apply_keys(lua_State *L, int idx) {
+  lua_pushnil(L);
+  while (lua_next(L, idx) != 0) {
+    const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "";
+    size_t i;
+
+    for (i = 0; apply_keys[i] != NULL && strcmp(k, apply_keys[i]) != 0; i++)
+      ;
+    if (apply_keys[i] == NULL)
+      osc_bind_raise_at_user(
+          L,
+          "plan:apply: unknown option '%s' (expected only_new, "
+          "force, now, only or filter)",
+          lua_type(L, -2) == LUA_TSTRING ? k : luaL_typename(L, -2));
+    lua_pop(L, 1);
+  }
+}
+
+/* [.., set] -> the selection over the set's keys (set stays on the stack). */
+static void selection_from_set(lua_State *L, struct selection *sel) {
+  int set = lua_gettop(L);
+  size_t n = 0;
+
+  lua_pushnil(L);
+  while (lua_next(L, set) != 0) {
+    n++;
+    lua_pop(L, 1);
+  }
+  sel->ids = lua_newuserdatauv(L, (n ? n : 1) * sizeof(*sel->ids), 0);
+  lua_insert(L, set); /* [.., ids-ud, set] keeps both alive */
+  sel->n = 0;
+  lua_pushnil(L);
+  while (lua_next(L, set + 1) != 0) {
+    lua_pop(L, 1);
+    sel->ids[sel->n++] = lua_tostring(L, -1);
+  }
+}
+
+/* A copy of action a of the seen plan, as plan:actions() gives it, for a
+ * filter function: [..] -> [.., action]. */
+static void push_action_brief(lua_State *L, const struct osc_action *a) {
+  lua_createtable(L, 0, 6);
+  lua_pushstring(L, osc_action_name(a->kind));
+  lua_setfield(L, -2, "action");
+  lua_pushstring(L, osc_class_name(a->cls));
+  lua_setfield(L, -2, "class");
+  lua_pushstring(L, a->target_id);
+  lua_setfield(L, -2, "target_id");
+  lua_pushstring(L, a->target_name);
+  lua_setfield(L, -2, "target_name");
+  lua_pushstring(L, a->vm_name);
+  lua_setfield(L, -2, "vm");
+  lua_pushstring(L, a->reason);
+  lua_setfield(L, -2, "reason");
+}
+
+/* Reads only = {id...} / filter = fn from the options at idx into sel
+ * (Lua-owned, left on the stack). Raises at the caller's line on misuse:
+ * an id that is no delete or disable of the seen plan, both keys, or a
+ * filter that raises. */
+static void read_selection(lua_State *L, int idx, const struct osc_plan *seen,
+                           struct selection *sel) {
+  size_t i;
+
+  sel->n = SIZE_MAX;
+  sel->ids = NULL;
+  if (!lua_istable(L, idx))
+    return;
+  check_apply_keys(L, idx);
+  lua_getfield(L, idx, "only");
+  lua_getfield(L, idx, "filter");
+  if (!lua_isnil(L, -2) && !lua_isnil(L, -1))
+    osc_bind_raise_at_user(L, "plan:apply: give only or filter, not both");
+  if (lua_isnil(L, -2) && lua_isnil(L, -1)) {
+    lua_pop(L, 2);
+    return;
+  }
+  lua_newtable(L); /* [.., only, filter, set] */
+  if (!lua_isnil(L, -3)) {
+    lua_Integer k;
+
+    if (!lua_istable(L, -3))
+      osc_bind_raise_at_user(L,
+                             "plan:apply: only must be a list of target ids");
+    for (k = 1; lua_rawgeti(L, -3, k) != LUA_TNIL; k++) {
+      bool found = false;
+
+      if (lua_type(L, -1) != LUA_TSTRING)
+        osc_bind_raise_at_user(L, "plan:apply: only[%d] is not a target id",
+                               (int)k);
+      for (i = 0; i < seen->n_actions && !found; i++)
+        found = is_destructive(seen->actions[i].kind) &&
+                seen->actions[i].target_id != NULL &&
+                strcmp(seen->actions[i].target_id, lua_tostring(L, -1)) == 0;
+      if (!found)
+        osc_bind_raise_at_user(
+            L,
+            "plan:apply: only: %s is not a delete or disable "
+            "of this plan",
+            lua_tostring(L, -1));
+      lua_pushboolean(L, 1);
+      lua_rawset(L, -3);
+    }
+    lua_pop(L, 1);
+  } else {
+    if (!lua_isfunction(L, -2))
+      osc_bind_raise_at_user(L, "plan:apply: filter must be a function");
+    for (i = 0; i < seen->n_actions; i++) {
+      const struct osc_action *a = &seen->actions[i];
+
+      if (!is_destructive(a->kind) || a->target_id == NULL)
+        continue;
+      lua_pushvalue(L, -2);
+      push_action_brief(L, a);
+      lua_call(L, 1, 1); /* a raise reaches the script as it is */
+      if (lua_toboolean(L, -1)) {
+        lua_pushstring(L, a->target_id);
+        lua_pushboolean(L, 1);
+        lua_rawset(L, -4);
+      }
+      lua_pop(L, 1);
+    }
+  }
+  lua_remove(L, -2);
+  lua_remove(L, -2); /* [.., set] */
+  selection_from_set(L, sel);
+}
+
+/* A selected action the fresh read no longer has: skipped, and said. */
+static void report_skipped(const struct osc_plan *fresh,
+                           const struct osc_plan *seen,
+                           const struct selection *sel) {
+  size_t i;
+  size_t j;
+
+  for (i = 0; i < seen->n_actions; i++) {
+    const struct osc_action *b = &seen->actions[i];
+    bool still = false;
+
+    if (!is_destructive(b->kind) || !selected(sel, b->target_id))
+      continue;
+    for (j = 0; j < fresh->n_actions && !still; j++)
+      still = fresh->actions[j].kind == b->kind &&
+              fresh->actions[j].target_id != NULL &&
+              strcmp(fresh->actions[j].target_id, b->target_id) == 0;
+    if (!still)
+      osc_log_warn("%s: plan:apply: skipped %s %s (%s): no longer valid on a "
+                   "fresh read",
+                   fresh->scale_set, osc_action_name(b->kind),
+                   b->target_name ? b->target_name : "?", b->target_id);
   }
 }
 
@@ -221,6 +410,7 @@ static int live_apply(lua_State *L, void *payload) {
   struct osc_reconcile *r = NULL;
   struct osc_store *store = NULL;
   struct osc_plan *applied = NULL;
+  struct selection sel;
   char message[OSC_ERROR_MAX] = "";
   int64_t now = 0;
   bool force;
@@ -238,6 +428,7 @@ static int live_apply(lua_State *L, void *payload) {
     lua_pop(L, 1);
   }
   entry = live_args(L, s, 2, "plan:apply", seen->scale_set, &now, &force);
+  read_selection(L, 2, seen, &sel); /* raises before the lock is taken */
   memset(&res, 0, sizeof(res));
   rc = osc_store_open(osc_session_config(s), &store, &err);
   if (rc == OSC_OK)
@@ -247,7 +438,8 @@ static int live_apply(lua_State *L, void *payload) {
   rc = reconcile_one(s, entry, now, force, store, &r, &err);
   if (rc < 0)
     goto done;
-  limit_to_seen(r->plans[0], seen);
+  limit_to_seen(r->plans[0], seen, &sel);
+  report_skipped(r->plans[0], seen, &sel);
   /* A budget stop is judged again on what remains; stops for incomplete or
    * implausible data stand. */
   {

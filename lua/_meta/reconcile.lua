@@ -138,8 +138,12 @@ function Plan:disabled() end
 --- next run), records state, and returns the plan with results (`done`).
 --- Live plans only (`reconcile.plan{scale_set = NAME}`); raises offline.
 --- Returns nil, err when the lock is held, a read failed (safety stop) or
---- an action failed.
---- @param opts? {only_new?: boolean|string, force?: boolean, now?: integer}
+--- an action failed. `only` (target ids) or `filter` (a function of an
+--- action, true to keep it) applies a subset of the plan's deletes and
+--- disables; a selected action the fresh read no longer has is skipped with
+--- a warning. An id that is no delete or disable of the plan, both keys, or
+--- an unknown key raise at the caller's line.
+--- @param opts? {only_new?: boolean|string, force?: boolean, now?: integer, only?: string[], filter?: fun(action: octoscale.Action): boolean}
 --- @return octoscale.Plan|nil plan
 --- @return octoscale.Error|nil err
 function Plan:apply(opts) end
