@@ -963,6 +963,7 @@ static int to_value(struct loader *ld, yaml_node_t *n, const char *path,
   int rc;
 
   memset(out, 0, sizeof(*out));
+  out->line = (int)n->start_mark.line + 1;
   rc = take_value(ld, n);
   if (rc < 0)
     return rc;
@@ -1476,6 +1477,7 @@ static int read_scale_set(struct loader *ld, yaml_node_t *entry, size_t index,
     return fail(ld, entry, "%s must be a mapping, not %s", path,
                 kind_name(entry));
   ss->line = (int)entry->start_mark.line + 1;
+  ss->config_path = cfg->path;
   rc = read_fields(ld, entry, path, f, 9);
   if (rc < 0)
     return rc;

@@ -63,6 +63,7 @@ struct osc_value {
   const char **keys; /* MAP only, in file order */
   struct osc_value *items;
   size_t n;
+  int line; /* in the config file; 0 when not from a file */
 };
 
 enum osc_auth {
@@ -99,6 +100,7 @@ struct osc_config_scale_set {
   const char *policy;        /* resolved path: the entry's, else the default */
   struct osc_value settings; /* OSC_VALUE_MAP (empty when absent) */
   int line;                  /* where the entry starts, for messages */
+  const char *config_path;   /* the config file, for messages */
 };
 
 /* octopus.requests_per_minute: auto */

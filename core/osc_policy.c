@@ -15,6 +15,7 @@
 #include "core/osc_bind_reconcile.h"
 #include "core/osc_log.h"
 #include "core/osc_sandbox.h"
+#include "core/osc_schema.h"
 #include "core/osc_time.h"
 
 /* The documented defaults (DESIGN 7; core/osc_engine.h). */
@@ -66,6 +67,8 @@ static const int64_t grace_defaults[3] = {GRACE_PROVISIONING_DEFAULT,
 #define SLOT_SETTINGS (6 + OSC_HOOK_COUNT)
 #define SLOT_CTX (7 + OSC_HOOK_COUNT)
 #define SLOT_MAX_DELETE (8 + OSC_HOOK_COUNT)
+#define SLOT_SCHEMA (9 + OSC_HOOK_COUNT)
+#define SLOT_VALIDATE (10 + OSC_HOOK_COUNT)
 
 struct hook_slot {
   bool set;
@@ -92,7 +95,9 @@ struct osc_policy {
   struct grace_slot graces[3];
   char max_delete_where[WHERE_MAX]; /* set when max_delete is a function */
   char reason[REASON_MAX];          /* of the last decision hook */
-  bool explain;                     /* log every hook call */
+  bool have_schema;
+  char validate_where[WHERE_MAX]; /* set when validate_settings is given */
+  bool explain;                   /* log every hook call */
   struct osc_policy_ops ops;
 };
 
@@ -441,6 +446,27 @@ static void validate_min_delete(lua_State *L, struct validate_args *a) {
   vfail(a, "min_delete_budget is %s (expected a count, 0 or more)", desc);
 }
 
+/* settings_schema: a table of field specs (core/osc_schema.h), checked
+ * here so a typo in a type name fails at load, not at the first setting. */
+static void validate_schema(lua_State *L, struct validate_args *a, int rec) {
+  char msg[OSC_ERROR_MAX];
+
+  if (lua_type(L, -1) != LUA_TTABLE) {
+    vfail(a,
+          "settings_schema is a %s value (expected a table such as "
+          "{ team = \"string\" })",
+          luaL_typename(L, -1));
+    return;
+  }
+  if (osc_schema_check(L, -1, msg, sizeof(msg)) < 0) {
+    vfail(a, "%s", msg);
+    return;
+  }
+  a->policy->have_schema = true;
+  lua_pushvalue(L, -1);
+  lua_rawseti(L, rec, SLOT_SCHEMA);
+}
+
 /* [ud, policy-value, record] */
 static int validate_table(lua_State *L) {
   struct validate_args *a = lua_touserdata(L, 1);
@@ -475,6 +501,18 @@ static int validate_table(lua_State *L) {
       validate_max_delete(L, a, rec);
     } else if (strcmp(key, "min_delete_budget") == 0) {
       validate_min_delete(L, a);
+    } else if (strcmp(key, "settings_schema") == 0) {
+      validate_schema(L, a, rec);
+    } else if (strcmp(key, "validate_settings") == 0) {
+      if (lua_type(L, -1) != LUA_TFUNCTION) {
+        vfail(a, "validate_settings is a %s value (expected a function)",
+              luaL_typename(L, -1));
+      } else {
+        function_where(L, -1, a->policy->validate_where,
+                       sizeof(a->policy->validate_where));
+        lua_pushvalue(L, -1);
+        lua_rawseti(L, rec, SLOT_VALIDATE);
+      }
     } else if (strcmp(key, "enable_any_disabled") == 0) {
       if (lua_type(L, -1) != LUA_TBOOLEAN)
         vfail(a, "enable_any_disabled is a %s value (expected true or false)",
@@ -989,6 +1027,104 @@ bool osc_policy_has_hook(const struct osc_policy *policy,
   return policy != NULL && (unsigned)h < OSC_HOOK_COUNT && policy->hooks[h].set;
 }
 
+/* --- checked settings ---------------------------------------------- */
+
+/* The config line of the settings value at path (the deepest part of it
+ * that exists), else of the settings, else of the entry. */
+static int settings_line(const struct osc_config_scale_set *entry,
+                         const struct osc_schema_path *path) {
+  const struct osc_value *v = &entry->settings;
+  int line = v->line > 0 ? v->line : entry->line;
+  size_t i, k;
+
+  for (i = 0; i < path->n && v != NULL; i++) {
+    const struct osc_value *next = NULL;
+
+    if (path->seg[i].key != NULL && v->type == OSC_VALUE_MAP) {
+      for (k = 0; k < v->n && next == NULL; k++) {
+        if (v->keys[k] != NULL && strcmp(v->keys[k], path->seg[i].key) == 0)
+          next = &v->items[k];
+      }
+    } else if (path->seg[i].key == NULL && v->type == OSC_VALUE_LIST &&
+               path->seg[i].index >= 1 && (size_t)path->seg[i].index <= v->n) {
+      next = &v->items[path->seg[i].index - 1];
+    }
+    v = next;
+    if (v != NULL && v->line > 0)
+      line = v->line;
+  }
+  return line;
+}
+
+struct settings_check {
+  struct osc_policy *policy;
+  int line;                /* of the failing value (entry: config line) */
+  char msg[OSC_ERROR_MAX]; /* schema failure; empty when it passed */
+};
+
+/* [ud] -> checks ctx.settings against settings_schema, then calls
+ * validate_settings(settings, scale_set); a raise is the hook's answer. */
+static int settings_check_l(lua_State *L) {
+  struct settings_check *c = lua_touserdata(L, 1);
+  struct osc_policy *p = c->policy;
+  struct osc_schema_failure f;
+  int rec;
+  int ctx;
+
+  lua_rawgetp(L, LUA_REGISTRYINDEX, p); /* [ud, rec] */
+  rec = lua_gettop(L);
+  push_ctx(L, p, rec); /* [ud, rec, ctx] */
+  ctx = lua_gettop(L);
+  lua_getfield(L, ctx, "settings"); /* [.., settings] */
+  if (p->have_schema) {
+    lua_rawgeti(L, rec, SLOT_SCHEMA);
+    if (osc_schema_validate(L, -1, -2, &f) < 0) {
+      snprintf(c->msg, sizeof(c->msg), "%s", f.msg);
+      c->line = p->entry != NULL ? settings_line(p->entry, &f.path) : 0;
+      return 0;
+    }
+    lua_pop(L, 1);
+  }
+  if (p->validate_where[0] != '\0') {
+    lua_rawgeti(L, rec, SLOT_VALIDATE);
+    lua_pushvalue(L, -2);
+    lua_getfield(L, ctx, "scale_set");
+    lua_call(L, 2, 0);
+  }
+  return 0;
+}
+
+/* `check` and `plan`: the entry's settings against the policy's
+ * settings_schema and validate_settings. Errors name the config file:line
+ * of the value and the policy. */
+static int check_settings(struct osc_policy *p, struct osc_error *err) {
+  const struct osc_config_scale_set *e = p->entry;
+  struct settings_check c;
+  char where[NAME_MAX_LEN + 32] = "";
+  char msg[OSC_ERROR_MAX];
+  int rc;
+
+  if (!p->have_schema && p->validate_where[0] == '\0')
+    return OSC_OK;
+  memset(&c, 0, sizeof(c));
+  c.policy = p;
+  rc = osc_sandbox_cpcall(p->sb, settings_check_l, &c, 0, err);
+  if (e != NULL && e->config_path != NULL)
+    snprintf(where, sizeof(where), "%s:%d: ", e->config_path,
+             c.line > 0             ? c.line
+             : e->settings.line > 0 ? e->settings.line
+                                    : e->line);
+  if (rc < 0 && err != NULL) {
+    osc_sandbox_tag_message(err->msg, "validate_settings", msg, sizeof(msg));
+    return osc_error_set(err, rc == OSC_E_NOMEM ? rc : OSC_E_CONFIG,
+                         "%ssettings rejected by %s", where, msg);
+  }
+  if (c.msg[0] != '\0')
+    return osc_error_set(err, OSC_E_CONFIG, "%s%s (settings_schema of %s)",
+                         where, c.msg, p->name);
+  return OSC_OK;
+}
+
 /* --- life cycle ---------------------------------------------------- */
 
 static struct osc_policy *policy_alloc(struct osc_sandbox *sb, bool owns,
@@ -1059,7 +1195,7 @@ static int finish_policy(struct osc_policy *p, bool nil_is_default,
   if (a.rc < 0)
     return a.rc;
   fill_ops(p);
-  return OSC_OK;
+  return check_settings(p, err);
 }
 
 int osc_policy_load(const char *path, const struct osc_config_scale_set *entry,

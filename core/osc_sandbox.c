@@ -2,6 +2,7 @@
 
 #include <ctype.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include <lauxlib.h>
 #include <lualib.h>
 
+#include "core/osc_bind_time.h"
 #include "core/osc_buf.h"
 #include "core/osc_embedded.h"
 #include "core/osc_log.h"
@@ -517,17 +519,75 @@ static int module_path(const char *dir, const char *name, char *out,
   return 0;
 }
 
-/* Compiles the module into a function on the stack; raises on failure. */
-static void load_module(lua_State *L, struct osc_sandbox *sb,
-                        const char *name) {
+/* Library modules written in C. */
+static const struct osc_sandbox_lib builtin_modules[] = {
+    {"octoscale.time", osc_bind_time_open},
+};
+
+static lua_CFunction find_builtin(const char *name) {
+  size_t i;
+
+  for (i = 0; i < sizeof(builtin_modules) / sizeof(builtin_modules[0]); i++) {
+    if (strcmp(builtin_modules[i].name, name) == 0)
+      return builtin_modules[i].open;
+  }
+  return NULL;
+}
+
+/* require "team.helpers" from a policy: "<dir of the requiring file>/team/
+ * helpers.lua", which must exist inside that directory's tree (symlinks
+ * included). Raises otherwise. */
+static void sibling_file(lua_State *L, const char *name, char *out,
+                         size_t cap) {
+  char dir[1024] = ".";
+  char real_dir[PATH_MAX];
+  char real_file[PATH_MAX];
+  lua_Debug ar;
+  int level;
+
+  for (level = 1; lua_getstack(L, level, &ar); level++) {
+    if (lua_getinfo(L, "S", &ar) && ar.source[0] == '@' &&
+        strncmp(ar.source, "@lua/octoscale/", 15) != 0) {
+      const char *slash = strrchr(ar.source + 1, '/');
+
+      if (slash != NULL)
+        snprintf(dir, sizeof(dir), "%.*s", (int)(slash - ar.source - 1),
+                 ar.source + 1);
+      break;
+    }
+  }
+  if (module_path(dir, name, out, cap) < 0)
+    luaL_error(L, "module '%s': a module name is dot-separated identifiers",
+               name);
+  if (realpath(dir, real_dir) == NULL || realpath(out, real_file) == NULL)
+    luaL_error(L, "module '%s' not found (looked for %s)", name, out);
+  if (strncmp(real_file, real_dir, strlen(real_dir)) != 0 ||
+      real_file[strlen(real_dir)] != '/')
+    luaL_error(L, "module '%s': %s is outside %s", name, out, dir);
+  snprintf(out, cap, "%s", real_file);
+}
+
+/* Compiles the module into a function on the stack; raises on failure.
+ * file: a sibling module's resolved path, else NULL (the library). */
+static void load_module(lua_State *L, struct osc_sandbox *sb, const char *name,
+                        const char *file) {
   const struct osc_embedded_module *m = NULL;
+  lua_CFunction builtin = find_builtin(name);
   char path[1200];
   char chunk[1300];
   int status;
 
-  if (sb->lua_path[0] != '\0' && strncmp(name, "octoscale.", 10) == 0 &&
-      module_path(sb->lua_path, name, path, sizeof(path)) == 0 &&
-      access(path, R_OK) == 0) {
+  if (file == NULL && builtin != NULL) {
+    lua_pushcfunction(L, builtin);
+    return;
+  }
+  if (file != NULL)
+    snprintf(path, sizeof(path), "%s", file);
+
+  if (file != NULL ||
+      (sb->lua_path[0] != '\0' && strncmp(name, "octoscale.", 10) == 0 &&
+       module_path(sb->lua_path, name, path, sizeof(path)) == 0 &&
+       access(path, R_OK) == 0)) {
     struct osc_buf buf;
     struct osc_error err = OSC_ERROR_INIT;
     char display[1024];
@@ -563,10 +623,21 @@ static void load_module(lua_State *L, struct osc_sandbox *sb,
 static int sb_require(lua_State *L) {
   struct osc_sandbox *sb = osc_sandbox_from_state(L);
   const char *name = luaL_checkstring(L, 1);
+  char file[PATH_MAX] = "";
+  const char *key = name;
 
   lua_settop(L, 1);
   lua_rawgetp(L, LUA_REGISTRYINDEX, &loaded_key); /* [name, loaded] */
-  if (lua_getfield(L, 2, name) != LUA_TNIL) {     /* [name, loaded, m] */
+  /* Host libraries (reconcile, azure, ...) are in loaded by name. */
+  if (strncmp(name, "octoscale.", 10) != 0 &&
+      lua_getfield(L, 2, name) == LUA_TNIL) {
+    lua_pop(L, 1);
+    sibling_file(L, name, file, sizeof(file));
+    key = file; /* one module per file, whatever name reached it */
+  } else if (strncmp(name, "octoscale.", 10) != 0) {
+    return 1;
+  }
+  if (lua_getfield(L, 2, key) != LUA_TNIL) { /* [name, loaded, m] */
     if (lua_touserdata(L, -1) == &loading_key)
       return luaL_error(L,
                         "module '%s' is being loaded (require loop?) or "
@@ -576,8 +647,8 @@ static int sb_require(lua_State *L) {
   }
   lua_pop(L, 1);
   lua_pushlightuserdata(L, (void *)&loading_key);
-  lua_setfield(L, 2, name);
-  load_module(L, sb, name); /* [name, loaded, f] */
+  lua_setfield(L, 2, key);
+  load_module(L, sb, name, file[0] ? file : NULL); /* [name, loaded, f] */
   lua_pushvalue(L, 1);
   lua_call(L, 1, 1); /* [name, loaded, m] */
   if (lua_isnil(L, -1)) {
@@ -585,7 +656,7 @@ static int sb_require(lua_State *L) {
     lua_pushboolean(L, 1);
   }
   lua_pushvalue(L, -1);
-  lua_setfield(L, 2, name);
+  lua_setfield(L, 2, key);
   return 1;
 }
 

@@ -83,7 +83,7 @@ void osc_duration_format(int64_t seconds, char *out, size_t cap) {
 }
 
 /* Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant). */
-static int64_t days_from_civil(int64_t y, int64_t m, int64_t d) {
+int64_t osc_days_from_civil(int64_t y, int64_t m, int64_t d) {
   int64_t era;
   int64_t yoe;
   int64_t doy;
@@ -95,6 +95,24 @@ static int64_t days_from_civil(int64_t y, int64_t m, int64_t d) {
   doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
   doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
   return era * 146097 + doe - 719468;
+}
+
+void osc_civil_from_days(int64_t z, int64_t *y, int64_t *m, int64_t *d) {
+  int64_t era;
+  int64_t doe;
+  int64_t yoe;
+  int64_t doy;
+  int64_t mp;
+
+  z += 719468;
+  era = (z >= 0 ? z : z - 146096) / 146097;
+  doe = z - era * 146097;
+  yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  mp = (5 * doy + 2) / 153;
+  *d = doy - (153 * mp + 2) / 5 + 1;
+  *m = mp + (mp < 10 ? 3 : -9);
+  *y = yoe + era * 400 + (*m <= 2);
 }
 
 static int digits(const char *p, int n, int *out) {
@@ -149,7 +167,7 @@ int osc_time_parse_rfc3339(const char *text, int64_t *out,
   }
   if (*p != '\0')
     goto bad;
-  t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
+  t = osc_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
   *out = t - (oh * 3600 + om * 60);
   return OSC_OK;
 bad:

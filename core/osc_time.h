@@ -23,6 +23,10 @@ int osc_time_parse_rfc3339(const char *text, int64_t *out,
 /* Formats as "2026-11-27T10:00:00Z" (UTC). */
 void osc_time_format_rfc3339(int64_t t, char *out, size_t cap);
 
+/* Days since 1970-01-01 of a proleptic Gregorian date, and back. */
+int64_t osc_days_from_civil(int64_t y, int64_t m, int64_t d);
+void osc_civil_from_days(int64_t days, int64_t *y, int64_t *m, int64_t *d);
+
 /* The current time: OCTOSCALE_NOW when set (an invalid value is an error),
  * else the system clock. */
 int osc_time_now(int64_t *out, struct osc_error *err);

@@ -18,8 +18,10 @@ function print(...) end
 function load(chunk, chunkname, mode, env) end
 
 --- Serves the embedded library ("octoscale.duration", "octoscale.validate",
---- "octoscale.policy", "octoscale.testing") and the host namespaces
---- ("reconcile"). OCTOSCALE_LUA_PATH=DIR loads DIR/octoscale/x.lua
+--- "octoscale.policy", "octoscale.testing", "octoscale.time") and the host
+--- namespaces ("reconcile"). Any other name is a module beside the
+--- requiring file: "team.common" -> team/common.lua, inside that file's
+--- directory tree. OCTOSCALE_LUA_PATH=DIR loads DIR/octoscale/x.lua
 --- instead (development).
 --- @param name string
 --- @return any
@@ -29,6 +31,16 @@ function require(name) end
 --- @field parse fun(text: string|integer): integer?, string?
 --- @field check fun(text: string|integer): integer
 --- @field format fun(seconds: integer): string
+
+--- @class octoscale.time
+--- @field parse fun(text: string): integer?, string? RFC 3339 -> Unix seconds
+--- @field format fun(t: integer): string "2026-11-27T10:00:00Z"
+--- @field date fun(t: integer, utc_offset?: integer|string): { year: integer, month: integer, day: integer, hour: integer, min: integer, sec: integer, weekday: integer }
+--- @field hour fun(t: integer, utc_offset?: integer|string): integer
+--- @field weekday fun(t: integer, utc_offset?: integer|string): integer 1 = Monday .. 7 = Sunday
+--- @field time fun(date: { year: integer, month: integer, day: integer, hour?: integer, min?: integer, sec?: integer }): integer UTC
+--- @field duration fun(text: string|integer): integer?, string?
+--- @field format_duration fun(seconds: integer): string
 
 --- @class octoscale.testing
 --- @field NOW integer 2026-11-27T10:00:00Z

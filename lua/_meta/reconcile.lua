@@ -61,6 +61,8 @@
 --- @field max_delete? string|integer|fun(ctx: octoscale.Ctx): string|integer "50%", a count, or a function; 0 = none
 --- @field min_delete_budget? integer the least a percentage budget allows (default 1)
 --- @field enable_any_disabled? boolean on_in_sync may enable targets octoscale did not disable
+--- @field settings_schema? table field specs the entry's settings must match (checked by check and plan)
+--- @field validate_settings? fun(settings: table, entry: octoscale.ScaleSet) raise to reject the settings
 
 --- @class octoscale.Action
 --- @field action "delete"|"disable"|"enable"|"keep"|"wait"|"report"

@@ -124,6 +124,13 @@ function M.check(p)
         return nil, "max_delete is " .. show(v)
           .. " (expected a percentage such as \"10%\", a count, or a function)"
       end
+    elseif k == "settings_schema" or k == "validate_settings"
+        or k == "enable_any_disabled" then
+      local want = ({ settings_schema = "table", validate_settings = "function",
+        enable_any_disabled = "boolean" })[k]
+      if type(v) ~= want then
+        return nil, k .. " is " .. show(v) .. " (expected a " .. want .. ")"
+      end
     elseif k == "min_delete_budget" then
       if math.type(v) ~= "integer" or v < 0 then
         return nil, "min_delete_budget is " .. show(v)

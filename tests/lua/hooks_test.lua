@@ -440,3 +440,70 @@ t.test("memory: on_in_sync enables only what octoscale disabled", function()
     t.plan { policy = { enable_any_disabled = "yes" }, vms = vms }
   end, "enable_any_disabled is a string value %(expected true or false%)")
 end)
+
+t.test("settings: settings_schema checks types, enums, durations, times, lists", function()
+  local schema = {
+    team = { type = "string", required = true },
+    outside = { enum = { "keep", "disable" } },
+    delete_after = "duration",
+    size = "integer",
+    freeze = { list = { fields = {
+      name = "string",
+      from = { type = "time", required = true },
+      to = { type = "time", required = true },
+    } } },
+    tags = { map = "string" },
+  }
+  local function plan_with(settings)
+    return t.plan { policy = { settings_schema = schema }, vms = { t.vm(1) },
+      settings = settings }
+  end
+  t.expect_status(plan_with { team = "web", outside = "keep", delete_after = "1d",
+    size = 3, freeze = { { name = "year end", from = "2026-12-20T00:00:00Z",
+      to = "2027-01-02T00:00:00Z" } }, tags = { a = "b" } }, "ok")
+  local cases = {
+    { { team = "web", freeze = { { from = "27/11/2026", to = "2027-01-02T00:00:00Z" } } },
+      "settings.freeze[1].from is '27/11/2026' (expected an RFC 3339 time such as 2026-11-27T10:00:00Z)" },
+    { { outside = "keep" }, "settings.team is missing (settings_schema requires it)" },
+    { { team = "web", outside = "nuke" }, "settings.outside is 'nuke' (expected 'keep' or 'disable')" },
+    { { team = "web", delete_after = "a day" }, "settings.delete_after is 'a day' (expected a duration such as 10m or 1h30m)" },
+    { { team = "web", tem = 1 }, "settings.tem is not a known setting (expected delete_after, freeze, outside, size, tags or team)" },
+    { { team = "web", size = 1.5 }, "settings.size is 1.5 (expected an integer)" },
+    { { team = "web", freeze = { x = 1 } }, "settings.freeze is a table (expected a list)" },
+    { { team = "web", tags = { a = 1 } }, "settings.tags.a is 1 (expected a string)" },
+  }
+  for _, c in ipairs(cases) do
+    local msg = t.expect_error(function() plan_with(c[1]) end)
+    t.ok(msg:find(c[2], 1, true), msg)
+    t.ok(msg:find("(settings_schema of policy)", 1, true), msg)
+  end
+end)
+
+t.test("settings: a bad settings_schema fails at load", function()
+  for _, c in ipairs {
+    { { team = "strng" }, "settings_schema.team: unknown type 'strng'" },
+    { { team = { tpye = "string" } }, "settings_schema.team: unknown spec key 'tpye'" },
+    { { freeze = { list = { fields = { from = "tiem" } } } }, "settings_schema.freeze.from: unknown type 'tiem'" },
+    { "string", "settings_schema is a string value" },
+  } do
+    t.expect_error(function()
+      t.plan { policy = { settings_schema = c[1] }, vms = { t.vm(1) } }
+    end, c[2]:gsub("[%.%[%]%(%)%-]", "%%%0"))
+  end
+end)
+
+t.test("settings: validate_settings sees settings and the entry; a raise rejects", function()
+  local got
+  local policy = {
+    validate_settings = function(settings, entry)
+      got = { settings.window, entry.name }
+      if settings.window == "never" then error("window 'never' is not a window") end
+    end,
+  }
+  t.plan { policy = policy, vms = { t.vm(1) }, settings = { window = "always" } }
+  t.eq(got, { "always", "web-prod" })
+  local msg = t.expect_error(function()
+    t.plan { policy = policy, vms = { t.vm(1) }, settings = { window = "never" } }
+  end)
+  t.ok(msg:find("settings rejected by tests/lua/hooks_test.lua:%d+: validate_settings: window 'never' is not a window"), msg)
+end)

@@ -1,0 +1,1 @@
+../../hooks_test.lua
