@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <lauxlib.h>
 
@@ -465,6 +466,37 @@ static void read_scope(lua_State *L, struct plan_ud *u,
   lua_pop(L, 1);
 }
 
+/* A relative policy path names a file beside the calling script or test
+ * when one is there (tests run from anywhere); else it stays relative to
+ * the working directory. [.., path] -> [.., path'] */
+static void resolve_beside_caller(lua_State *L) {
+  const char *path;
+  char where[512];
+  char candidate[1024];
+  char *colon;
+  char *slash;
+
+  if (lua_type(L, -1) != LUA_TSTRING) /* never convert a number in place */
+    return;
+  path = lua_tostring(L, -1);
+  if (path[0] == '/')
+    return;
+  user_where(L, where, sizeof(where)); /* "dir/x_test.lua:12: " */
+  colon = strchr(where, ':');
+  if (colon != NULL)
+    *colon = '\0';
+  slash = strrchr(where, '/');
+  if (slash == NULL)
+    return;
+  *slash = '\0';
+  if (snprintf(candidate, sizeof(candidate), "%s/%s", where, path) >=
+          (int)sizeof(candidate) ||
+      access(candidate, R_OK) != 0)
+    return;
+  lua_pop(L, 1);
+  lua_pushstring(L, candidate);
+}
+
 /* --- reconcile.plan ------------------------------------------------ */
 
 struct osc_plan **osc_bind_reconcile_new_plan(lua_State *L) {
@@ -574,6 +606,7 @@ static int r_plan(lua_State *L) {
 
   /* The policy last: from here on nothing raises until it is freed. */
   lua_getfield(L, 1, "policy");
+  resolve_beside_caller(L);
   if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TTABLE &&
       lua_type(L, -1) != LUA_TSTRING)
     return bad_arg(L, "policy: expected a table or a path, got %s)",

@@ -1,6 +1,8 @@
 #include "core/osc_cli.h"
 
 #include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
 #include <glob.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -143,12 +145,20 @@ static const struct command_help command_help[] = {
      "\n"
      "  -o, --output FILE  the snapshot file to write\n"},
     {"test",
-     "usage: octoscale test [FILE...]\n"
+     "usage: octoscale test [--filter TEXT] [--junit FILE] [--format json] "
+     "[PATH...]\n"
      "\n"
      "Runs Lua policy tests (files using require \"octoscale.testing\") in "
      "the\n"
-     "sandbox. Without FILE, runs tests/policies/*.lua under the current\n"
-     "directory. Exit 0 when every test passes, 1 otherwise.\n"},
+     "sandbox. A directory PATH runs every *_test.lua under it. Without "
+     "PATH,\n"
+     "runs tests/policies/*.lua under the current directory. Exit 0 when "
+     "every\n"
+     "test passes, 1 otherwise.\n"
+     "\n"
+     "  --filter TEXT   run only the tests whose name contains TEXT\n"
+     "  --junit FILE    also write the results as JUnit XML\n"
+     "  --format json   print one JSON document instead of the lines\n"},
     {"state",
      "usage: octoscale state show [--format json]\n"
      "       octoscale state unlock --yes\n"
@@ -389,6 +399,14 @@ static int parse_args(int argc, char **argv, struct osc_cli_options *o,
     } else if (command_takes(o->command, "apply") &&
                long_opt(a, "--report", &v)) {
       if ((o->report_path = need_value(argc, argv, &i, "--report", v)) == NULL)
+        return 3;
+    } else if (command_takes(o->command, "test") &&
+               long_opt(a, "--filter", &v)) {
+      if ((o->test_filter = need_value(argc, argv, &i, "--filter", v)) == NULL)
+        return 3;
+    } else if (command_takes(o->command, "test") &&
+               long_opt(a, "--junit", &v)) {
+      if ((o->junit_path = need_value(argc, argv, &i, "--junit", v)) == NULL)
         return 3;
     } else if (command_takes(o->command, "snapshot") &&
                (strcmp(a, "-o") == 0 || long_opt(a, "--output", &v))) {
@@ -756,44 +774,142 @@ done:
   return code;
 }
 
+/* A list of paths that grows (test discovery). */
+struct path_list {
+  char **items;
+  size_t n;
+  size_t cap;
+};
+
+static int path_add(struct path_list *l, const char *path) {
+  if (l->n == l->cap) {
+    size_t cap = l->cap ? l->cap * 2 : 16;
+    char **items = realloc(l->items, cap * sizeof(*items));
+
+    if (items == NULL)
+      return -1;
+    l->items = items;
+    l->cap = cap;
+  }
+  l->items[l->n] = strdup(path);
+  return l->items[l->n] == NULL ? -1 : (int)++l->n;
+}
+
+static void path_free(struct path_list *l) {
+  size_t i;
+
+  for (i = 0; i < l->n; i++)
+    free(l->items[i]);
+  free(l->items);
+}
+
+static int cmp_path(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool ends_with(const char *s, const char *suffix) {
+  size_t n = strlen(s);
+  size_t k = strlen(suffix);
+
+  return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+/* Every *_test.lua under dir (hidden directories skipped), unsorted. */
+static int discover(const char *dir, struct path_list *out, int depth) {
+  DIR *d;
+  struct dirent *e;
+  int rc = 0;
+
+  if (depth > 32 || (d = opendir(dir)) == NULL)
+    return depth > 32 ? 0 : -1;
+  while (rc >= 0 && (e = readdir(d)) != NULL) {
+    char path[4096];
+    struct stat st;
+
+    if (e->d_name[0] == '.')
+      continue;
+    if (snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) >=
+            (int)sizeof(path) ||
+        stat(path, &st) != 0)
+      continue;
+    if (S_ISDIR(st.st_mode))
+      rc = discover(path, out, depth + 1) < 0 ? -1 : 0;
+    else if (S_ISREG(st.st_mode) && ends_with(e->d_name, "_test.lua"))
+      rc = path_add(out, path);
+  }
+  closedir(d);
+  return rc < 0 ? -1 : 0;
+}
+
+/* FILE... as given; a directory stands for its _test.lua files (sorted);
+ * none: the .lua files of tests/policies. */
+static int test_files(const struct osc_cli_options *o, struct path_list *l) {
+  glob_t found;
+  size_t i;
+  int k;
+
+  for (k = 0; k < o->n_args; k++) {
+    struct stat st;
+    size_t first = l->n;
+
+    if (stat(o->args[k], &st) == 0 && S_ISDIR(st.st_mode)) {
+      if (discover(o->args[k], l, 0) < 0) {
+        fprintf(stderr, "octoscale: error: cannot read %s: %s\n", o->args[k],
+                strerror(errno));
+        return 3;
+      }
+      qsort(l->items + first, l->n - first, sizeof(*l->items), cmp_path);
+    } else if (path_add(l, o->args[k]) < 0) {
+      return 1;
+    }
+  }
+  if (o->n_args > 0)
+    return 0;
+  /* Teams can just run `octoscale test` in their policy repository. */
+  if (glob("tests/policies/*.lua", 0, NULL, &found) != 0 ||
+      found.gl_pathc == 0) {
+    globfree(&found);
+    fprintf(stderr, "octoscale: error: no test files given and none in "
+                    "tests/policies/\n");
+    return 3;
+  }
+  for (i = 0; i < found.gl_pathc; i++) {
+    if (path_add(l, found.gl_pathv[i]) < 0) {
+      globfree(&found);
+      return 1;
+    }
+  }
+  globfree(&found);
+  return 0;
+}
+
 static int cmd_test(const struct osc_cli_options *o) {
   struct osc_error err = OSC_ERROR_INIT;
-  const char **files = NULL;
-  glob_t found;
-  size_t n = 0;
+  struct osc_test_options to;
+  struct path_list files = {NULL, 0, 0};
   int failed = 0;
-  int code = 0;
-  int i;
+  int code;
 
-  if (o->n_args > 0) {
-    files = calloc((size_t)o->n_args, sizeof(*files));
-    if (files == NULL)
-      return 1;
-    for (i = 0; i < o->n_args; i++)
-      files[n++] = o->args[i];
-  } else {
-    /* Default: every tests/policies .lua file (glob sorts), so teams can just
-     * run `octoscale test` in their policy repository. */
-    if (glob("tests/policies/*.lua", 0, NULL, &found) != 0 ||
-        found.gl_pathc == 0) {
-      globfree(&found);
-      fprintf(stderr, "octoscale: error: no test files given and none in "
-                      "tests/policies/\n");
-      return 3;
-    }
-    files = (const char **)found.gl_pathv;
-    n = found.gl_pathc;
+  code = test_files(o, &files);
+  if (code == 0 && files.n == 0) {
+    fprintf(stderr, "octoscale: error: no *_test.lua files found\n");
+    code = 3;
   }
-  if (osc_policy_run_tests(files, n, &failed, &err) < 0) {
+  if (code != 0) {
+    path_free(&files);
+    return code;
+  }
+  to.filter = o->test_filter;
+  to.json = o->format == OSC_FORMAT_JSON;
+  to.junit_path = o->junit_path;
+  if (osc_policy_run_tests_with((const char *const *)files.items, files.n, &to,
+                                &failed, &err) < 0) {
     fprintf(stderr, "octoscale: error: %s\n", err.msg);
     code = osc_error_exit_code(err.code);
   } else {
     code = failed > 0 ? 1 : 0;
   }
-  if (o->n_args == 0)
-    globfree(&found);
-  else
-    free(files);
+  path_free(&files);
   return code;
 }
 

@@ -40,6 +40,9 @@ struct osc_cli_options {
   const char *report_path;
   /* snapshot */
   const char *output_path;
+  /* test */
+  const char *test_filter; /* --filter TEXT */
+  const char *junit_path;  /* --junit FILE */
   /* run / test: remaining arguments */
   char **args;
   int n_args;

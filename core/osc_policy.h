@@ -78,4 +78,17 @@ int osc_policy_from_lua(struct lua_State *L, int64_t now,
 int osc_policy_run_tests(const char *const *files, size_t n_files,
                          int *out_failed, struct osc_error *err);
 
+/* The same with `octoscale test` options: filter runs only the tests whose
+ * name contains it; json prints one JSON document (core/osc_testrun.h)
+ * instead of the lines; junit_path also writes a JUnit XML file. */
+struct osc_test_options {
+  const char *filter;
+  bool json;
+  const char *junit_path;
+};
+
+int osc_policy_run_tests_with(const char *const *files, size_t n_files,
+                              const struct osc_test_options *opts,
+                              int *out_failed, struct osc_error *err);
+
 #endif

@@ -9,7 +9,7 @@ packages=(
   build-essential cmake pkg-config
   liblua5.4-dev lua5.4 lua-cjson lua-cjson-dev
   libcurl4-openssl-dev libssl-dev libyaml-dev libmicrohttpd-dev libcmocka-dev
-  curl ca-certificates clang-format
+  curl ca-certificates clang-format libxml2-utils
   dpkg-dev file groff-base zsh openssl
 )
 # --browser: only the browser the HTML report test (tests/browser/run.sh)

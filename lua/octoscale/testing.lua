@@ -287,7 +287,7 @@ function M.plan(spec)
     ss.settings = spec.settings
   end
   local vms = spec.vms or spec.instances or {}
-  local plan = require("reconcile").plan {
+  local ok, plan = pcall(require("reconcile").plan, {
     instances = vms,
     targets = spec.targets or {},
     policy = spec.policy,
@@ -301,7 +301,23 @@ function M.plan(spec)
     complete = spec.complete,
     incomplete_reason = spec.incomplete_reason,
     force = spec.force,
-  }
+  })
+  if not ok then
+    -- An error placed in this file means the test's call: say so there.
+    local msg = tostring(plan)
+    msg = msg:match("^lua/octoscale/testing%.lua:%d+: (.*)$") or msg
+    -- a message with a place of its own (a policy's line) keeps it
+    error(msg, msg:find("^[^:\n]+:%d+: ") and 0 or 2)
+  end
+  local targets = spec.targets or {}
+  if #targets > 0 and plan:summary().in_scope == 0 then
+    local _, here = pcall(error, "", 3) -- "tests/x_test.lua:12: "
+    print(string.format("WARNING: %st.plan: none of the %d targets is in the "
+      .. "scale set's scope (environment %s, roles %s%s): the plan tests "
+      .. "nothing about them", here, #targets, tostring(ss.environment),
+      table.concat(ss.roles or {}, ", "),
+      ss.tenant and (", tenant " .. ss.tenant) or ""))
+  end
   local names = {}
   for _, vm in ipairs(vms) do
     if vm.computer_name and vm.name then

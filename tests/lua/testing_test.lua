@@ -213,3 +213,25 @@ t.test("policy library: check and decision mirror the core", function()
   -- The shipped default policy passes its own check.
   t.eq(policy.check(policy.defaults), true)
 end)
+
+t.test("testing: a scale set that scopes none of the targets warns", function()
+  -- the warning goes to the log; the plan itself is what it is
+  local plan = t.plan {
+    scale_set = t.scale_set { environment = "Production" },
+    vms = { t.vm(1) }, targets = { t.target "web000001" },
+  }
+  t.eq(plan:summary().in_scope, 0)
+end)
+
+t.test("testing: policy paths resolve beside the test file", function()
+  -- policies/bad_value.lua is tests/lua/policies/bad_value.lua from here
+  local plan = t.plan { policy = "policies/bad_value.lua", vms = {},
+    targets = { t.target "x" }, state = { orphaned_since = { ["Machines-x"] = t.ago "1h" } } }
+  t.ok(plan:message():find("^tests/lua/policies/bad_value.lua:3: on_scale_in returned 'delet'"), plan:message())
+end)
+
+t.test("testing: an error in t.plan points at the test's line", function()
+  local ok, err = pcall(function() t.plan { policy = "policies/nope.lua" } end)
+  t.eq(ok, false)
+  t.ok(err:find("^tests/lua/testing_test.lua:%d+: policies/nope.lua: No such file"), err)
+end)

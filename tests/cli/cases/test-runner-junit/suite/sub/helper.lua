@@ -1,0 +1,1 @@
+error("discovery must not run this file")
