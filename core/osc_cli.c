@@ -145,8 +145,9 @@ static const struct command_help command_help[] = {
      "\n"
      "  -o, --output FILE  the snapshot file to write\n"},
     {"test",
-     "usage: octoscale test [--filter TEXT] [--junit FILE] [--format json] "
-     "[PATH...]\n"
+     "usage: octoscale test [--filter TEXT] [--junit FILE] [--coverage] "
+     "[--format json]\n"
+     "                      [PATH...]\n"
      "\n"
      "Runs Lua policy tests (files using require \"octoscale.testing\") in "
      "the\n"
@@ -158,6 +159,7 @@ static const struct command_help command_help[] = {
      "\n"
      "  --filter TEXT   run only the tests whose name contains TEXT\n"
      "  --junit FILE    also write the results as JUnit XML\n"
+     "  --coverage      print the line coverage of the policy files\n"
      "  --format json   print one JSON document instead of the lines\n"},
     {"state",
      "usage: octoscale state show [--format json]\n"
@@ -404,6 +406,9 @@ static int parse_args(int argc, char **argv, struct osc_cli_options *o,
                long_opt(a, "--filter", &v)) {
       if ((o->test_filter = need_value(argc, argv, &i, "--filter", v)) == NULL)
         return 3;
+    } else if (command_takes(o->command, "test") &&
+               strcmp(a, "--coverage") == 0) {
+      o->coverage = true;
     } else if (command_takes(o->command, "test") &&
                long_opt(a, "--junit", &v)) {
       if ((o->junit_path = need_value(argc, argv, &i, "--junit", v)) == NULL)
@@ -902,6 +907,7 @@ static int cmd_test(const struct osc_cli_options *o) {
   to.filter = o->test_filter;
   to.json = o->format == OSC_FORMAT_JSON;
   to.junit_path = o->junit_path;
+  to.coverage = o->coverage;
   if (osc_policy_run_tests_with((const char *const *)files.items, files.n, &to,
                                 &failed, &err) < 0) {
     fprintf(stderr, "octoscale: error: %s\n", err.msg);

@@ -43,6 +43,7 @@ struct osc_cli_options {
   /* test */
   const char *test_filter; /* --filter TEXT */
   const char *junit_path;  /* --junit FILE */
+  bool coverage;           /* --coverage */
   /* run / test: remaining arguments */
   char **args;
   int n_args;

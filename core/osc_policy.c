@@ -13,6 +13,7 @@
 
 #include "core/osc_bind_common.h"
 #include "core/osc_bind_reconcile.h"
+#include "core/osc_coverage.h"
 #include "core/osc_log.h"
 #include "core/osc_sandbox.h"
 #include "core/osc_schema.h"
@@ -479,6 +480,8 @@ static int validate_table(lua_State *L) {
                                             : lua_typename(L, lua_type(L, 2)));
   lua_pushvalue(L, 2);
   lua_rawseti(L, rec, SLOT_TABLE);
+  if (osc_coverage_on(L)) /* octoscale test --coverage */
+    osc_coverage_add(L, 2);
   lua_pushnil(L);
   while (lua_next(L, 2) != 0) { /* [..., key, value] */
     const char *key =
@@ -1433,6 +1436,8 @@ static int run_file(const char *path, struct test_run *run,
     fflush(stdout);
   }
   rc = osc_sandbox_add_lib(sb, &reconcile_lib, err);
+  if (rc == OSC_OK && run->opts->coverage)
+    rc = osc_coverage_enable(sb, err);
   if (rc < 0)
     goto done;
   rc = osc_sandbox_load_file(sb, path, &e);
@@ -1450,6 +1455,8 @@ static int run_file(const char *path, struct test_run *run,
   for (i = 1; i <= n && rc == OSC_OK; i++)
     rc = run_one(sb, display, i, run, err);
   lua_pop(L, 1);
+  if (rc == OSC_OK && run->opts->coverage)
+    rc = osc_coverage_print(sb, run->opts->json ? stderr : stdout, err);
 done:
   osc_sandbox_free(sb);
   return rc;
@@ -1481,7 +1488,7 @@ int osc_policy_run_tests_with(const char *const *files, size_t n_files,
 
 int osc_policy_run_tests(const char *const *files, size_t n_files,
                          int *out_failed, struct osc_error *err) {
-  static const struct osc_test_options defaults = {NULL, false, NULL};
+  static const struct osc_test_options defaults = {NULL, false, NULL, false};
 
   return osc_policy_run_tests_with(files, n_files, &defaults, out_failed, err);
 }

@@ -80,11 +80,14 @@ int osc_policy_run_tests(const char *const *files, size_t n_files,
 
 /* The same with `octoscale test` options: filter runs only the tests whose
  * name contains it; json prints one JSON document (core/osc_testrun.h)
- * instead of the lines; junit_path also writes a JUnit XML file. */
+ * instead of the lines; junit_path also writes a JUnit XML file; coverage
+ * prints the line coverage of the policy files after each test file
+ * (core/osc_coverage.h; on stderr with json). */
 struct osc_test_options {
   const char *filter;
   bool json;
   const char *junit_path;
+  bool coverage;
 };
 
 int osc_policy_run_tests_with(const char *const *files, size_t n_files,

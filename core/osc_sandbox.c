@@ -50,7 +50,20 @@ struct osc_sandbox {
   size_t refused_nsize;
 
   char traceback[TRACEBACK_MAX];
+  lua_Hook line_hook; /* coverage: called on every line event */
 };
+
+static void sb_hook(lua_State *L, lua_Debug *ar);
+
+static int hook_mask(const struct osc_sandbox *sb) {
+  return LUA_MASKCOUNT | (sb->line_hook != NULL ? LUA_MASKLINE : 0);
+}
+
+void osc_sandbox_set_line_hook(struct osc_sandbox *sb, lua_Hook hook) {
+  sb->line_hook = hook;
+  if (!sb->tripped)
+    lua_sethook(sb->L, sb_hook, hook_mask(sb), HOOK_EVERY);
+}
 
 /* Registry keys (addresses, never strings). */
 static const char base_key = 'b';
@@ -155,6 +168,11 @@ static void sb_hook(lua_State *L, lua_Debug *ar) {
 
   if (sb == NULL)
     return;
+  if (ar->event == LUA_HOOKLINE) {
+    if (sb->line_hook != NULL && !sb->tripped)
+      sb->line_hook(L, ar);
+    return;
+  }
   if (sb->depth == 0 && !sb->tripped) {
     /* Only a finalizer runs Lua outside a call: stop it. */
     luaL_error(L, "code ran outside a sandbox call (finalizer)");
@@ -318,7 +336,7 @@ int osc_sandbox_pcall(struct osc_sandbox *sb, int nargs, int nresults,
   if (outer) {
     sb->tripped = false;
     sb->mem_tripped = false;
-    lua_sethook(L, sb_hook, LUA_MASKCOUNT, HOOK_EVERY);
+    lua_sethook(L, sb_hook, hook_mask(sb), HOOK_EVERY);
   }
   return rc;
 }

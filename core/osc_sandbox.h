@@ -129,4 +129,8 @@ int osc_sandbox_lua_print(lua_State *L);
 void osc_sandbox_tag_message(const char *msg, const char *name, char *out,
                              size_t cap);
 
+/* Calls hook on every line the sandbox runs (NULL: off), for line
+ * coverage (core/osc_coverage.h). Slows execution; tests only. */
+void osc_sandbox_set_line_hook(struct osc_sandbox *sb, lua_Hook hook);
+
 #endif
