@@ -40,7 +40,7 @@ _octoscale() {
       COMPREPLY=($(compgen -W "proceed fail" -- "$cur"))
       return
       ;;
-    --snapshot | --report | -o | --output)
+    --snapshot | --report | -o | --output | --junit)
       COMPREPLY=($(compgen -f -- "$cur"))
       return
       ;;
@@ -66,11 +66,12 @@ _octoscale() {
   done
 
   case $command in
-    plan) opts="--snapshot --force" ;;
+    plan) opts="--snapshot --force --explain" ;;
     apply) opts="--wait --poll-interval --on-timeout --only-new --health-check --octopus-output --report --force" ;;
     run) opts="--octopus-output" ;;
     snapshot) opts="-o --output" ;;
     state) opts="--yes" ;;
+    test) opts="--filter --junit --coverage" ;;
   esac
 
   if [[ $cur == -* ]]; then

@@ -191,7 +191,7 @@ local function scale_in_plan(policy, n_sync, n_gone, extra)
   local targets = t.targets_for(vms)
   local orphaned = {}
   for i = 1, n_gone do
-    local name = string.format("gone%02d", i)
+    local name = string.format("webgone%02d", i)
     targets[#targets + 1] = t.target(name)
     orphaned["Machines-" .. name] = t.ago "1h"
   end
@@ -376,21 +376,21 @@ t.test("memory: hooks see disabled_since and disabled_by_octoscale", function()
   }
   local plan = t.plan {
     policy = policy, vms = {},
-    targets = { t.target { name = "ours", disabled = true },
-      t.target { name = "theirs", disabled = true },
-      t.target { name = "stale", disabled = false } },
+    targets = { t.target { name = "webours01", disabled = true },
+      t.target { name = "webtheirs", disabled = true },
+      t.target { name = "webstale1", disabled = false } },
     state = {
-      orphaned_since = { ["Machines-ours"] = t.ago "2h", ["Machines-theirs"] = t.ago "2h",
-        ["Machines-stale"] = t.ago "2h" },
-      -- "stale" was re-enabled by someone since: the record no longer holds
-      disabled_since = { ["Machines-ours"] = t.ago "90m", ["Machines-stale"] = t.ago "3h" },
+      orphaned_since = { ["Machines-webours01"] = t.ago "2h", ["Machines-webtheirs"] = t.ago "2h",
+        ["Machines-webstale1"] = t.ago "2h" },
+      -- "webstale1" was re-enabled by someone since: the record no longer holds
+      disabled_since = { ["Machines-webours01"] = t.ago "90m", ["Machines-webstale1"] = t.ago "3h" },
     },
   }
-  t.eq(seen.ours, { t.ago "90m", true })
-  t.eq(seen.theirs, { nil, false })
-  t.eq(seen.stale, { nil, false })
+  t.eq(seen.webours01, { t.ago "90m", true })
+  t.eq(seen.webtheirs, { nil, false })
+  t.eq(seen.webstale1, { nil, false })
   -- what apply would keep remembering
-  t.eq(plan:disabled(), { ["Machines-ours"] = t.ago "90m" })
+  t.eq(plan:disabled(), { ["Machines-webours01"] = t.ago "90m" })
 end)
 
 t.test("memory: disable then delete costs the budget once", function()
@@ -404,15 +404,15 @@ t.test("memory: disable then delete costs the budget once", function()
       return "disable"
     end,
   }
-  local targets = { t.target { name = "a", disabled = true }, t.target { name = "b" } }
+  local targets = { t.target { name = "webaaaaaa", disabled = true }, t.target { name = "webbbbbbb" } }
   local state = {
-    orphaned_since = { ["Machines-a"] = t.ago "2d", ["Machines-b"] = t.ago "1h" },
-    disabled_since = { ["Machines-a"] = t.ago "25h" },
+    orphaned_since = { ["Machines-webaaaaaa"] = t.ago "2d", ["Machines-webbbbbbb"] = t.ago "1h" },
+    disabled_since = { ["Machines-webaaaaaa"] = t.ago "25h" },
   }
   local plan = t.plan { policy = policy, vms = {}, targets = targets, state = state }
   t.expect_status(plan, "ok")
-  t.eq(t.expect_action(plan, "delete", "a").reason, "VM gone 2d, grace 10m: disabled by octoscale 24h ago")
-  t.expect_action(plan, "disable", "b")
+  t.eq(t.expect_action(plan, "delete", "webaaaaaa").reason, "VM gone 2d, grace 10m: disabled by octoscale 24h ago")
+  t.expect_action(plan, "disable", "webbbbbbb")
   t.eq(plan:summary().destructive, 1) -- a's delete was paid for by its disable
   -- a target someone else disabled is not prepaid
   state.disabled_since = nil

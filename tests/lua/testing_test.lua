@@ -226,7 +226,7 @@ end)
 t.test("testing: policy paths resolve beside the test file", function()
   -- policies/bad_value.lua is tests/lua/policies/bad_value.lua from here
   local plan = t.plan { policy = "policies/bad_value.lua", vms = {},
-    targets = { t.target "x" }, state = { orphaned_since = { ["Machines-x"] = t.ago "1h" } } }
+    targets = { t.target "web00000x" }, state = { orphaned_since = { ["Machines-web00000x"] = t.ago "1h" } } }
   t.ok(plan:message():find("^tests/lua/policies/bad_value.lua:3: on_scale_in returned 'delet'"), plan:message())
 end)
 

@@ -48,10 +48,10 @@ end)
 t.test("require: a module beside the policy, in the same sandbox", function()
   local plan = t.plan {
     policy = "tests/lua/policies/uses_common.lua", vms = {},
-    targets = { t.target "gone" }, settings = { team = "web" },
-    state = { orphaned_since = { ["Machines-gone"] = t.ago "1h" } },
+    targets = { t.target "webgone01" }, settings = { team = "web" },
+    state = { orphaned_since = { ["Machines-webgone01"] = t.ago "1h" } },
   }
-  t.eq(t.expect_action(plan, "keep", "gone").policy_reason, "kept for team web")
+  t.eq(t.expect_action(plan, "keep", "webgone01").policy_reason, "kept for team web")
 end)
 
 t.test("require: cycles are reported, paths stay in the policy's tree", function()
