@@ -10,5 +10,6 @@ return {
     return "delete"
   end,
   on_in_sync = function(vm, target, ctx) return "enable" end,
+  enable_any_disabled = true, -- the scenario disabled it, not octoscale
   max_delete = 10,
 }
