@@ -170,9 +170,59 @@ static void slow_free(void *cls) {
   free(sb);
 }
 
+/* ---- oversize bodies -------------------------------------------------------
+ * The body, then spaces up to the padded size: generated as MHD reads it,
+ * so a body past a client's limit (tens of MiB) costs no memory here. */
+
+struct padded_body {
+  char *data;
+  size_t len;
+  uint64_t total;
+};
+
+static ssize_t padded_read(void *cls, uint64_t pos, char *buf, size_t max) {
+  struct padded_body *pb = cls;
+  if (pos >= pb->total)
+    return MHD_CONTENT_READER_END_OF_STREAM;
+  uint64_t left = pb->total - pos;
+  size_t n = left < max ? (size_t)left : max;
+  size_t from_data = 0;
+  if (pos < pb->len) {
+    from_data = pb->len - (size_t)pos;
+    if (from_data > n)
+      from_data = n;
+    memcpy(buf, pb->data + pos, from_data);
+  }
+  memset(buf + from_data, ' ', n - from_data);
+  return (ssize_t)n;
+}
+
+static void padded_free(void *cls) {
+  struct padded_body *pb = cls;
+  free(pb->data);
+  free(pb);
+}
+
+static struct MHD_Response *make_padded(struct sim_response *resp) {
+  struct padded_body *pb = calloc(1, sizeof *pb);
+  if (pb == NULL)
+    return NULL;
+  pb->data = resp->body;
+  pb->len = resp->body_len;
+  pb->total = (uint64_t)resp->pad_to;
+  resp->body = NULL;
+  struct MHD_Response *r = MHD_create_response_from_callback(
+      pb->total, 64 * 1024, padded_read, pb, padded_free);
+  if (r == NULL)
+    padded_free(pb);
+  return r;
+}
+
 /* Takes ownership of resp->body. */
 static struct MHD_Response *make_response(struct sim_response *resp) {
   struct MHD_Response *r = NULL;
+  if (resp->pad_to > 0 && (uint64_t)resp->pad_to > resp->body_len)
+    return make_padded(resp);
   if (resp->slow_body_ms > 0 && resp->body_len > 0) {
     struct slow_body *sb = calloc(1, sizeof *sb);
     if (sb == NULL)

@@ -276,6 +276,7 @@ static int handle_protected(lua_State *L) {
   resp->status = (int)field_int(L, t, "status");
   resp->delay_ms = field_int(L, t, "delay_ms");
   resp->slow_body_ms = field_int(L, t, "slow_body_ms");
+  resp->pad_to = field_int(L, t, "pad_to");
   resp->seq = field_int(L, t, "seq");
   lua_getfield(L, t, "reset");
   resp->reset = lua_toboolean(L, -1);

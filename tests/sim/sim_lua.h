@@ -49,6 +49,7 @@ struct sim_response {
   int64_t delay_ms;     /* sleep before answering (injected latency) */
   int64_t slow_body_ms; /* spread the body over this long */
   int reset;            /* close the connection without a response */
+  int64_t pad_to;       /* > body_len: pad the body with spaces to this size */
   int64_t seq;          /* request log sequence number; 0 = not logged */
 };
 

@@ -3,7 +3,10 @@
 -- on route name (glob), method, path (POSIX ERE) and list page, fires for
 -- the first `count` matches after skipping `after`, and then answers with
 -- a status (with the real service's error body), resets the connection,
--- adds latency or a slow body, or meters requests with a token bucket.
+-- adds latency or a slow body, meters requests with a token bucket, or
+-- breaks a 200 answer: an HTML page or an empty body instead of JSON, the
+-- route's real body truncated or padded past a client's size limit, or
+-- changed (see M.mangle).
 local simc = require "simc"
 local json = require "sim.json"
 local time = require "sim.time"
@@ -48,6 +51,7 @@ local function matches(r, ctx)
   if r.route and not util.glob_match(r.route, ctx.route) then return false end
   if r.method and r.method ~= ctx.method then return false end
   if r.path and not simc.re_match(r.path, ctx.path) then return false end
+  if r.query and not simc.re_match(r.query, ctx.query or "") then return false end
   if r.page and r.page ~= ctx.page then return false end
   return true
 end
@@ -88,9 +92,10 @@ function M.evaluate(W, ctx)
           eff.rules[#eff.rules + 1] = r.name
           eff.latency_ms = eff.latency_ms + r.latency_ms
           eff.slow_body_ms = math.max(eff.slow_body_ms, r.slow_body_ms)
-          if (r.status or r.reset) and not eff.terminal then
-            eff.terminal = { rule = r, status = r.status, reset = r.reset }
+          if (r.status or r.reset or r.html or r.empty) and not eff.terminal then
+            eff.terminal = { rule = r, status = r.status or 200, reset = r.reset }
           end
+          if r.text_fault and not eff.text_fault then eff.text_fault = r end
           if r.mangle then eff.mangle[#eff.mangle + 1] = r end
         end
       end
@@ -160,10 +165,20 @@ function M.error_body(W, family, status, now_ms)
   return { error = "injected fault", status = status }
 end
 
+-- What a proxy or an expired sign-in in front of the service answers.
+local HTML_PAGE = "<!DOCTYPE html>\n<html><head><title>Sign in</title></head>" ..
+  "<body><h1>Sign in to continue</h1><p>This page is served by a proxy, not by the API.</p></body></html>\n"
+
 -- The response for a terminal effect.
 function M.respond(W, family, term, now_ms)
   local r = term.rule
   if term.reset then return { status = 0, reset = true, headers = {}, body = "" } end
+  if r.html or r.empty then
+    local headers = {}
+    if r.html then headers[1] = { "Content-Type", "text/html; charset=utf-8" } end
+    for k, v in pairs(r.headers or {}) do headers[#headers + 1] = { k, tostring(v) } end
+    return { status = term.status, headers = headers, body = r.html and HTML_PAGE or "", fault = r.name }
+  end
   local status = term.status
   local headers = {}
   local ra = term.retry_after or retry_after_value(r.retry_after)
@@ -239,6 +254,20 @@ function M.mangle(W, eff, resp, req, family)
   end
 end
 
+-- After encoding, on a 2xx answer: truncate cuts the body (Content-Length
+-- is the cut length: a complete answer of broken JSON); oversize has the
+-- front end pad it with spaces to that many bytes (sim_http.c streams it).
+function M.break_text(rule, resp)
+  if not rule or resp.status < 200 or resp.status > 299 then return end
+  if rule.text_fault == "truncate" then
+    local t, n = rule.truncate, #resp.body
+    local keep = t.bytes or math.floor(n * t.percent / 100)
+    resp.body = resp.body:sub(1, math.min(keep, n))
+  elseif rule.text_fault == "oversize" then
+    resp.pad_to = rule.oversize
+  end
+end
+
 -- For GET /_sim/faults.
 function M.describe(W)
   local out = {}
@@ -248,6 +277,8 @@ function M.describe(W)
       count = r.count or "always", after = r.after, status = r.status, reset = r.reset,
       latency_ms = r.latency_ms, slow_body_ms = r.slow_body_ms, rate_limit = r.rate_limit,
       next_link = r.next_link, drop_items = r.drop_items, remove = r.remove, set = r.set,
+      query = r.query, html = r.html or nil, empty = r.empty or nil, truncate = r.truncate,
+      oversize = r.oversize,
       matched = r.matched, fired = r.fired,
     }
   end

@@ -368,12 +368,13 @@ function M.fault(c, t)
   if type(t) ~= "table" or not Check.is_map(t) then error({ scenario = "a fault rule must be a mapping" }, 0) end
   c:keys(t, { "name", "route", "method", "path", "page", "count", "after", "status", "retry_after",
     "body", "headers", "latency_ms", "slow_body_ms", "reset", "rate_limit",
-    "next_link", "drop_items", "remove", "set" })
+    "next_link", "drop_items", "remove", "set", "query", "html", "empty", "truncate", "oversize" })
   local f = {
     name = c:str(t, "name"),
     route = c:str(t, "route"),
     method = t.method and c:str(t, "method"):upper() or nil,
     path = c:str(t, "path"),
+    query = c:str(t, "query"),
     page = c:int(t, "page", nil, 1),
     after = c:int(t, "after", 0, 0),
     status = c:int(t, "status", nil, 100, 599),
@@ -392,10 +393,13 @@ function M.fault(c, t)
   else
     f.count = c:int(t, "count", nil, 0)
   end
-  if f.path then
-    local ok, err = simc.re_match(f.path, "")
-    if ok == nil then c:fail(t, "path", "bad regular expression: %s", err) end
+  for _, key in ipairs({ "path", "query" }) do
+    if f[key] then
+      local ok, err = simc.re_match(f[key], "")
+      if ok == nil then c:fail(t, key, "bad regular expression: %s", err) end
+    end
   end
+  M.fault_answer_kinds(c, t, f)
   local ra = t.retry_after
   if ra ~= nil then
     if type(ra) == "number" then
@@ -418,13 +422,41 @@ function M.fault(c, t)
     f.rate_limit = { per_minute = c:num(rl, "per_minute", 200, 0.001), burst = nil }
     f.rate_limit.burst = c:num(rl, "burst", f.rate_limit.per_minute, 1)
   end
-  if f.status and (f.reset or f.rate_limit) then
-    c:fail(t, "status", "a rule either answers with a status, resets, or rate-limits")
+  if f.status and (f.reset or f.rate_limit or f.empty or f.text_fault) then
+    c:fail(t, "status", "a rule either answers with a status, resets, rate-limits, or breaks a 200 answer")
   end
-  if not (f.status or f.reset or f.rate_limit or f.latency_ms > 0 or f.slow_body_ms > 0 or f.mangle) then
+  if not (f.status or f.reset or f.rate_limit or f.latency_ms > 0 or f.slow_body_ms > 0 or f.mangle or
+    f.html or f.empty or f.text_fault) then
     c:fail(t, nil, "the rule does nothing: give status, reset, rate_limit, latency_ms, slow_body_ms, next_link, drop_items, remove or set")
   end
   return f
+end
+
+-- Answers that replace the route's (`html`, `empty`) or break its encoded
+-- body (`truncate`, `oversize`: f.text_fault, one of them).
+function M.fault_answer_kinds(c, t, f)
+  f.html = c:bool(t, "html", false)
+  f.empty = c:bool(t, "empty", false)
+  if f.html and f.empty then c:fail(t, "html", "a rule answers with html or empty, not both") end
+  local tr = t.truncate
+  if tr ~= nil then
+    local bytes = type(tr) == "number" and math.tointeger(tr)
+    local pct = type(tr) == "string" and tonumber(tr:match("^(%d+%.?%d*)%%$"))
+    if tr == true then pct = 50 end
+    if not (bytes and bytes >= 0) and not (pct and pct < 100) then
+      c:fail(t, "truncate", "must be true (half), a byte count >= 0 or a percentage below 100%%")
+    end
+    f.truncate = bytes and { bytes = bytes } or { percent = pct }
+    f.text_fault = "truncate"
+  end
+  if t.oversize ~= nil then
+    if f.text_fault then c:fail(t, "oversize", "a rule either truncates or pads the body") end
+    f.oversize = c:int(t, "oversize", nil, 1)
+    f.text_fault = "oversize"
+  end
+  if (f.html or f.empty) and (f.text_fault or f.mangle) then
+    c:fail(t, f.html and "html" or "empty", "html and empty replace the body; they do not combine with a body change")
+  end
 end
 
 -- ---- top level -----------------------------------------------------------------

@@ -92,7 +92,11 @@ local function finalize(resp, family, req)
     body = json.encode(body)
   end
   resp.body = body or ""
-  if resp.body ~= "" then
+  local typed = false
+  for _, h in ipairs(resp.headers) do
+    if h[1]:lower() == "content-type" then typed = true end
+  end
+  if resp.body ~= "" and not typed then
     table.insert(resp.headers, 1, { "Content-Type", "application/json; charset=utf-8" })
   end
   if family == "arm" then require("sim.azure").decorate(W, req, resp) end
@@ -112,7 +116,8 @@ function M.handle(raw)
   local seq = W.seq
   local page = route.page and route.page(req) or nil
   local faults = require "sim.faults"
-  local eff = faults.evaluate(W, { route = route.name, method = req.method, path = req.path, page = page })
+  local eff = faults.evaluate(W, { route = route.name, method = req.method, path = req.path,
+    query = util.url_decode(req.query_raw, true), page = page })
   local resp
   if eff.terminal then
     resp = faults.respond(W, route.family, eff.terminal, model.now(W))
@@ -123,6 +128,7 @@ function M.handle(raw)
     faults.mangle(W, eff, resp, req, route.family)
   end
   finalize(resp, route.family, req)
+  if not eff.terminal then faults.break_text(eff.text_fault, resp) end
 
   local entry = {
     seq = seq,
@@ -153,6 +159,7 @@ function M.handle(raw)
   resp.seq = seq
   resp.delay_ms = eff.latency_ms
   resp.slow_body_ms = eff.slow_body_ms
+  resp.pad_to = resp.pad_to or 0
   return resp
 end
 
