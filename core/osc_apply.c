@@ -552,6 +552,8 @@ int osc_apply_run(struct osc_reconcile *r,
     return rc;
   for (i = 0; i < r->n_entries; i++)
     forget_deleted(r->plans[i]);
+  if (!osc_state_plans_learn(r->plans, r->n_entries))
+    return OSC_OK; /* nothing read, nothing done: the state stays as it was */
   /* Only --only-new runs move the baseline of "new": a scheduled reconcile
    * between a scale-out and its triggered deployment must not hide the new
    * targets from it. */

@@ -425,12 +425,17 @@ static int tok_parse_l(lua_State *L) {
   const char *tok;
   size_t n;
 
+  /* A 200 that carries no usable token is a failed read (exit 4, as
+   * for every other read); only a refusal is exit 1. */
   p->rc = osc_json_decode(L, p->body, p->len, "token response", p->err);
-  if (p->rc < 0)
+  if (p->rc < 0) {
+    p->err->code = p->rc = OSC_E_SAFETY;
     return 0;
-  tok = osc_json_string(L, -1, "access_token");
+  }
+  tok = lua_type(L, -1) == LUA_TTABLE ? osc_json_string(L, -1, "access_token")
+                                      : NULL;
   if (tok == NULL || tok[0] == '\0') {
-    p->rc = osc_error_set(p->err, OSC_E_RUNTIME,
+    p->rc = osc_error_set(p->err, OSC_E_SAFETY,
                           "token response has no access_token");
     return 0;
   }

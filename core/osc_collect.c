@@ -558,6 +558,14 @@ static void on_vmss(void *ud, const struct osc_http_request *req,
   snprintf(what, sizeof(what), "Azure VMSS GET %s", e->label);
   if (azure_page(e, what, resp, herr, PAGE_VMSS, NULL, &next) < 0)
     return;
+  /* Without properties the body tells neither the mode nor whether the
+   * scale set is Updating (safety rule 2 needs both): a failed read. */
+  if (c->vmss.provisioning_state == NULL) {
+    osc_error_set(&err, OSC_E_SAFETY,
+                  "%s: the body has no properties.provisioningState", what);
+    entry_failed(e, &err);
+    return;
+  }
   osc_paging_expect(&e->vm_pages, c->vmss.capacity);
   if (e->run->keep_raw) {
     e->res->raw->vmss = resp->body;

@@ -520,20 +520,52 @@ struct lookup_parse {
   int rc;
 };
 
+/* A name is unique only if every match was seen: an answer that has a
+ * next page (or says it holds fewer items than match) is incomplete. */
+static int lookup_complete(lua_State *L, int doc, size_t n_items,
+                           struct osc_error *err) {
+  const char *next = NULL;
+  int64_t total = -1;
+
+  lua_getfield(L, doc, "Links");
+  if (lua_type(L, -1) == LUA_TTABLE)
+    next = osc_json_string(L, -1, "Page.Next");
+  lua_pop(L, 1);
+  if (!osc_json_path_int(L, doc, "TotalResults", &total))
+    total = -1;
+  if ((next != NULL && next[0] != '\0') || total > (int64_t)n_items)
+    return osc_error_set(err, OSC_E_SAFETY,
+                         "the matches do not fit in one answer (%zu items of "
+                         "TotalResults %lld%s); give the id (e.g. "
+                         "Environments-1) in the config instead",
+                         n_items, (long long)total,
+                         next != NULL ? ", and a next page" : "");
+  return OSC_OK;
+}
+
 static int lookup_parse_l(lua_State *L) {
   struct lookup_parse *p = lua_touserdata(L, 1);
   size_t n;
   size_t i;
 
   p->rc = osc_json_decode(L, p->body, p->len, "lookup response", p->err);
-  if (p->rc < 0)
+  if (p->rc < 0) {
+    p->err->code = p->rc = OSC_E_SAFETY; /* a broken answer, not a refusal */
     return 0;
+  }
+  if (lua_type(L, -1) != LUA_TTABLE) {
+    p->rc = osc_error_set(p->err, OSC_E_SAFETY, "response is not an object");
+    return 0;
+  }
   lua_getfield(L, -1, "Items");
   if (lua_type(L, -1) != LUA_TTABLE) {
     p->rc = osc_error_set(p->err, OSC_E_SAFETY, "response has no Items");
     return 0;
   }
   n = lua_rawlen(L, -1);
+  p->rc = lookup_complete(L, lua_gettop(L) - 1, n, p->err);
+  if (p->rc < 0)
+    return 0;
   for (i = 1; i <= n; i++) {
     const char *name;
     const char *id;

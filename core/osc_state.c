@@ -494,6 +494,16 @@ static bool plan_knows_orphans(const struct osc_plan *p) {
   return p->status == OSC_PLAN_OK || p->n_actions > 0;
 }
 
+bool osc_state_plans_learn(struct osc_plan *const *plans, size_t n) {
+  size_t i;
+
+  for (i = 0; i < n; i++) {
+    if (plans[i] != NULL && plan_knows_orphans(plans[i]))
+      return true;
+  }
+  return false;
+}
+
 static int copy_orphans(struct osc_arena *a, struct osc_state_scale_set *set,
                         const struct osc_plan *p) {
   struct osc_orphan_entry *o;

@@ -111,6 +111,12 @@ int osc_state_update(struct osc_state *state, struct osc_plan *const *plans,
                      size_t n, int64_t now, const char *command,
                      const char *baseline, struct osc_error *err);
 
+/* Whether osc_state_update would learn anything from these plans: false
+ * when every plan stopped before classifying (a failed or partial read, an
+ * error) with no action. `apply` then leaves the state file as it was, byte
+ * for byte: a run that read nothing and did nothing has nothing to record. */
+bool osc_state_plans_learn(struct osc_plan *const *plans, size_t n);
+
 /* Writes the state as versioned JSON, atomically (core/osc_fs.h): the file
  * is created 0600 and missing parent directories 0700. The caller holds the
  * state lock (core/osc_lock.h). On failure the old file is untouched. */

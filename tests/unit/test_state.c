@@ -272,6 +272,42 @@ static void test_state__safety_stop_with_actions_records_orphans(void **state) {
   osc_state_free(s);
 }
 
+/* apply saves nothing when no plan got past its reads: a failed read, an
+ * error before classifying. Any plan that classified (OK, or a budget stop
+ * with actions) is worth recording. */
+static void test_state__plans_learn(void **state) {
+  struct osc_error err = OSC_ERROR_INIT;
+  struct osc_plan *failed = NULL;
+  struct osc_plan *error = NULL;
+  struct osc_plan *ok = fixture_plan("api", OSC_PLAN_OK, "");
+  struct osc_plan *budget = fixture_plan("web-prod", OSC_PLAN_SAFETY_STOP,
+                                         "2 deletions exceed the budget of 1");
+  struct osc_plan *plans[3];
+
+  (void)state;
+  assert_int_equal(osc_plan_new_failed("web-prod", OSC_PLAN_SAFETY_STOP, 0,
+                                       "VM list page 2 failed", &failed, &err),
+                   OSC_OK);
+  assert_int_equal(osc_plan_new_failed("db", OSC_PLAN_ERROR, 0,
+                                       "tenant 'x' does not exist", &error,
+                                       &err),
+                   OSC_OK);
+  fixture_action(budget, OSC_ACT_DELETE, OSC_CLASS_ORPHAN, "Machines-3",
+                 "web-3", NULL, "VM gone", OSC_RESULT_PENDING, NULL);
+  plans[0] = failed;
+  plans[1] = error;
+  assert_false(osc_state_plans_learn(plans, 2));
+  assert_false(osc_state_plans_learn(plans, 0));
+  plans[2] = ok;
+  assert_true(osc_state_plans_learn(plans, 3));
+  plans[1] = budget;
+  assert_true(osc_state_plans_learn(plans, 2));
+  osc_plan_free(failed);
+  osc_plan_free(error);
+  osc_plan_free(ok);
+  osc_plan_free(budget);
+}
+
 static void test_state__success_needs_ok_and_no_failure(void **state) {
   struct ctx *c = *state;
   struct osc_error err = OSC_ERROR_INIT;
@@ -768,6 +804,7 @@ int main(void) {
       T(test_state__update_adds_new_scale_sets_once),
       T(test_state__failed_plan_keeps_orphans),
       T(test_state__safety_stop_with_actions_records_orphans),
+      T(test_state__plans_learn),
       T(test_state__success_needs_ok_and_no_failure),
       T(test_state__runs_keep_the_last_200),
       T(test_state__update_rejects_misuse),
