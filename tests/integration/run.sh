@@ -29,7 +29,8 @@ else
   # every case file: t_*.sh, apply_*.sh, ... (not this runner or helpers)
   cases=()
   for c in "$here"/*.sh; do
-    case ${c##*/} in run.sh | lib.sh | *_lib.sh) ;; *) cases+=("$c") ;; esac
+    # fault_matrix.sh is a CTest test of its own (it runs beside the rest)
+    case ${c##*/} in run.sh | lib.sh | *_lib.sh | fault_matrix.sh) ;; *) cases+=("$c") ;; esac
   done
 fi
 
