@@ -2,11 +2,13 @@
 # `make demo` and `make test`. Missing Debian packages are installed first.
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 30
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
 PREFIX     ?= /usr/local
 
-.PHONY: all deps build test test-asan demo bench format format-check clean \
+.PHONY: all deps build test test-asan fuzz demo bench format format-check clean \
         install dist deb
 
 all: build
@@ -42,6 +44,12 @@ dist: build
 deb: build
 	cd $(BUILD) && cpack -G DEB
 
+# Each libFuzzer target for FUZZ_SECONDS under ASan and UBSan (clang).
+fuzz: deps
+	CC=clang-14 cmake -S . -B $(FUZZ_BUILD) -DOCTOSCALE_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzzers
+	bash tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
 demo: build
 	@bash examples/demo/run.sh $(BUILD)
 
@@ -49,10 +57,10 @@ bench: build
 	@bash tests/bench/run.sh $(BUILD)
 
 format:
-	clang-format -i core/*.c core/*.h tests/unit/*.c tests/sim/*.c tests/sim/*.h 2>/dev/null || true
+	clang-format -i core/*.c core/*.h tests/unit/*.c tests/sim/*.c tests/sim/*.h tests/fuzz/*.c tests/fuzz/*.h 2>/dev/null || true
 
 format-check:
-	clang-format --dry-run -Werror core/*.c core/*.h tests/unit/*.c $(wildcard tests/sim/*.c tests/sim/*.h)
+	clang-format --dry-run -Werror core/*.c core/*.h tests/unit/*.c $(wildcard tests/sim/*.c tests/sim/*.h tests/fuzz/*.c tests/fuzz/*.h)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -11,6 +11,9 @@ packages=(
   libcurl4-openssl-dev libssl-dev libyaml-dev libmicrohttpd-dev libcmocka-dev
   curl ca-certificates clang-format libxml2-utils
   dpkg-dev file groff-base zsh openssl
+  # make fuzz: clang 14 with libFuzzer and the sanitizer runtimes
+  # (-fsanitize=fuzzer links libclang_rt.fuzzer from libclang-rt-14-dev)
+  clang-14 libclang-rt-14-dev libfuzzer-14-dev
 )
 # --browser: only the browser the HTML report test (tests/browser/run.sh)
 # renders the report in; that test asks for it, nothing else needs it.
