@@ -137,6 +137,54 @@ static void test_octopus__lookups(void **state) {
   done(o);
 }
 
+/* A lookup answer octoscale cannot trust is a failed read (exit 4), never
+ * "does not exist" (exit 1) or a guess: broken JSON, a non-object, and an
+ * answer with more matches than it holds (a next page, a larger total),
+ * where a second exact match could hide. */
+static void test_octopus__lookup_answers_that_stop(void **state) {
+  static const struct {
+    const char *body;
+    const char *msg;
+  } cases[] = {
+      {"{\"Items\":[{\"Id\":\"Environments-2\",\"Name\":\"Production\"}",
+       "invalid JSON"},
+      {"<html><body>Sign in</body></html>", "invalid JSON"},
+      {"", "invalid JSON"},
+      {"[1,2]", "response has no Items"},
+      {"42", "response is not an object"},
+      {"{\"Items\":null}", "response has no Items"},
+      {"{\"Items\":[{\"Id\":\"Environments-2\",\"Name\":\"Production\"}],"
+       "\"TotalResults\":1,\"Links\":{\"Page.Next\":\"/api/Spaces-1/"
+       "environments?skip=0&take=100\"}}",
+       "and a next page"},
+      {"{\"Items\":[{\"Id\":\"Environments-2\",\"Name\":\"Production\"}],"
+       "\"TotalResults\":101}",
+       "1 items of TotalResults 101"},
+  };
+  struct osc_octopus *o = client("https://octo.example.com");
+  size_t i;
+
+  (void)state;
+  osc_octopus_cached(o, OSC_OCTOPUS_SPACE, "Spaces-1");
+  for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    struct osc_http_response r;
+    struct osc_apierr d;
+    struct osc_error err = OSC_ERROR_INIT;
+    const char *id = NULL;
+
+    response(&r, 200, cases[i].body);
+    assert_int_equal(osc_octopus_lookup_done(o, OSC_OCTOPUS_ENVIRONMENT,
+                                             "Production", &r, NULL, &id, &d,
+                                             &err),
+                     OSC_E_SAFETY);
+    assert_null(id);
+    assert_non_null(strstr(err.msg, "Octopus environment lookup 'Production'"));
+    assert_non_null(strstr(err.msg, cases[i].msg));
+    osc_http_response_free(&r);
+  }
+  done(o);
+}
+
 static void test_octopus__urls_and_links(void **state) {
   struct osc_octopus *o = client("http://127.0.0.1:8080/octopus/");
   struct osc_error err = OSC_ERROR_INIT;
@@ -178,6 +226,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_octopus__error_lines),
       cmocka_unit_test(test_octopus__lookups),
+      cmocka_unit_test(test_octopus__lookup_answers_that_stop),
       cmocka_unit_test(test_octopus__urls_and_links),
   };
 
