@@ -8,9 +8,10 @@ FUZZ_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # tests/fuzz/seeds/TARGET/ where the fixtures lack a shape (captured from
 # octoscale-sim: an Octopus machines page, a lookup answer).
 fuzz_seeds() {
-  local r=$FUZZ_REPO
+  local r=$FUZZ_REPO extra
   shopt -s nullglob
-  printf '%s\n' "$r"/tests/fuzz/seeds/"$1"/*
+  extra=("$r"/tests/fuzz/seeds/"$1"/*)
+  [[ ${#extra[@]} -eq 0 ]] || printf '%s\n' "${extra[@]}"
   case $1 in
   config) printf '%s\n' "$r"/tests/fixtures/config/*.yaml "$r"/tests/fixtures/config/broken/* \
     "$r"/tests/cli/cases/*/octoscale.yaml "$r"/examples/octoscale.yaml "$r"/tests/fixtures/snapshots/octoscale.yaml ;;
