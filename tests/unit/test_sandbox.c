@@ -119,6 +119,38 @@ static void test_sandbox__deadline_message(void **state) {
   osc_sandbox_free(sb);
 }
 
+/* Found by fuzz_policy: string.rep works inside one instruction, so a loop
+ * of large reps (memory freed each turn) ran 28 s against a 1 s budget. The
+ * count is charged (a byte made, an instruction) and checked in rep itself,
+ * also as a method: 100 million instructions stop the loop in 12 reps. */
+static void test_sandbox__string_rep_is_budgeted(void **state) {
+  static const char *const loops[] = {
+      "local t = {}\nwhile true do\n  t[2] = string.rep('x', 8 << 20)\nend",
+      "local t = {}\nwhile true do\n  t[2] = ('x'):rep(8 << 20, ',')\nend",
+  };
+  size_t i;
+
+  (void)state;
+  for (i = 0; i < sizeof(loops) / sizeof(loops[0]); i++) {
+    struct osc_sandbox *sb = new_sandbox(0, 100000000, 600000);
+    struct osc_error err = OSC_ERROR_INIT;
+
+    assert_int_equal(run(sb, loops[i], &err), OSC_E_POLICY);
+    assert_non_null(strstr(err.msg, "policies/x.lua:3: execution budget"));
+    osc_sandbox_free(sb);
+  }
+  {
+    struct osc_sandbox *sb = new_sandbox(0, 100000, 60000);
+    struct osc_error err = OSC_ERROR_INIT;
+
+    /* 100,000 instructions are 100 kB of rep */
+    assert_int_equal(run(sb, "local s = string.rep('ab', 4 << 20)", &err),
+                     OSC_E_POLICY);
+    assert_non_null(strstr(err.msg, "execution budget exceeded"));
+    osc_sandbox_free(sb);
+  }
+}
+
 static void test_sandbox__pcall_cannot_swallow_budget(void **state) {
   struct osc_sandbox *sb = new_sandbox(0, 1000000, 0);
   struct osc_error err = OSC_ERROR_INIT;
@@ -361,6 +393,7 @@ int main(void) {
       cmocka_unit_test(test_sandbox__budget_stops_endless_loop),
       cmocka_unit_test(test_sandbox__instruction_budget_message),
       cmocka_unit_test(test_sandbox__deadline_message),
+      cmocka_unit_test(test_sandbox__string_rep_is_budgeted),
       cmocka_unit_test(test_sandbox__pcall_cannot_swallow_budget),
       cmocka_unit_test(test_sandbox__memory_cap),
       cmocka_unit_test(test_sandbox__memory_cap_single_allocation),
