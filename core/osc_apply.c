@@ -561,7 +561,9 @@ int osc_apply_run(struct osc_reconcile *r,
                         o->only_new, err);
   if (rc < 0)
     return rc;
-  return osc_store_save(ro->store, r->state, err);
+  rc = osc_store_save(ro->store, r->state, err);
+  res->state_unsaved = rc < 0;
+  return rc;
 }
 
 void osc_apply_result_free(struct osc_apply_result *res) {

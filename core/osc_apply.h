@@ -31,14 +31,19 @@ struct osc_apply_result {
   size_t n_enabled;
   size_t n_failed;
   char unavailable[OSC_ERROR_MAX]; /* targets a health check left unavailable */
+  bool state_unsaved; /* everything ran, only the final state save failed:
+                         the outputs and the plans are complete */
 };
 
 /* Runs apply on a planned reconcile `r` (live: r->session is set). The
  * caller holds the state's lock (osc_store_lock on ro->store) for the whole
- * call; the state is checked before the first action and saved there. Plans
- * whose status is not OK have none of their actions executed. Returns < 0
- * only when the run as a whole failed (the state could not be saved); a
- * failed action is recorded in its plan and makes the exit code 1. */
+ * call; the state is checked before the first action (osc_store_check: for
+ * a file, it must prove writable, else nothing is changed and this returns
+ * < 0) and saved there. Plans whose status is not OK have none of their
+ * actions executed. Returns < 0 only when the run as a whole failed; when
+ * only the final save failed, result->state_unsaved is set and the outputs
+ * are complete (print them, then the error). A failed action is recorded
+ * in its plan and makes the exit code 1. */
 int osc_apply_run(struct osc_reconcile *r,
                   const struct osc_reconcile_options *ro,
                   const struct osc_apply_options *o,

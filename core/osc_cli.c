@@ -728,6 +728,7 @@ static int cmd_apply(const struct osc_cli_options *o) {
   struct osc_store *store = NULL;
   struct osc_error err = OSC_ERROR_INIT;
   int64_t started_ms = osc_time_monotonic_ms();
+  struct osc_error unsaved;
   int code;
   int rc;
 
@@ -758,13 +759,21 @@ static int cmd_apply(const struct osc_cli_options *o) {
   ao.health_check = o->health_check;
   ao.health_timeout_seconds = 300;
   rc = osc_apply_run(r, &ro, &ao, &res, &err);
-  if (rc < 0)
+  if (rc < 0 && !res.state_unsaved)
     goto failed;
+  /* Even when only the state could not be saved, what was done is reported
+   * (and the outputs given) before the error. */
+  unsaved = err;
   log_plan_problems(r);
   run_summary(r, started_ms, &run);
   rc = report_apply(o, r, &ro, &res, &run, &err);
   if (rc < 0)
     goto failed;
+  if (res.state_unsaved) {
+    err = unsaved;
+    rc = err.code;
+    goto failed;
+  }
   code = osc_reconcile_exit_code(r, true);
   goto done;
 failed:

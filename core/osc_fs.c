@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -102,67 +101,129 @@ static int open_tmp(const char *tmp, mode_t mode) {
   return fd;
 }
 
-int osc_fs_write_atomic(const char *path, const void *data, size_t len,
-                        mode_t mode, mode_t dir_mode, struct osc_error *err) {
-  char tmp[PATH_MAX];
+#define MAX_LINKS 40 /* the kernel's own limit (ELOOP) */
+
+int osc_fs_real_path(const char *path, char *out, size_t cap,
+                     struct osc_error *err) {
+  char cur[PATH_MAX];
+  char target[PATH_MAX];
   char dir[PATH_MAX];
-  bool created = false;
-  int dfd = -1;
-  int fd = -1;
+  struct stat st;
+  int hops;
   int n;
+
+  n = snprintf(cur, sizeof(cur), "%s", path);
+  if (n < 0 || (size_t)n >= sizeof(cur))
+    return osc_error_set(err, OSC_E_RUNTIME, "path too long: %.200s...", path);
+  for (hops = 0; lstat(cur, &st) == 0 && S_ISLNK(st.st_mode); hops++) {
+    ssize_t len;
+
+    if (hops == MAX_LINKS)
+      return osc_error_set(err, OSC_E_RUNTIME,
+                           "%s: too many levels of symbolic links", path);
+    len = readlink(cur, target, sizeof(target) - 1);
+    if (len < 0)
+      return osc_error_set(err, OSC_E_RUNTIME, "cannot read link %s: %s", cur,
+                           strerror(errno));
+    target[len] = '\0';
+    if (target[0] == '/' || strchr(cur, '/') == NULL) {
+      n = snprintf(cur, sizeof(cur), "%s", target);
+    } else {
+      if (parent_dir(cur, dir, sizeof(dir), err) < 0)
+        return OSC_E_RUNTIME;
+      n = snprintf(cur, sizeof(cur), "%s/%s", dir, target);
+    }
+    if (n < 0 || (size_t)n >= sizeof(cur))
+      return osc_error_set(err, OSC_E_RUNTIME, "path too long: %.200s...",
+                           path);
+  }
+  n = snprintf(out, cap, "%s", cur);
+  if (n < 0 || (size_t)n >= cap)
+    return osc_error_set(err, OSC_E_RUNTIME, "path too long: %.200s...", path);
+  return OSC_OK;
+}
+
+/* Writes data to a new "<real>.tmp" (tmp receives its name), fsynced and
+ * closed. On failure the temporary file is gone again. */
+static int write_tmp(const char *real, char *tmp, size_t tmp_cap,
+                     const void *data, size_t len, mode_t mode, mode_t dir_mode,
+                     struct osc_error *err) {
+  int fd;
+  int n;
+
+  n = snprintf(tmp, tmp_cap, "%s.tmp", real);
+  if (n < 0 || (size_t)n >= tmp_cap)
+    return osc_error_set(err, OSC_E_RUNTIME, "path too long: %.200s...", real);
+  if (osc_fs_mkdir_parents(real, dir_mode, err) < 0)
+    return OSC_E_RUNTIME;
+  fd = open_tmp(tmp, mode);
+  if (fd < 0)
+    return osc_error_set(err, OSC_E_RUNTIME, "cannot create %s: %s", tmp,
+                         strerror(errno));
+  if (write_all(fd, data, len) != 0 || fsync(fd) != 0) {
+    osc_error_set(err, OSC_E_RUNTIME, "cannot write %s: %s", tmp,
+                  strerror(errno));
+    close(fd);
+    unlink(tmp);
+    return OSC_E_RUNTIME;
+  }
+  if (close(fd) != 0) {
+    osc_error_set(err, OSC_E_RUNTIME, "cannot write %s: %s", tmp,
+                  strerror(errno));
+    unlink(tmp);
+    return OSC_E_RUNTIME;
+  }
+  return OSC_OK;
+}
+
+int osc_fs_check_writable(const char *path, const void *data, size_t len,
+                          mode_t mode, mode_t dir_mode, struct osc_error *err) {
+  char real[PATH_MAX];
+  char tmp[PATH_MAX];
   int rc;
 
-  n = snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-  if (n < 0 || (size_t)n >= sizeof(tmp)) {
-    rc = osc_error_set(err, OSC_E_RUNTIME, "path too long: %.200s...", path);
-    goto done;
-  }
-  rc = parent_dir(path, dir, sizeof(dir), err);
+  rc = osc_fs_real_path(path, real, sizeof(real), err);
   if (rc < 0)
-    goto done;
-  rc = osc_fs_mkdir_parents(path, dir_mode, err);
+    return rc;
+  rc = write_tmp(real, tmp, sizeof(tmp), data, len, mode, dir_mode, err);
   if (rc < 0)
-    goto done;
-  fd = open_tmp(tmp, mode);
-  if (fd < 0) {
-    rc = osc_error_set(err, OSC_E_RUNTIME, "cannot create %s: %s", tmp,
-                       strerror(errno));
-    goto done;
-  }
-  created = true;
-  if (write_all(fd, data, len) != 0 || fsync(fd) != 0) {
-    rc = osc_error_set(err, OSC_E_RUNTIME, "cannot write %s: %s", tmp,
-                       strerror(errno));
-    goto done;
-  }
-  n = close(fd);
-  fd = -1;
-  if (n != 0) {
-    rc = osc_error_set(err, OSC_E_RUNTIME, "cannot write %s: %s", tmp,
-                       strerror(errno));
-    goto done;
-  }
-  if (rename(tmp, path) != 0) {
+    return rc;
+  if (unlink(tmp) != 0)
+    return osc_error_set(err, OSC_E_RUNTIME, "cannot remove %s: %s", tmp,
+                         strerror(errno));
+  return OSC_OK;
+}
+
+int osc_fs_write_atomic(const char *path, const void *data, size_t len,
+                        mode_t mode, mode_t dir_mode, struct osc_error *err) {
+  char real[PATH_MAX];
+  char tmp[PATH_MAX];
+  char dir[PATH_MAX];
+  int dfd = -1;
+  int rc;
+
+  rc = osc_fs_real_path(path, real, sizeof(real), err);
+  if (rc < 0)
+    return rc;
+  rc = parent_dir(real, dir, sizeof(dir), err);
+  if (rc < 0)
+    return rc;
+  rc = write_tmp(real, tmp, sizeof(tmp), data, len, mode, dir_mode, err);
+  if (rc < 0)
+    return rc;
+  if (rename(tmp, real) != 0) {
     rc = osc_error_set(err, OSC_E_RUNTIME, "cannot rename %s to %s: %s", tmp,
-                       path, strerror(errno));
-    goto done;
+                       real, strerror(errno));
+    unlink(tmp);
+    return rc;
   }
-  created = false;
   /* Make the rename itself durable. Some file systems cannot fsync a
    * directory (EINVAL); the rename is done either way. */
   dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0 || (fsync(dfd) != 0 && errno != EINVAL)) {
+  if (dfd < 0 || (fsync(dfd) != 0 && errno != EINVAL))
     rc = osc_error_set(err, OSC_E_RUNTIME, "cannot sync directory %s: %s", dir,
                        strerror(errno));
-    goto done;
-  }
-  rc = OSC_OK;
-done:
-  if (fd >= 0)
-    close(fd);
   if (dfd >= 0)
     close(dfd);
-  if (created)
-    unlink(tmp);
   return rc;
 }

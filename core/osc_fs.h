@@ -16,7 +16,8 @@
 int osc_fs_mkdir_parents(const char *path, mode_t dir_mode,
                          struct osc_error *err);
 
-/* Replaces path with data atomically: creates the parent directories
+/* Replaces path (its real file: symbolic links are followed, see
+ * osc_fs_real_path) with data atomically: creates the parent directories
  * (dir_mode), writes "<path>.tmp" (created anew with `mode`; a stale one from
  * a crash is removed first), fsyncs it, renames it over path and fsyncs the
  * directory. The temporary name is fixed, so concurrent writers of one path
@@ -24,5 +25,19 @@ int osc_fs_mkdir_parents(const char *path, mode_t dir_mode,
  * On failure the temporary file is removed and path is untouched. */
 int osc_fs_write_atomic(const char *path, const void *data, size_t len,
                         mode_t mode, mode_t dir_mode, struct osc_error *err);
+
+/* Follows the symbolic links of path's last component (at most 40) and
+ * writes the file they lead to into out (a dangling link leads to the file
+ * it names, which need not exist yet). osc_fs_write_atomic and the state
+ * lock work on this path, so a link is updated through, not replaced, and
+ * two links to one file share one lock. */
+int osc_fs_real_path(const char *path, char *out, size_t cap,
+                     struct osc_error *err);
+
+/* Proves that osc_fs_write_atomic(path, data, len, ...) can succeed now:
+ * creates the parent directories and "<real path>.tmp", writes data,
+ * fsyncs it, and removes it again. path itself is not touched. */
+int osc_fs_check_writable(const char *path, const void *data, size_t len,
+                          mode_t mode, mode_t dir_mode, struct osc_error *err);
 
 #endif

@@ -123,6 +123,7 @@ static void write_holder(int fd, const char *lock_path) {
 
 int osc_lock_acquire(const char *state_path, struct osc_lock **out,
                      struct osc_error *err) {
+  char real[PATH_MAX];
   char path[PATH_MAX];
   struct osc_lock *lock = NULL;
   int fd = -1;
@@ -130,7 +131,11 @@ int osc_lock_acquire(const char *state_path, struct osc_lock **out,
   int rc;
 
   *out = NULL;
-  n = snprintf(path, sizeof(path), "%s.lock", state_path);
+  /* Beside the real file: two links to one state file share one lock. */
+  rc = osc_fs_real_path(state_path, real, sizeof(real), err);
+  if (rc < 0)
+    goto done;
+  n = snprintf(path, sizeof(path), "%s.lock", real);
   if (n < 0 || (size_t)n >= sizeof(path)) {
     rc = osc_error_set(err, OSC_E_RUNTIME, "state path too long: %.200s...",
                        state_path);

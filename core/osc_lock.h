@@ -1,7 +1,8 @@
 /* One writer per state file (DESIGN 6, safety rule 4): `apply` holds an
- * exclusive flock(2) on "<state path>.lock" for its whole run. A second
- * `apply` on the same state fails at once (never waits) with a message that
- * names the holder, read from the lock file:
+ * exclusive flock(2) on "<state path>.lock" for its whole run (the path with
+ * symbolic links followed, so every link to one state file shares its
+ * lock). A second `apply` on the same state fails at once (never waits) with
+ * a message that names the holder, read from the lock file:
  *   pid=1234
  *   started=2026-11-27T10:00:00Z
  *   host=build-agent-3
@@ -29,8 +30,9 @@
 
 struct osc_lock;
 
-/* Creates the lock file (0600, parent directories 0700) and takes the lock
- * without blocking. When another holder has it: OSC_E_RUNTIME with
+/* Creates the lock file (0600, parent directories 0700) beside the state
+ * file's real file (symbolic links followed: core/osc_fs.h) and takes the
+ * lock without blocking. When another holder has it: OSC_E_RUNTIME with
  * "state <path> is locked by pid N (started T on host H); another apply is
  * running". */
 int osc_lock_acquire(const char *state_path, struct osc_lock **out,

@@ -903,8 +903,12 @@ int osc_state_encode(const struct osc_state *state, struct osc_buf *out,
   return osc_buf_append(out, "\n", 1, err);
 }
 
-int osc_state_save(const struct osc_state *state, const char *path,
-                   struct osc_error *err) {
+/* Encodes the state and hands it to write (the real save, or the check
+ * that it could happen); a write failure names the configured path. */
+static int save_with(const struct osc_state *state, const char *path,
+                     int (*write)(const char *, const void *, size_t, mode_t,
+                                  mode_t, struct osc_error *),
+                     const char *doing, struct osc_error *err) {
   struct osc_buf buf;
   int rc;
 
@@ -913,12 +917,22 @@ int osc_state_save(const struct osc_state *state, const char *path,
   osc_buf_init(&buf, STATE_MAX);
   rc = osc_state_encode(state, &buf, err);
   if (rc == OSC_OK) {
-    rc = osc_fs_write_atomic(path, buf.data, buf.len, 0600, 0700, err);
+    rc = write(path, buf.data, buf.len, 0600, 0700, err);
     if (rc < 0)
-      osc_error_prefix(err, "saving state");
+      osc_error_prefix(err, "%s state file %s", doing, path);
   }
   osc_buf_free(&buf);
   return rc;
+}
+
+int osc_state_save(const struct osc_state *state, const char *path,
+                   struct osc_error *err) {
+  return save_with(state, path, osc_fs_write_atomic, "saving", err);
+}
+
+int osc_state_check_writable(const struct osc_state *state, const char *path,
+                             struct osc_error *err) {
+  return save_with(state, path, osc_fs_check_writable, "cannot write", err);
 }
 
 const struct osc_state_baseline *

@@ -117,9 +117,10 @@ int osc_state_update(struct osc_state *state, struct osc_plan *const *plans,
  * for byte: a run that read nothing and did nothing has nothing to record. */
 bool osc_state_plans_learn(struct osc_plan *const *plans, size_t n);
 
-/* Writes the state as versioned JSON, atomically (core/osc_fs.h): the file
- * is created 0600 and missing parent directories 0700. The caller holds the
- * state lock (core/osc_lock.h). On failure the old file is untouched. */
+/* Writes the state as versioned JSON, atomically (core/osc_fs.h; a symbolic
+ * link is written through, never replaced): the file is created 0600 and
+ * missing parent directories 0700. The caller holds the state lock
+ * (core/osc_lock.h). On failure the old file is untouched. */
 int osc_state_save(const struct osc_state *state, const char *path,
                    struct osc_error *err);
 
@@ -132,5 +133,11 @@ void osc_state_write_baseline_fields(struct osc_jsonw *w,
 /* The JSON osc_state_save writes, appended to out. */
 int osc_state_encode(const struct osc_state *state, struct osc_buf *out,
                      struct osc_error *err);
+
+/* Proves, before anything is changed, that osc_state_save can succeed: the
+ * state as it is now is written to the temporary file beside the real state
+ * file, fsynced and removed (core/osc_fs.h osc_fs_check_writable). */
+int osc_state_check_writable(const struct osc_state *state, const char *path,
+                             struct osc_error *err);
 
 #endif

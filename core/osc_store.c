@@ -74,9 +74,13 @@ int osc_store_load(struct osc_store *s, struct osc_state **out,
 
 int osc_store_check(struct osc_store *s, const struct osc_state *state,
                     struct osc_error *err) {
-  (void)state; /* the file backend's proof of writability will use it */
+  struct osc_error why = OSC_ERROR_INIT;
+
   if (s->blob != NULL)
     return osc_store_blob_check(s->blob, err);
+  /* The temporary file beside the real one is written, fsynced, removed. */
+  if (osc_state_check_writable(state, s->cfg->state, &why) < 0)
+    return osc_error_set(err, why.code, "%.900s; nothing was changed", why.msg);
   return OSC_OK;
 }
 

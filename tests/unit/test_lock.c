@@ -225,6 +225,38 @@ static void test_lock__unusable_directory_is_an_error(void **state) {
   free(state_path);
 }
 
+/* Two workers that reach one shared state file through their own links
+ * exclude each other: the lock lives beside the real file. */
+static void test_lock__links_to_one_state_share_the_lock(void **state) {
+  struct ctx *c = *state;
+  struct osc_error err = OSC_ERROR_INIT;
+  struct osc_lock *first = NULL;
+  struct osc_lock *second = NULL;
+  char *link1 = fixture_path(c->dir, "w1/state.json");
+  char *link2 = fixture_path(c->dir, "w2/state.json");
+  char *link1_lock = fixture_path(c->dir, "w1/state.json.lock");
+  struct stat st;
+
+  assert_int_equal(osc_fs_mkdir_parents(c->state, 0700, &err), OSC_OK);
+  fixture_write(c->state, "{}");
+  assert_int_equal(osc_fs_mkdir_parents(link1, 0700, &err), OSC_OK);
+  assert_int_equal(osc_fs_mkdir_parents(link2, 0700, &err), OSC_OK);
+  assert_int_equal(symlink(c->state, link1), 0);
+  assert_int_equal(symlink("../run/state.json", link2), 0);
+  assert_int_equal(osc_lock_acquire(link1, &first, &err), OSC_OK);
+  assert_int_equal(stat(c->lock_path, &st), 0);
+  assert_int_equal(lstat(link1_lock, &st), -1);
+  assert_int_equal(osc_lock_acquire(link2, &second, &err), OSC_E_RUNTIME);
+  assert_null(second);
+  assert_non_null(strstr(err.msg, "another apply is running"));
+  osc_lock_release(first);
+  assert_int_equal(osc_lock_acquire(link2, &second, &err), OSC_OK);
+  osc_lock_release(second);
+  free(link1);
+  free(link2);
+  free(link1_lock);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void) {
@@ -235,6 +267,7 @@ int main(void) {
       T(test_lock__killed_holder_leaves_no_stale_lock),
       T(test_lock__holder_without_details),
       T(test_lock__unusable_directory_is_an_error),
+      T(test_lock__links_to_one_state_share_the_lock),
   };
 
   return cmocka_run_group_tests_name("lock", tests, NULL, NULL);

@@ -550,11 +550,106 @@ static void test_state__failed_save_keeps_old_file(void **state) {
   assert_int_equal(
       osc_state_update(s, &p, 1, NOW + 60, "apply", "default", &err), OSC_OK);
   assert_int_equal(osc_state_save(s, c->path, &err), OSC_E_RUNTIME);
-  assert_non_null(strstr(err.msg, "saving state: cannot create"));
+  assert_non_null(strstr(err.msg, "saving state file "));
+  assert_non_null(strstr(err.msg, c->path));
+  assert_non_null(strstr(err.msg, ": cannot create"));
   after = fixture_read(c->path, NULL);
   assert_string_equal(before, after);
   free(before);
   free(after);
+  free(tmp);
+  free(blocker);
+  osc_plan_free(p);
+  osc_state_free(s);
+}
+
+/* A state file reached through symbolic links (a relative one to a link to
+ * the real file) is updated where it lives: the links stay links, the
+ * temporary file is made beside the real file, never beside a link. */
+static void test_state__symlink_is_written_through(void **state) {
+  struct ctx *c = *state;
+  struct osc_error err = OSC_ERROR_INIT;
+  struct osc_state *s = saved_state(c->path); /* the real file */
+  char *hop = fixture_path(c->dir, "hop.json");
+  char *link = fixture_path(c->dir, "links/state.json");
+  char *link_tmp = fixture_path(c->dir, "links/state.json.tmp");
+  struct osc_plan *p = api_plan();
+  struct osc_state *back = NULL;
+  char real[4096];
+  struct stat st;
+
+  assert_int_equal(symlink(c->path, hop), 0);
+  assert_int_equal(osc_fs_mkdir_parents(link, 0700, &err), OSC_OK);
+  assert_int_equal(symlink("../hop.json", link), 0);
+  assert_int_equal(osc_fs_real_path(link, real, sizeof(real), &err), OSC_OK);
+  assert_string_equal(real, c->path);
+  assert_int_equal(
+      osc_state_update(s, &p, 1, NOW + 60, "apply", "default", &err), OSC_OK);
+  assert_int_equal(osc_state_check_writable(s, link, &err), OSC_OK);
+  assert_int_equal(osc_state_save(s, link, &err), OSC_OK);
+  assert_int_equal(lstat(link, &st), 0);
+  assert_true(S_ISLNK(st.st_mode));
+  assert_int_equal(lstat(hop, &st), 0);
+  assert_true(S_ISLNK(st.st_mode));
+  assert_int_equal(lstat(link_tmp, &st), -1);
+  assert_int_equal(osc_state_load(c->path, &back, &err), OSC_OK);
+  assert_int_equal(back->n_runs, 3); /* the real file has the new run */
+  osc_state_free(back);
+  free(hop);
+  free(link);
+  free(link_tmp);
+  osc_plan_free(p);
+  osc_state_free(s);
+}
+
+/* A link cycle is an error, not a hang. */
+static void test_state__symlink_loop_is_an_error(void **state) {
+  struct ctx *c = *state;
+  struct osc_error err = OSC_ERROR_INIT;
+  char *a = fixture_path(c->dir, "a.json");
+  char *b = fixture_path(c->dir, "b.json");
+  char real[4096];
+
+  assert_int_equal(symlink(b, a), 0);
+  assert_int_equal(symlink(a, b), 0);
+  assert_int_equal(osc_fs_real_path(a, real, sizeof(real), &err),
+                   OSC_E_RUNTIME);
+  assert_non_null(strstr(err.msg, "too many levels of symbolic links"));
+  free(a);
+  free(b);
+}
+
+/* The check before the first destructive action: it writes and removes the
+ * temporary file and leaves the state file alone; when the temporary file
+ * cannot be made, it fails naming the state file. */
+static void test_state__check_writable(void **state) {
+  struct ctx *c = *state;
+  struct osc_error err = OSC_ERROR_INIT;
+  struct osc_state *s = saved_state(c->path);
+  char *before = fixture_read(c->path, NULL);
+  char *tmp = fixture_path(c->dir, "sub/dir/state.json.tmp");
+  char *blocker = fixture_path(c->dir, "sub/dir/state.json.tmp/x");
+  struct osc_plan *p = api_plan();
+  struct stat st;
+  char *after;
+
+  assert_int_equal(
+      osc_state_update(s, &p, 1, NOW + 60, "apply", "default", &err), OSC_OK);
+  assert_int_equal(osc_state_check_writable(s, c->path, &err), OSC_OK);
+  assert_int_equal(lstat(tmp, &st), -1);
+  after = fixture_read(c->path, NULL);
+  assert_string_equal(before, after);
+  free(after);
+
+  assert_int_equal(mkdir(tmp, 0700), 0); /* the temp name is taken */
+  fixture_write(blocker, "x");
+  assert_int_equal(osc_state_check_writable(s, c->path, &err), OSC_E_RUNTIME);
+  assert_non_null(strstr(err.msg, "cannot write state file "));
+  assert_non_null(strstr(err.msg, c->path));
+  after = fixture_read(c->path, NULL);
+  assert_string_equal(before, after);
+  free(after);
+  free(before);
   free(tmp);
   free(blocker);
   osc_plan_free(p);
@@ -816,6 +911,9 @@ int main(void) {
       T(test_state__unknown_version_is_refused),
       T(test_state__crash_before_rename_keeps_old_file),
       T(test_state__failed_save_keeps_old_file),
+      T(test_state__symlink_is_written_through),
+      T(test_state__symlink_loop_is_an_error),
+      T(test_state__check_writable),
       T(test_state__only_new_second_run_is_false),
       T(test_state__v1_is_upgraded_to_v2),
       T(test_state__named_baselines_are_independent),
