@@ -26,6 +26,7 @@
 #include "core/osc_report.h"
 #include "core/osc_state.h"
 #include "core/osc_store.h"
+#include "core/osc_text.h"
 #include "core/osc_time.h"
 #include "core/osc_version.h"
 
@@ -577,10 +578,9 @@ static void log_plan_problems(const struct osc_reconcile *r) {
   for (i = 0; i < r->n_entries; i++) {
     const struct osc_plan *p = r->plans[i];
 
-    if (p->status == OSC_PLAN_ERROR)
-      fprintf(stderr, "octoscale: error: %s: %s\n", p->scale_set, p->message);
-    else if (p->status == OSC_PLAN_SAFETY_STOP)
-      fprintf(stderr, "octoscale: error: %s: %s\n", p->scale_set, p->message);
+    if (p->status == OSC_PLAN_ERROR || p->status == OSC_PLAN_SAFETY_STOP)
+      osc_text_line(stderr, "octoscale: error: %s: %s", p->scale_set,
+                    p->message);
   }
 }
 
@@ -708,8 +708,9 @@ static int report_apply(const struct osc_cli_options *o,
       return rc;
   } else {
     osc_report_text(stdout, r->plans, r->n_entries, o->verbosity > 0, run);
-    printf(
-        "outputs: VMSSHasServersToDeployTo=%s VMSSDeploymentTargetNames=%s\n",
+    osc_text_line(
+        stdout,
+        "outputs: VMSSHasServersToDeployTo=%s VMSSDeploymentTargetNames=%s",
         osc_outputs_get(&res->outputs, "VMSSHasServersToDeployTo"),
         osc_outputs_get(&res->outputs, "VMSSDeploymentTargetNames"));
   }

@@ -1,14 +1,29 @@
 #include "core/osc_error.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "core/osc_text.h"
+
+/* Newlines become spaces; other control characters (from server or policy
+ * text) are escaped, so a message is always one printable line. */
 static void one_line(char *s) {
-  for (; *s; s++) {
-    if (*s == '\n' || *s == '\r')
-      *s = ' ';
+  char copy[OSC_ERROR_MAX];
+  bool control = false;
+  char *p;
+
+  for (p = s; *p; p++) {
+    if (*p == '\n' || *p == '\r')
+      *p = ' ';
+    else if ((unsigned char)*p < 0x20 || *p == 0x7f)
+      control = true;
   }
+  if (!control)
+    return;
+  snprintf(copy, sizeof(copy), "%s", s);
+  osc_text_escape(copy, s, OSC_ERROR_MAX);
 }
 
 int osc_error_set(struct osc_error *err, int code, const char *fmt, ...) {

@@ -4,6 +4,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include "core/osc_text.h"
+
 static enum osc_log_level current_level = OSC_LOG_INFO;
 /* Concurrent collectors log from worker threads; keep lines whole. */
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -30,6 +32,7 @@ int osc_log_enabled(enum osc_log_level level) {
 void osc_log(enum osc_log_level level, const char *tag, const char *fmt, ...) {
   static const char *const prefix[] = {"error: ", "warning: ", "", ""};
   char line[4096];
+  char safe[4 * sizeof(line)];
   va_list ap;
 
   if (!osc_log_enabled(level))
@@ -37,13 +40,15 @@ void osc_log(enum osc_log_level level, const char *tag, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(line, sizeof(line), fmt, ap);
   va_end(ap);
+  /* Server names, policy print()s: one line, no control characters. */
+  osc_text_escape(line, safe, sizeof(safe));
   pthread_mutex_lock(&log_lock);
   if (before_write != NULL)
     before_write();
   if (tag != NULL)
-    fprintf(stderr, "octoscale: %s%s: %s\n", prefix[level], tag, line);
+    fprintf(stderr, "octoscale: %s%s: %s\n", prefix[level], tag, safe);
   else
-    fprintf(stderr, "octoscale: %s%s\n", prefix[level], line);
+    fprintf(stderr, "octoscale: %s%s\n", prefix[level], safe);
   fflush(stderr);
   pthread_mutex_unlock(&log_lock);
 }

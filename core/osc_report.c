@@ -6,6 +6,7 @@
 
 #include "core/osc_buf.h"
 #include "core/osc_jsonw.h"
+#include "core/osc_text.h"
 #include "core/osc_time.h"
 
 bool osc_baseline_has(const struct osc_state_baseline *b, const char *id) {
@@ -263,19 +264,20 @@ void osc_report_text(FILE *f, struct osc_plan *const *plans, size_t n_plans,
 
     if (i > 0)
       fputc('\n', f);
-    fprintf(f, "%s: %zu VMs, %zu targets in scope\n", p->scale_set, p->n_vms,
-            p->n_in_scope);
+    /* Names and messages come from servers and policies: escaped lines. */
+    osc_text_line(f, "%s: %zu VMs, %zu targets in scope", p->scale_set,
+                  p->n_vms, p->n_in_scope);
     if (p->status != OSC_PLAN_OK) {
       const char *msg = p->message;
 
       /* the label already says it */
       if (strncasecmp(msg, "safety stop: ", 13) == 0)
         msg += 13;
-      fprintf(f, "  %s: %s\n",
-              p->status == OSC_PLAN_SAFETY_STOP ? "SAFETY STOP"
-              : p->status == OSC_PLAN_TIMEOUT   ? "TIMEOUT"
-                                                : "ERROR",
-              msg);
+      osc_text_line(f, "  %s: %s",
+                    p->status == OSC_PLAN_SAFETY_STOP ? "SAFETY STOP"
+                    : p->status == OSC_PLAN_TIMEOUT   ? "TIMEOUT"
+                                                      : "ERROR",
+                    msg);
     }
     for (j = 0; j < p->n_actions; j++) {
       const struct osc_action *a = &p->actions[j];
@@ -290,8 +292,8 @@ void osc_report_text(FILE *f, struct osc_plan *const *plans, size_t n_plans,
       else
         snprintf(who, sizeof(who), "VM %s (no target)",
                  a->vm_name ? a->vm_name : "?");
-      fprintf(f, "  %-7s %s: %s%s\n", osc_action_name(a->kind), who,
-              a->reason ? a->reason : "", result_suffix(a, run != NULL));
+      osc_text_line(f, "  %-7s %s: %s%s", osc_action_name(a->kind), who,
+                    a->reason ? a->reason : "", result_suffix(a, run != NULL));
     }
     text_summary(f, p, run != NULL);
   }
