@@ -295,7 +295,7 @@ static int push_resp_l(lua_State *L) {
 static const char *check_method(lua_State *L, int idx) {
   static const char *const methods[] = {"GET",   "PUT",    "POST",
                                         "PATCH", "DELETE", NULL};
-  const char *m = luaL_checkstring(L, idx);
+  const char *m = osc_bind_check_text(L, idx);
   int i;
 
   for (i = 0; methods[i] != NULL; i++) {
@@ -323,7 +323,7 @@ static int az_request(lua_State *L) {
   check_client(L);
   s = need_session(L);
   method = check_method(L, 2);
-  path = luaL_checkstring(L, 3);
+  path = osc_bind_check_text(L, 3);
   if (osc_bind_body_arg(L, 4))
     body = lua_tostring(L, -1); /* stays on the stack */
   rc = osc_azure_url(osc_session_azure(s), path, &url, &err);

@@ -221,6 +221,15 @@ bool osc_bind_body_arg(lua_State *L, int idx) {
   }
 }
 
+const char *osc_bind_check_text(lua_State *L, int arg) {
+  size_t len;
+  const char *s = luaL_checklstring(L, arg, &len);
+
+  if (memchr(s, '\0', len) != NULL)
+    luaL_argerror(L, arg, "string contains a NUL byte");
+  return s;
+}
+
 long long osc_bind_duration(lua_State *L, int idx, const char *field,
                             long long def) {
   struct osc_error err = OSC_ERROR_INIT;
@@ -236,6 +245,7 @@ long long osc_bind_duration(lua_State *L, int idx, const char *field,
   if (type == LUA_TNUMBER) {
     secs = (int64_t)lua_tonumber(L, -1);
   } else if (type != LUA_TSTRING ||
+             strlen(lua_tostring(L, -1)) != lua_rawlen(L, -1) ||
              osc_duration_parse(lua_tostring(L, -1), &secs, &err) < 0) {
     luaL_error(L, "%s: expected seconds or a duration such as \"5m\"", field);
   }

@@ -56,6 +56,10 @@ int osc_bind_push_json(lua_State *L, const char *buf, size_t len);
  * nothing and returns false when the argument is none/nil). */
 bool osc_bind_body_arg(lua_State *L, int idx);
 
+/* luaL_checkstring that also refuses a string holding a NUL byte: C would
+ * read "Machines-1\0x" as "Machines-1". Raises (misuse). */
+const char *osc_bind_check_text(lua_State *L, int arg);
+
 /* Reads a duration argument: seconds (number) or "90s"/"5m"/"1h30m".
  * Raises (misuse) when malformed; returns def when absent. */
 long long osc_bind_duration(lua_State *L, int idx, const char *field,

@@ -8,6 +8,7 @@
 #include "core/osc_bind_common.h"
 #include "core/osc_collect.h"
 #include "core/osc_octopus.h"
+#include "core/osc_text.h"
 
 #define CLIENT_MT "octoscale.OctopusClient"
 #define BODY_MAX ((size_t)64 << 20)
@@ -194,7 +195,7 @@ static int oc_delete_target(lua_State *L) {
 
   check_client(L);
   o = need_octopus(L, NULL);
-  id = luaL_checkstring(L, 2);
+  id = osc_bind_check_text(L, 2);
   if (osc_octopus_delete_machine(o, id, &gone, &detail, &err) < 0)
     return osc_bind_push_fail(L, &detail, err.msg);
   lua_pushboolean(L, 1);
@@ -211,7 +212,7 @@ static int set_disabled(lua_State *L, bool disabled) {
 
   check_client(L);
   o = need_octopus(L, NULL);
-  id = luaL_checkstring(L, 2);
+  id = osc_bind_check_text(L, 2);
   if (osc_octopus_set_disabled(o, id, disabled, &changed, &detail, &err) < 0)
     return osc_bind_push_fail(L, &detail, err.msg);
   lua_pushboolean(L, 1);
@@ -471,7 +472,7 @@ static int oc_events(lua_State *L) {
 static const char *check_method(lua_State *L, int idx) {
   static const char *const methods[] = {"GET",   "PUT",    "POST",
                                         "PATCH", "DELETE", NULL};
-  const char *m = luaL_checkstring(L, idx);
+  const char *m = osc_bind_check_text(L, idx);
   int i;
 
   for (i = 0; methods[i] != NULL; i++) {
@@ -495,7 +496,7 @@ static int oc_request(lua_State *L) {
   check_client(L);
   o = need_octopus(L, NULL);
   method = check_method(L, 2);
-  path = luaL_checkstring(L, 3);
+  path = osc_bind_check_text(L, 3);
   if (osc_bind_body_arg(L, 4))
     body = lua_tolstring(L, -1, &body_len);
   if (osc_octopus_url(o, path, &url, &err) < 0)
@@ -575,7 +576,7 @@ void osc_bind_octopus_service_messages(lua_State *L, bool on) {
 }
 
 static int oc_set_output(lua_State *L) {
-  const char *name = luaL_checkstring(L, 1);
+  const char *name = osc_bind_check_text(L, 1);
   size_t name_len = lua_rawlen(L, 1);
   const char *value;
   size_t value_len;
@@ -629,7 +630,7 @@ static int print_outputs_l(lua_State *L) {
     lua_rawgeti(L, -2, (lua_Integer)i);
     lua_pushvalue(L, -1);
     lua_gettable(L, -3); /* [.., name, value] */
-    fprintf(out, "%s=%s\n", lua_tostring(L, -2), lua_tostring(L, -1));
+    osc_text_line(out, "%s=%s", lua_tostring(L, -2), lua_tostring(L, -1));
     lua_pop(L, 2);
   }
   fflush(out);

@@ -53,7 +53,7 @@ static int s_clock(lua_State *L) {
 }
 
 static int s_getenv(lua_State *L) {
-  const char *v = getenv(luaL_checkstring(L, 1));
+  const char *v = getenv(osc_bind_check_text(L, 1));
 
   if (v == NULL)
     lua_pushnil(L);

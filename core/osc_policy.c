@@ -127,6 +127,7 @@ struct result {
   lua_Number n;
   char s[RESULT_MAX];
   size_t len; /* the full length of a string (may exceed sizeof s) */
+  bool nul;   /* the string holds a NUL byte: never read as C text */
 };
 
 static void result_capture(lua_State *L, int idx, struct result *r) {
@@ -134,12 +135,14 @@ static void result_capture(lua_State *L, int idx, struct result *r) {
   r->s[0] = '\0';
   r->len = 0;
   r->integer = false;
+  r->nul = false;
   if (r->type == LUA_TSTRING) {
     const char *s = lua_tolstring(L, idx, &r->len);
     size_t n = r->len < sizeof(r->s) - 1 ? r->len : sizeof(r->s) - 1;
 
     memcpy(r->s, s, n);
     r->s[n] = '\0';
+    r->nul = memchr(s, '\0', r->len) != NULL;
   } else if (r->type == LUA_TNUMBER) {
     r->integer = lua_isinteger(L, idx);
     r->i = lua_tointeger(L, idx);
@@ -149,7 +152,16 @@ static void result_capture(lua_State *L, int idx, struct result *r) {
   }
 }
 
-/* "'delet'", "nil", "42", "a table value" (strings shortened). */
+/* A string result as C text: NULL when it is not a string, is cut short,
+ * or holds a NUL byte ("delete\0x" must not read as "delete"). */
+static const char *result_text(const struct result *r) {
+  if (r->type != LUA_TSTRING || r->nul || r->len >= sizeof(r->s) - 1)
+    return NULL;
+  return r->s;
+}
+
+/* "'delet'", "nil", "42", "a table value" (strings shortened; a NUL byte
+ * shows as \0). */
 static void result_describe(const struct result *r, char *out, size_t cap) {
   switch (r->type) {
   case LUA_TNIL:
@@ -174,8 +186,15 @@ static void result_describe(const struct result *r, char *out, size_t cap) {
       break;
     }
     out[used++] = '\'';
-    for (i = 0; r->s[i] != '\0' && i < 60 && used + 6 < cap; i++)
-      out[used++] = isprint((unsigned char)r->s[i]) ? r->s[i] : '?';
+    for (i = 0; i < r->len && i < 60 && i < sizeof(r->s) - 1 && used + 7 < cap;
+         i++) {
+      if (r->s[i] == '\0') {
+        out[used++] = '\\';
+        out[used++] = '0';
+      } else {
+        out[used++] = isprint((unsigned char)r->s[i]) ? r->s[i] : '?';
+      }
+    }
     if (i < r->len && used + 6 < cap) {
       memcpy(out + used, "...", 3);
       used += 3;
@@ -265,7 +284,7 @@ static int parse_max_delete(const struct result *r, struct osc_budget *out) {
     out->value = (double)r->i;
     return 0;
   }
-  if (r->type == LUA_TSTRING && r->len > 0 && r->len < 32) {
+  if (result_text(r) != NULL && r->len > 0 && r->len < 32) {
     char *end = NULL;
     double v;
 
@@ -294,7 +313,7 @@ static int parse_seconds(const struct result *r, int64_t *out) {
   if (r->type == LUA_TSTRING) {
     struct osc_error e = OSC_ERROR_INIT;
 
-    if (r->len >= sizeof(r->s) - 1)
+    if (result_text(r) == NULL)
       return -1;
     return osc_duration_parse(r->s, out, &e) < 0 ? -1 : 0;
   }
@@ -343,7 +362,7 @@ static int validate_hook(lua_State *L, struct validate_args *a,
     return 0;
   }
   result_capture(L, -1, &r);
-  if (h != OSC_HOOK_TARGET_NAME && r.type == LUA_TSTRING &&
+  if (h != OSC_HOOK_TARGET_NAME && result_text(&r) != NULL &&
       decision_parse(h, r.s, &slot->constant)) {
     slot->set = true;
     slot->is_fn = false;
@@ -822,8 +841,7 @@ static int decide(struct osc_policy *p, enum osc_policy_hook h,
   if (rc < 0)
     return rc;
   explain_call(p, hook_specs[h].name, c, slot->where);
-  if (c->result.type == LUA_TSTRING && c->result.len < sizeof(c->result.s) &&
-      decision_parse(h, c->result.s, out))
+  if (result_text(&c->result) != NULL && decision_parse(h, c->result.s, out))
     return take_reason(p, h, c, err);
   result_describe(&c->result, desc, sizeof(desc));
   return osc_error_set(err, OSC_E_POLICY, "%s: %s returned %s (expected %s)",
@@ -848,8 +866,7 @@ static int op_target_name(void *ud, const struct osc_vm *vm, char *out,
   if (rc < 0)
     return rc;
   explain_call(p, "target_name", &c, slot->where);
-  if (c.result.type == LUA_TSTRING && c.result.len > 0 &&
-      strlen(c.result.s) == c.result.len) {
+  if (c.result.type == LUA_TSTRING && c.result.len > 0 && !c.result.nul) {
     if (c.result.len >= cap || c.result.len >= sizeof(c.result.s))
       return osc_error_set(
           err, OSC_E_POLICY,

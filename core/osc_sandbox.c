@@ -15,6 +15,7 @@
 #include "core/osc_buf.h"
 #include "core/osc_embedded.h"
 #include "core/osc_log.h"
+#include "core/osc_lpattern.h"
 #include "core/osc_time.h"
 
 /* The count hook fires every HOOK_EVERY VM instructions while armed; once a
@@ -24,6 +25,9 @@
 #define MEM_SLACK ((size_t)1 << 20)
 #define MAX_SCRIPT_BYTES ((size_t)4 << 20)
 #define TRACEBACK_MAX 4096
+/* print() and ctx.log output per sandbox (per run of a policy): a policy
+ * that prints in a loop must not fill the disk of the worker. */
+#define PRINT_MAX ((size_t)1 << 20)
 
 struct osc_sandbox {
   lua_State *L;
@@ -31,6 +35,7 @@ struct osc_sandbox {
   char tag[256];
   char lua_path[1024]; /* OCTOSCALE_LUA_PATH: load the library from disk */
   size_t used;
+  size_t printed; /* bytes of print() output so far, up to PRINT_MAX */
 
   /* Budget of the outermost call. */
   int depth;
@@ -70,6 +75,7 @@ static const char base_key = 'b';
 static const char envmt_key = 'e';
 static const char loaded_key = 'l';
 static const char loading_key = 'i';
+static const char readonly_key = 'r'; /* proxy -> library name */
 
 static void sb_hook(lua_State *L, lua_Debug *ar);
 
@@ -161,6 +167,22 @@ static void *sb_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
 
 /* --- budget hook --------------------------------------------------- */
 
+/* Adds steps to the outer call's count; true when a limit is passed. The
+ * message is the same for both limits: which trips first depends on the
+ * machine's load, and the message must not. */
+static bool over_budget(struct osc_sandbox *sb, uint64_t steps, char *reason,
+                        size_t cap) {
+  sb->count += steps;
+  if (sb->count <= sb->limits.instructions &&
+      osc_time_monotonic_ms() <= sb->deadline_ms)
+    return false;
+  snprintf(reason, cap,
+           "execution budget exceeded (limit %" PRIu64
+           " instructions or %" PRId64 " ms)",
+           sb->limits.instructions, sb->limits.time_ms);
+  return true;
+}
+
 static void sb_hook(lua_State *L, lua_Debug *ar) {
   struct osc_sandbox *sb = osc_sandbox_from_state(L);
   char where[512];
@@ -180,20 +202,27 @@ static void sb_hook(lua_State *L, lua_Debug *ar) {
   }
   if (!sb->tripped && ar->event == LUA_HOOKCOUNT) {
     where[0] = '\0';
-    reason[0] = '\0';
-    sb->count += HOOK_EVERY;
-    /* One message for both limits: which trips first depends on the
-     * machine's load, and the message must not. */
-    if (sb->count > sb->limits.instructions ||
-        osc_time_monotonic_ms() > sb->deadline_ms)
-      snprintf(reason, sizeof(reason),
-               "execution budget exceeded (limit %" PRIu64
-               " instructions or %" PRId64 " ms)",
-               sb->limits.instructions, sb->limits.time_ms);
-    if (reason[0] == '\0')
+    if (!over_budget(sb, HOOK_EVERY, reason, sizeof(reason)))
       return;
     if (lua_getinfo(L, "Sl", ar) && ar->currentline > 0)
       snprintf(where, sizeof(where), "%s:%d: ", ar->short_src, ar->currentline);
+    trip(sb, where, reason);
+  }
+  if (sb->tripped) {
+    lua_pushstring(L, sb->trip_msg);
+    lua_error(L);
+  }
+}
+
+void osc_sandbox_charge(lua_State *L, uint64_t steps) {
+  struct osc_sandbox *sb = osc_sandbox_from_state(L);
+  char where[512];
+  char reason[128];
+
+  if (sb == NULL || (sb->depth == 0 && !sb->tripped))
+    return; /* not under a budget (setup, host code) */
+  if (!sb->tripped && over_budget(sb, steps, reason, sizeof(reason))) {
+    where_from(L, 0, where, sizeof(where)); /* the Lua caller's line */
     trip(sb, where, reason);
   }
   if (sb->tripped) {
@@ -436,6 +465,28 @@ static void make_readonly(lua_State *L, const char *name) {
   lua_setfield(L, -2, "__metatable");
   lua_setmetatable(L, -2); /* [real, proxy] */
   lua_remove(L, real);     /* [proxy] */
+  /* rawset would write into the proxy, past __newindex: it looks here. */
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &readonly_key);
+  lua_pushvalue(L, -2);
+  lua_pushstring(L, name);
+  lua_rawset(L, -3);
+  lua_pop(L, 1); /* [proxy] */
+}
+
+/* rawset(t, k, v), refused on a library: a raw field in the proxy would
+ * shadow the library for every chunk of the state. */
+static int sb_rawset(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_settop(L, 3);
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &readonly_key);
+  lua_pushvalue(L, 1);
+  if (lua_rawget(L, -2) == LUA_TSTRING)
+    return luaL_error(L, "attempt to modify read-only library '%s'",
+                      lua_tostring(L, -1));
+  lua_settop(L, 3);
+  lua_rawset(L, 1);
+  lua_settop(L, 1);
+  return 1;
 }
 
 /* print(...) -> the log, tagged with the caller's file:line (and with the
@@ -446,8 +497,11 @@ int osc_sandbox_lua_print(lua_State *L) {
   char where[512];
   char tag[768];
   luaL_Buffer b;
+  size_t len;
   int i;
 
+  if (sb != NULL && sb->printed >= PRINT_MAX)
+    return 0; /* capped: said so once already */
   luaL_buffinit(L, &b);
   for (i = 1; i <= n; i++) {
     if (i > 1)
@@ -456,6 +510,7 @@ int osc_sandbox_lua_print(lua_State *L) {
     luaL_addvalue(&b);
   }
   luaL_pushresult(&b);
+  len = lua_rawlen(L, -1);
   where_from(L, 1, where, sizeof(where));
   if (where[0] != '\0')
     where[strlen(where) - 2] = '\0'; /* drop ": " */
@@ -466,6 +521,16 @@ int osc_sandbox_lua_print(lua_State *L) {
              where);
   else
     snprintf(tag, sizeof(tag), "%s", where);
+  if (sb != NULL && len >= PRINT_MAX - sb->printed) {
+    sb->printed = PRINT_MAX;
+    osc_log(OSC_LOG_WARN, tag,
+            "print and ctx.log output reached %zu MiB; the rest of this "
+            "run's output from %s is dropped",
+            PRINT_MAX >> 20, sb->tag);
+    return 0;
+  }
+  if (sb != NULL)
+    sb->printed += len + 1;
   osc_log(OSC_LOG_INFO, tag, "%s", lua_tostring(L, -1));
   return 0;
 }
@@ -725,9 +790,9 @@ static void copy_global(lua_State *L, int base, const char *name) {
 
 static int sb_setup(lua_State *L) {
   static const char *const allowed[] = {
-      "assert",   "error",    "getmetatable", "ipairs", "next",     "pairs",
-      "pcall",    "rawequal", "rawget",       "rawlen", "rawset",   "select",
-      "tonumber", "tostring", "type",         "xpcall", "_VERSION",
+      "assert",   "error",    "getmetatable", "ipairs",   "next",   "pairs",
+      "pcall",    "rawequal", "rawget",       "rawlen",   "select", "tonumber",
+      "tostring", "type",     "xpcall",       "_VERSION",
   };
   static const luaL_Reg libs[] = {
       {LUA_STRLIBNAME, luaopen_string},
@@ -754,6 +819,10 @@ static int sb_setup(lua_State *L) {
   lua_setfield(L, base, "print");
   lua_pushcfunction(L, sb_require);
   lua_setfield(L, base, "require");
+  lua_pushcfunction(L, sb_rawset);
+  lua_setfield(L, base, "rawset");
+  lua_newtable(L);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &readonly_key);
 
   for (i = 0; i < sizeof(libs) / sizeof(libs[0]); i++) {
     luaL_requiref(L, libs[i].name, libs[i].func, 0); /* [base, lib] */
@@ -771,6 +840,8 @@ static int sb_setup(lua_State *L) {
       lua_pushnil(L);
       lua_setfield(L, -2, "randomseed");
     }
+    if (libs[i].func == luaopen_string)
+      osc_lpattern_install(L, -1); /* pattern matching under the budget */
     make_readonly(L, libs[i].name);
     lua_setfield(L, base, libs[i].name);
   }
@@ -869,6 +940,8 @@ static int add_lib(lua_State *L) {
   lua_pushcfunction(L, lib->open);
   lua_pushstring(L, lib->name);
   lua_call(L, 1, 1); /* [lib, module] */
+  if (lua_type(L, -1) == LUA_TTABLE)
+    make_readonly(L, lib->name);
   lua_rawgetp(L, LUA_REGISTRYINDEX, &base_key);
   lua_pushvalue(L, -2);
   lua_setfield(L, -2, lib->name);

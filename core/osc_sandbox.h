@@ -1,7 +1,8 @@
 /* The Lua sandbox: one lua_State per policy (or per test file, or per
  * script) with a capped allocator, only base/string/table/math/utf8, strict
  * globals, an instruction + wall-clock budget, and a single protected entry
- * point. Only this module and core/osc_bind_*.c touch lua.h.
+ * point. Only this module (with its pattern matcher, core/osc_lpattern.c)
+ * and core/osc_bind_*.c touch lua.h.
  *
  * Every chunk gets its own environment: reads fall through to a shared,
  * read-only base (the allowed library); reading or assigning any other name
@@ -100,6 +101,12 @@ int osc_sandbox_pcall(struct osc_sandbox *sb, int nargs, int nresults,
  * osc_sandbox_pcall. */
 int osc_sandbox_cpcall(struct osc_sandbox *sb, lua_CFunction fn, void *ud,
                        int nresults, struct osc_error *err);
+
+/* Charges steps of work done inside one C function (the pattern matcher)
+ * to the budget of the running outermost call, as if they were VM
+ * instructions; raises the budget error when a limit is passed (or has
+ * tripped already). Nothing outside a sandbox call. Lua context. */
+void osc_sandbox_charge(lua_State *L, uint64_t steps);
 
 /* The traceback of the last failed call ("" when none). */
 const char *osc_sandbox_traceback(const struct osc_sandbox *sb);

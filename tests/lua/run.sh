@@ -31,6 +31,10 @@ end)
 t.test("hook loops", function()
   pcall(t.plan, { policy = "tests/lua/policies/hook_loop.lua", vms = { t.vm(1) } })
 end)
+t.test("pattern", function()
+  local s = string.rep("a", 30000)
+  while true do pcall(string.find, s, ".-.-.-.-.-.-b") end
+end)
 t.test("after", function() end)
 LUA
 budget="execution budget exceeded (limit 100000000 instructions or 1000 ms)"
@@ -40,8 +44,9 @@ budget="execution budget exceeded (limit 100000000 instructions or 1000 ms)"
   echo "not ok - memory: $tmp/runaway_test.lua:7: memory limit exceeded (limit 64 MiB)"
   echo "not ok - policy loops at load: tests/lua/policies/loop_at_load.lua:3: $budget"
   echo "not ok - hook loops: tests/lua/policies/hook_loop.lua:3: $budget"
+  echo "not ok - pattern: $tmp/runaway_test.lua:17: $budget"
   echo "ok - after"
-  echo "1 passed, 4 failed"
+  echo "1 passed, 5 failed"
 } >"$tmp/want"
 start=$(date +%s%N)
 "$bin" test "$tmp/runaway_test.lua" >"$tmp/out" 2>"$tmp/err"

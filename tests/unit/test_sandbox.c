@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <lauxlib.h>
+#include <lualib.h>
 
 #include "core/osc_sandbox.h"
 #include "core/osc_time.h"
@@ -331,6 +332,153 @@ static void test_sandbox__print_and_require(void **state) {
   osc_sandbox_free(sb);
 }
 
+/* The bounded matcher (core/osc_lpattern.c) gives the stock library's
+ * results and errors: the same script runs in a plain Lua state and in the
+ * sandbox, and prints every result into one string. */
+static const char pattern_cases[] =
+    "local out = {}\n"
+    "local function put(...)\n"
+    "  local n = select('#', ...)\n"
+    "  for i = 1, n do out[#out + 1] = tostring((select(i, ...))) end\n"
+    "  out[#out + 1] = '|'\n"
+    "end\n"
+    "local subjects = { '', 'a', 'hello world', 'key = value; k2=v2',\n"
+    "  'f(a(b)c)d [x] %d', 'THE (quick) fox', 'aaa\\0bbb', 'x^y$z',\n"
+    "  ('ab'):rep(40) }\n"
+    "local patterns = { '', 'o', 'o w', '(o)(r)', '^h', 'd$', '.-', '.*',\n"
+    "  '(%w+)%s*=%s*(%w+)', '%b()', '%f[%a]%a+', '()b()', '[^%s]+',\n"
+    "  '[%a_][%w_]*', 'a-b', 'a?b', '(a)(b)%2', '%d+', '%x', '[]]', '\\0',\n"
+    "  '^(.-)%s*$', '%^', 'x^', '[a-c]+', '%u%l*', '%%' }\n"
+    "for _, s in ipairs(subjects) do\n"
+    "  for _, p in ipairs(patterns) do\n"
+    "    for _, init in ipairs({ 1, 2, -3, 100 }) do\n"
+    "      put(pcall(string.find, s, p, init))\n"
+    "      put(pcall(string.find, s, p, init, true))\n"
+    "      put(pcall(string.match, s, p, init))\n"
+    "    end\n"
+    "    put(pcall(string.gsub, s, p, '<%0>'))\n"
+    "    put(pcall(string.gsub, s, p, '%1', 2))\n"
+    "    put(pcall(string.gsub, s, p, { a = 'A', o = false }))\n"
+    "    put(pcall(string.gsub, s, p, function(c) return #c > 1 and c:upper() "
+    "end))\n"
+    "    local ok, it = pcall(string.gmatch, s, p)\n"
+    "    if ok then\n"
+    "      for _ = 1, 50 do\n"
+    "        local r = table.pack(pcall(it))\n"
+    "        put(table.unpack(r, 1, r.n))\n"
+    "        if not r[1] or r[2] == nil then break end\n"
+    "      end\n"
+    "    end\n"
+    "  end\n"
+    "end\n"
+    "for _, p in ipairs({ '%', '[a', '(()', '%g(', '%1', '(a%)', '%bx', '%f' "
+    "}) "
+    "do\n"
+    "  put(pcall(string.find, 'abc', p))\n"
+    "  put(pcall(string.gsub, 'abc', p, 'x'))\n"
+    "end\n"
+    "return table.concat(out, ',')\n";
+
+static void test_sandbox__patterns_match_stock_lua(void **state) {
+  struct osc_sandbox *sb = new_sandbox(0, 0, 0);
+  struct osc_error err = OSC_ERROR_INIT;
+  lua_State *stock = luaL_newstate();
+  lua_State *L = osc_sandbox_state(sb);
+
+  (void)state;
+  assert_non_null(stock);
+  luaL_openlibs(stock);
+  assert_int_equal(luaL_loadbufferx(stock, pattern_cases,
+                                    sizeof(pattern_cases) - 1, "=cases", "t"),
+                   LUA_OK);
+  assert_int_equal(lua_pcall(stock, 0, 1, 0), LUA_OK);
+  assert_int_equal(osc_sandbox_load_buffer(sb, pattern_cases,
+                                           sizeof(pattern_cases) - 1, "=cases",
+                                           &err),
+                   OSC_OK);
+  assert_int_equal(osc_sandbox_pcall(sb, 0, 1, &err), OSC_OK);
+  assert_true(lua_rawlen(stock, -1) > 10000);
+  assert_string_equal(lua_tostring(L, -1), lua_tostring(stock, -1));
+  lua_pop(L, 1);
+  lua_close(stock);
+  osc_sandbox_free(sb);
+}
+
+/* The matcher runs inside one VM instruction: it charges its own steps, so
+ * a backtracking pattern stops at the budget, naming the calling line, and
+ * pcall cannot swallow it. */
+static void test_sandbox__pattern_bomb_stops(void **state) {
+  static const char *const bombs[] = {
+      "local s = string.rep('a', 30000)\n"
+      "while true do pcall(function() return s:find('.-.-.-.-.-.-b') end) "
+      "end\n",
+      "local s = string.rep('a', 30000)\n"
+      "while true do pcall(string.gsub, s, '.-.-.-.-.-b', 'x') end\n",
+      "local s = string.rep('a', 30000)\n"
+      "while true do\n"
+      "  pcall(function() for w in s:gmatch('.-.-.-.-.-b') do end end) "
+      "end\n",
+      "local s = string.rep('a', 30000)\n"
+      "while true do pcall(string.match, s, '(.-)(.-)(.-)(.-)(.-)b') end\n",
+      "local s = string.rep('a', 4000000)\n"
+      "local n = string.rep('a', 100000) .. 'b'\n"
+      "while true do pcall(string.find, s, n, 1, true) end\n",
+  };
+  size_t i;
+
+  (void)state;
+  for (i = 0; i < sizeof(bombs) / sizeof(bombs[0]); i++) {
+    struct osc_sandbox *sb = new_sandbox(0, 0, 0);
+    struct osc_error err = OSC_ERROR_INIT;
+    int64_t t0 = osc_time_monotonic_ms();
+    int64_t c0 = cpu_ms();
+
+    assert_int_equal(run(sb, bombs[i], &err), OSC_E_POLICY);
+    ASSERT_STOPPED_FAST(t0, c0);
+    assert_non_null(strstr(err.msg, "policies/x.lua:"));
+    assert_non_null(strstr(err.msg, ": execution budget exceeded"));
+    osc_sandbox_free(sb);
+  }
+}
+
+/* print and ctx.log: capped at 1 MiB per sandbox, said once. */
+static void test_sandbox__print_is_capped(void **state) {
+  struct osc_sandbox *sb = new_sandbox(0, 0, 0);
+  struct osc_error err = OSC_ERROR_INIT;
+  char path[] = "/tmp/osc-print-XXXXXX";
+  int saved = dup(STDERR_FILENO);
+  int fd = mkstemp(path);
+  struct stat st;
+  FILE *f;
+  char line[8192];
+  int notices = 0;
+
+  (void)state;
+  assert_true(fd >= 0 && saved >= 0);
+  fflush(stderr);
+  assert_true(dup2(fd, STDERR_FILENO) >= 0);
+  assert_int_equal(run(sb,
+                       "local line = string.rep('x', 1000)\n"
+                       "for i = 1, 3000 do print(line) end\n",
+                       &err),
+                   OSC_OK);
+  fflush(stderr);
+  dup2(saved, STDERR_FILENO);
+  close(saved);
+  assert_int_equal(fstat(fd, &st), 0);
+  assert_true(st.st_size > 1000 * 1000);
+  assert_true(st.st_size < (1 << 20) + 64 * 1024);
+  f = fdopen(fd, "r");
+  assert_non_null(f);
+  rewind(f);
+  while (fgets(line, sizeof(line), f) != NULL)
+    notices += strstr(line, "output reached 1 MiB") != NULL;
+  assert_int_equal(notices, 1);
+  fclose(f);
+  unlink(path);
+  osc_sandbox_free(sb);
+}
+
 static void test_sandbox__dev_lua_path(void **state) {
   char dir[] = "/tmp/osc-luapath-XXXXXX";
   char path[256];
@@ -405,6 +553,9 @@ int main(void) {
       cmocka_unit_test(test_sandbox__no_bytecode),
       cmocka_unit_test(test_sandbox__finalizer_cannot_hang_close),
       cmocka_unit_test(test_sandbox__print_and_require),
+      cmocka_unit_test(test_sandbox__patterns_match_stock_lua),
+      cmocka_unit_test(test_sandbox__pattern_bomb_stops),
+      cmocka_unit_test(test_sandbox__print_is_capped),
       cmocka_unit_test(test_sandbox__dev_lua_path),
       cmocka_unit_test(test_sandbox__tag_message),
       cmocka_unit_test(test_sandbox__display_name),
