@@ -251,6 +251,8 @@ static void delete_done(void *ud, const struct osc_http_request *req,
   if (transport == NULL && (resp->status / 100 == 2 || resp->status == 404)) {
     /* 404: someone (or a previous, interrupted run) deleted it already */
     job->action->result = OSC_RESULT_DONE;
+    if (resp->status == 404)
+      job->action->result_message = OSC_RESULT_ALREADY_GONE;
     return;
   }
   osc_octopus_error_detail(job->octopus, resp, transport, &detail);

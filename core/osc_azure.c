@@ -568,7 +568,7 @@ static int token_request(struct osc_azure *az, struct osc_buf *url,
                              "AZURE_FEDERATED_TOKEN_FILE");
       /* Re-read every time: Kubernetes rotates the projected token. */
       osc_buf_init(&assertion, ASSERTION_MAX);
-      rc = osc_buf_read_file(&assertion, path, err);
+      rc = osc_buf_read_any_file(&assertion, path, err);
       if (rc < 0) {
         wipe(&assertion);
         return osc_error_set(err, OSC_E_RUNTIME,

@@ -1,9 +1,12 @@
 #include "core/osc_buf.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 void osc_buf_init(struct osc_buf *b, size_t max) {
   b->data = NULL;
@@ -105,15 +108,55 @@ void osc_buf_free(struct osc_buf *b) {
   b->cap = 0;
 }
 
-int osc_buf_read_file(struct osc_buf *b, const char *path,
-                      struct osc_error *err) {
+static const char *file_kind(mode_t mode) {
+  if (S_ISDIR(mode))
+    return "a directory";
+  if (S_ISFIFO(mode))
+    return "a FIFO";
+  if (S_ISSOCK(mode))
+    return "a socket";
+  if (S_ISCHR(mode) || S_ISBLK(mode))
+    return "a device";
+  return "not a regular file";
+}
+
+/* Opens without blocking (a FIFO with no writer would block open itself),
+ * checks the kind with fstat, then reads in blocking mode. */
+static FILE *open_regular(const char *path, struct osc_error *err) {
+  struct stat st;
+  FILE *f;
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+  if (fd < 0) {
+    osc_error_set(err, OSC_E_RUNTIME, "%s: %s", path, strerror(errno));
+    return NULL;
+  }
+  if (fstat(fd, &st) != 0) {
+    osc_error_set(err, OSC_E_RUNTIME, "%s: %s", path, strerror(errno));
+    close(fd);
+    return NULL;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    osc_error_set(err, OSC_E_RUNTIME, "%s: %s (expected a regular file)", path,
+                  file_kind(st.st_mode));
+    close(fd);
+    return NULL;
+  }
+  if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0 ||
+      (f = fdopen(fd, "rb")) == NULL) {
+    osc_error_set(err, OSC_E_RUNTIME, "%s: %s", path, strerror(errno));
+    close(fd);
+    return NULL;
+  }
+  return f;
+}
+
+static int read_stream(struct osc_buf *b, FILE *f, const char *path,
+                       struct osc_error *err) {
   char chunk[65536];
-  FILE *f = fopen(path, "rb");
   int rc = OSC_OK;
   size_t n;
 
-  if (f == NULL)
-    return osc_error_set(err, OSC_E_RUNTIME, "%s: %s", path, strerror(errno));
   while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
     rc = osc_buf_append(b, chunk, n, err);
     if (rc < 0) {
@@ -128,4 +171,22 @@ int osc_buf_read_file(struct osc_buf *b, const char *path,
 done:
   fclose(f);
   return rc;
+}
+
+int osc_buf_read_file(struct osc_buf *b, const char *path,
+                      struct osc_error *err) {
+  FILE *f = open_regular(path, err);
+
+  if (f == NULL)
+    return OSC_E_RUNTIME;
+  return read_stream(b, f, path, err);
+}
+
+int osc_buf_read_any_file(struct osc_buf *b, const char *path,
+                          struct osc_error *err) {
+  FILE *f = fopen(path, "rb");
+
+  if (f == NULL)
+    return osc_error_set(err, OSC_E_RUNTIME, "%s: %s", path, strerror(errno));
+  return read_stream(b, f, path, err);
 }

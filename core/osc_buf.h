@@ -31,8 +31,15 @@ char *osc_buf_detach(struct osc_buf *b);
 void osc_buf_reset(struct osc_buf *b);
 void osc_buf_free(struct osc_buf *b);
 
-/* Reads a whole file into b (bounded by b->max). */
+/* Reads a whole regular file into b (bounded by b->max). Anything else (a
+ * FIFO, a directory, a device) is refused without blocking: config, policy
+ * and state files are files. */
 int osc_buf_read_file(struct osc_buf *b, const char *path,
                       struct osc_error *err);
+
+/* The same for any readable path, pipes included (a snapshot from process
+ * substitution, a token file): may block while the writer writes. */
+int osc_buf_read_any_file(struct osc_buf *b, const char *path,
+                          struct osc_error *err);
 
 #endif

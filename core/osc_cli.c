@@ -525,6 +525,23 @@ static void warn_ownership(const struct osc_config_scale_set *e,
                e->name, osc_policy_name(policy));
 }
 
+/* The state file must be readable as it is (a corrupt one, a FIFO or a
+ * directory stops every run later): an exit code, 0 when it is fine. A
+ * state blob is not read (check needs no network). */
+static int check_state(const struct osc_config *cfg) {
+  struct osc_error err = OSC_ERROR_INIT;
+  struct osc_state *state = NULL;
+
+  if (cfg->state == NULL)
+    return 0; /* a state blob: check stays offline */
+  if (osc_state_load(cfg->state, &state, &err) < 0) {
+    fprintf(stderr, "octoscale: error: %s\n", err.msg);
+    return osc_error_exit_code(err.code);
+  }
+  osc_state_free(state);
+  return 0;
+}
+
 static int cmd_check(const struct osc_cli_options *o) {
   struct osc_config *cfg = NULL;
   size_t i;
@@ -544,6 +561,9 @@ static int cmd_check(const struct osc_cli_options *o) {
       goto done;
     }
   }
+  code = check_state(cfg);
+  if (code != 0)
+    goto done;
   osc_time_now(&now, NULL);
   for (i = 0; i < cfg->n_scale_sets; i++) {
     const struct osc_config_scale_set *e = &cfg->scale_sets[i];

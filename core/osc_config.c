@@ -1548,6 +1548,61 @@ static int read_scale_set(struct loader *ld, yaml_node_t *entry, size_t index,
   return to_value(ld, f[8].pair.value, sub, 0, &ss->settings);
 }
 
+/* Every role of a is one of b's (names compare case-insensitively). */
+static bool roles_within(const struct osc_strlist *a,
+                         const struct osc_strlist *b) {
+  size_t i;
+  size_t j;
+
+  for (i = 0; i < a->n; i++) {
+    for (j = 0; j < b->n && strcasecmp(a->items[i], b->items[j]) != 0; j++) {
+    }
+    if (j == b->n)
+      return false;
+  }
+  return true;
+}
+
+/* Two entries on one scale set whose scopes overlap would both classify
+ * the same targets as theirs and both delete them: same subscription,
+ * resource group and scale set, same environment, one's roles within the
+ * other's, and tenants that can meet (equal, or one entry untenanted). */
+static bool scopes_overlap(const struct osc_config_scale_set *a,
+                           const struct osc_config_scale_set *b) {
+  return strcasecmp(a->subscription, b->subscription) == 0 &&
+         strcasecmp(a->resource_group, b->resource_group) == 0 &&
+         strcasecmp(a->vmss, b->vmss) == 0 &&
+         strcasecmp(a->environment, b->environment) == 0 &&
+         (roles_within(&a->roles, &b->roles) ||
+          roles_within(&b->roles, &a->roles)) &&
+         (a->tenant == NULL || b->tenant == NULL ||
+          strcasecmp(a->tenant, b->tenant) == 0);
+}
+
+static int check_distinct(struct loader *ld, const yaml_node_t *const *nodes,
+                          size_t i) {
+  const struct osc_config_scale_set *sets = ld->cfg->scale_sets;
+  size_t j;
+
+  for (j = 0; j < i; j++) {
+    if (strcasecmp(sets[j].name, sets[i].name) == 0)
+      return fail(ld, nodes[i],
+                  "duplicate scale set name '%.64s' (first at line %zu; "
+                  "names compare case-insensitively)",
+                  sets[i].name, nodes[j]->start_mark.line + 1);
+    if (scopes_overlap(&sets[j], &sets[i]))
+      return fail(ld, nodes[i],
+                  "scale set '%.64s' overlaps '%.64s' (%s:%zu): both cover "
+                  "%.64s/%.64s in environment %.64s with roles one within the "
+                  "other's and compatible tenants, so both would delete the "
+                  "same targets; merge them or make their scopes disjoint",
+                  sets[i].name, sets[j].name, ld->cfg->path,
+                  nodes[j]->start_mark.line + 1, sets[i].resource_group,
+                  sets[i].vmss, sets[i].environment);
+  }
+  return OSC_OK;
+}
+
 static int read_scale_sets(struct loader *ld, yaml_node_t *root,
                            const struct field *section) {
   struct osc_config *cfg = ld->cfg;
@@ -1555,7 +1610,6 @@ static int read_scale_sets(struct loader *ld, yaml_node_t *root,
   const yaml_node_t **name_nodes;
   size_t count;
   size_t i;
-  size_t j;
   int rc;
 
   if (v == NULL)
@@ -1581,15 +1635,10 @@ static int read_scale_sets(struct loader *ld, yaml_node_t *root,
     struct osc_config_scale_set *ss = &cfg->scale_sets[i];
 
     rc = read_scale_set(ld, entry, i, ss, &name_nodes[i]);
+    if (rc == OSC_OK)
+      rc = check_distinct(ld, (const yaml_node_t *const *)name_nodes, i);
     if (rc < 0)
       return rc;
-    for (j = 0; j < i; j++) {
-      if (strcasecmp(cfg->scale_sets[j].name, ss->name) == 0)
-        return fail(ld, name_nodes[i],
-                    "duplicate scale set name '%.64s' (first at line %zu; "
-                    "names compare case-insensitively)",
-                    ss->name, name_nodes[j]->start_mark.line + 1);
-    }
     cfg->n_scale_sets = i + 1;
   }
   return OSC_OK;

@@ -149,6 +149,9 @@ enum osc_plan_status {
   OSC_PLAN_TIMEOUT,
 };
 
+/* The detail of a DELETE answered 404: done, by someone else. */
+#define OSC_RESULT_ALREADY_GONE "already gone"
+
 enum osc_action_result {
   OSC_RESULT_PENDING = 0, /* not attempted (plan, or blocked by status) */
   OSC_RESULT_DONE,
@@ -168,7 +171,8 @@ struct osc_action {
    * the budget. */
   bool prepaid;
   enum osc_action_result result;
-  const char *result_message; /* set by apply on failure */
+  const char *result_message; /* set by apply on failure, or the detail of
+                                 a done action (OSC_RESULT_ALREADY_GONE) */
 };
 
 /* A deployable target: in sync and enabled (the outputs). */

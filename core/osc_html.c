@@ -276,6 +276,11 @@ static void result_cell(struct page *pg, const struct osc_action *a) {
   switch (a->result) {
   case OSC_RESULT_DONE:
     raw(pg, "<span class=\"res-done\">done</span>");
+    if (a->result_message != NULL) {
+      raw(pg, " (");
+      text(pg, a->result_message); /* "already gone" */
+      raw(pg, ")");
+    }
     break;
   case OSC_RESULT_FAILED:
     raw(pg, "<span class=\"res-failed\">failed</span>: ");

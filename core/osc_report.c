@@ -156,7 +156,8 @@ static size_t count_kind(const struct osc_plan *p, enum osc_action_kind kind) {
 static const char *result_suffix(const struct osc_action *a, bool applied) {
   switch (a->result) {
   case OSC_RESULT_DONE:
-    return " [done]";
+    return a->result_message != NULL ? " [done: " OSC_RESULT_ALREADY_GONE "]"
+                                     : " [done]";
   case OSC_RESULT_FAILED:
     return " [FAILED]";
   default:
@@ -327,6 +328,10 @@ static void json_action(struct osc_jsonw *w, const struct osc_action *a) {
   }
   osc_jsonw_key(w, "done");
   osc_jsonw_bool(w, a->result == OSC_RESULT_DONE);
+  if (a->result == OSC_RESULT_DONE && a->result_message != NULL) {
+    osc_jsonw_key(w, "detail"); /* "already gone" */
+    osc_jsonw_string(w, a->result_message);
+  }
   if (a->result == OSC_RESULT_FAILED) {
     osc_jsonw_key(w, "error");
     osc_jsonw_string(w, a->result_message);

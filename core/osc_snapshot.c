@@ -199,7 +199,7 @@ int osc_snapshot_load(const char *path, struct osc_snapshot **out,
    * 10,000 VMs), and the heap above never reuses memory anyway. lua_close
    * frees everything. */
   lua_gc(snap->L, LUA_GCSTOP);
-  rc = osc_buf_read_file(&buf, path, err);
+  rc = osc_buf_read_any_file(&buf, path, err);
   if (rc < 0) {
     rc =
         osc_error_set(err, OSC_E_RUNTIME, "cannot read snapshot: %s", err->msg);

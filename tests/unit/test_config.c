@@ -554,6 +554,57 @@ static void test_config__duplicate_keys(void **state) {
                "2:1: keys must be strings, not a list at top level");
 }
 
+/* Two entries on one scale set whose scopes overlap would delete the same
+ * targets twice over: an error naming both lines. Disjoint ones load. */
+static void test_config__overlapping_entries(void **state) {
+  static const char *const overlapping[] = {
+      "    roles: [web]\n",                /* the same scope */
+      "    roles: [WEB, api]\n",           /* a superset, case-insensitive */
+      "    roles: [web]\n    tenant: T\n", /* one untenanted */
+  };
+  static const char *const disjoint[] = {
+      "    roles: [api]\n",                          /* neither within */
+      "    roles: [web]\n    subscription: sub-2\n", /* other subscription */
+  };
+  char text[1024];
+  size_t i;
+
+  (void)state;
+  for (i = 0; i < sizeof(overlapping) / sizeof(overlapping[0]); i++) {
+    snprintf(text, sizeof(text),
+             BASE "  - name: web2\n"
+                  "    resource_group: RG\n"
+                  "    vmss: vmss\n"
+                  "    environment: production\n"
+                  "%s",
+             overlapping[i]);
+    expect_error(text, "11:11: scale set 'web2' overlaps 'web' (t.yaml:6): "
+                       "both cover RG/vmss in environment production with "
+                       "roles one within the other's and compatible tenants, "
+                       "so both would delete the same targets; merge them or "
+                       "make their scopes disjoint");
+  }
+  for (i = 0; i < sizeof(disjoint) / sizeof(disjoint[0]); i++) {
+    snprintf(text, sizeof(text),
+             BASE "  - name: web2\n"
+                  "    resource_group: rg\n"
+                  "    vmss: vmss\n"
+                  "    environment: Production\n"
+                  "%s",
+             disjoint[i]);
+    osc_config_free(load_ok(text));
+  }
+  snprintf(text, sizeof(text),
+           BASE_OCTOPUS BASE_AZURE BASE_ENTRY "    tenant: A\n"
+                                              "  - name: web2\n"
+                                              "    resource_group: rg\n"
+                                              "    vmss: vmss\n"
+                                              "    environment: Production\n"
+                                              "    roles: [web]\n"
+                                              "    tenant: B\n");
+  osc_config_free(load_ok(text)); /* two tenants never meet */
+}
+
 static void test_config__duplicate_scale_set_names(void **state) {
   (void)state;
   expect_error(BASE "  - name: WEB\n"
@@ -1192,6 +1243,7 @@ static void test_config__aliases_and_merges(void **state) {
                                         "    settings: {<<: *s, b: 3, c: 4}\n"
                                         "  - <<: [*web]\n"
                                         "    name: web-3\n"
+                                        "    environment: Staging\n"
                                         "    roles: *roles\n");
   assert_int_equal(cfg->n_scale_sets, 3);
   ss = &cfg->scale_sets[1];
@@ -1322,6 +1374,7 @@ int main(void) {
       cmocka_unit_test(test_config__unknown_keys),
       cmocka_unit_test(test_config__duplicate_keys),
       cmocka_unit_test(test_config__duplicate_scale_set_names),
+      cmocka_unit_test(test_config__overlapping_entries),
       cmocka_unit_test(test_config__required_keys),
       cmocka_unit_test(test_config__roles),
       cmocka_unit_test(test_config__wrong_types),
