@@ -136,7 +136,9 @@ static const struct command_help command_help[] = {
     {"check",
      "usage: octoscale check [-c FILE] [-s NAME]...\n"
      "\n"
-     "Validates the config and loads every policy it names, offline.\n"},
+     "Validates the config, loads every policy it names and reads the "
+     "state file,\n"
+     "offline.\n"},
     {"snapshot",
      "usage: octoscale snapshot -o FILE\n"
      "\n"
