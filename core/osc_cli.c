@@ -44,7 +44,7 @@ static const char usage_text[] =
     "  apply      reconcile: optionally wait for provisioning, then act per "
     "policy\n"
     "  run FILE [ARGS...]  run a Lua automation script with the full API\n"
-    "  check      validate config and every policy offline (no network)\n"
+    "  check      validate config, every policy and the state file offline\n"
     "  snapshot -o FILE    capture Azure + Octopus state as JSON\n"
     "  test [FILE...]      run Lua policy tests offline\n"
     "  state show|unlock|copy SRC DST  inspect the state, break a stale "
@@ -133,12 +133,11 @@ static const struct command_help command_help[] = {
      "messages\n"
      "                    (else the outputs are printed as name=value at "
      "the end)\n"},
-    {"check",
-     "usage: octoscale check [-c FILE] [-s NAME]...\n"
-     "\n"
-     "Validates the config, loads every policy it names and reads the "
-     "state file,\n"
-     "offline.\n"},
+    {"check", "usage: octoscale check [-c FILE] [-s NAME]...\n"
+              "\n"
+              "Validates the config, loads every policy it names and reads the "
+              "state file,\n"
+              "offline.\n"},
     {"snapshot",
      "usage: octoscale snapshot -o FILE\n"
      "\n"

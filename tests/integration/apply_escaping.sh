@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Server- and policy-supplied text never becomes an Octopus service message
-# (docs/design.md section 9): every target name here ends in
+# (docs/design.md section 8): every target name here ends in
 #   \n##octopus[setVariable name='SW5qZWN0ZWQ=' value='VHJ1ZQ==']
 # ("Injected" = "True"), and one orphan too. In the text plan, the apply
 # summary and outputs with --octopus-output, the -v logs and an error line
@@ -42,6 +42,7 @@ a_start "$A_WORK/inject.yaml" || exit 1
 W=$A_WORK
 a_config "$W/c.yaml" "return {
   grace = { orphan = '10m' },
+  owns = function(target, ctx) return true end, -- every target is the set's
   target_name = function(vm, ctx)
     print('naming ' .. vm.computer_name .. '\\n' .. [=[$INJECT]=])
     return vm.computer_name .. '\\n' .. [=[$INJECT]=]

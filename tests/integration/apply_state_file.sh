@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The state file under stress (docs/design.md section 6, safety rule 4):
+# The state file under stress (docs/design.md section 11):
 #  - reached through symbolic links, it is updated where it lives (the links
 #    stay links) and two workers linking one shared file exclude each other
 #    (the lock is beside the real file);
