@@ -7,6 +7,11 @@ if(NOT COMMIT)
     OUTPUT_VARIABLE COMMIT RESULT_VARIABLE rc
     OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
   if(rc EQUAL 0)
+    # Refresh the index first: a file whose timestamp changed but whose
+    # content did not must not mark the build dirty (and relink the binary
+    # while tests use it).
+    execute_process(COMMAND git -C ${ROOT} update-index -q --refresh
+                    OUTPUT_QUIET ERROR_QUIET)
     execute_process(
       COMMAND git -C ${ROOT} diff-index --quiet HEAD --
       RESULT_VARIABLE dirty OUTPUT_QUIET ERROR_QUIET)
