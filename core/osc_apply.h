@@ -1,5 +1,5 @@
-/* `apply` (DESIGN 4, 6): wait for provisioning when asked, execute the
- * plans' actions with bounded concurrency, record state, and produce the
+/* `apply` (docs/design.md §4, §6): wait for provisioning when asked, execute
+ * the plans' actions with bounded concurrency, record state, and produce the
  * outputs. The same path serves the CLI and Lua's plan:apply(). */
 #ifndef OSC_APPLY_H
 #define OSC_APPLY_H

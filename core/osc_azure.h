@@ -1,6 +1,6 @@
 /* Azure: Entra/managed-identity tokens and ARM requests on core/osc_http.
  *
- * Credentials (DESIGN 5): client secret, workload identity federation
+ * Credentials (docs/design.md §5): client secret, workload identity federation
  * (AZURE_FEDERATED_TOKEN_FILE re-read on every token fetch), App Service
  * identity (IDENTITY_ENDPOINT + IDENTITY_HEADER) and IMDS managed identity;
  * `auto` picks them in that order. The token is cached for the life of the

@@ -9,7 +9,7 @@
 
 #include "core/osc_time.h"
 
-/* Registry keys (addresses, never strings: aesthetics C). */
+/* Registry keys (addresses, never strings). */
 static const char session_key = 's';
 static const char why_key = 'w';
 static const char errmeta_key = 'e';

@@ -1,8 +1,8 @@
 /* What the script bindings (core/osc_bind_azure.c, osc_bind_octopus.c,
  * osc_bind_script.c) share: the run's session, the error table, VM and
- * target tables (the fields policies see, DESIGN 7), JSON through the
+ * target tables (the fields policies see, docs/design.md §7), JSON through the
  * sandbox's lua-cjson, and a protected push so no Lua error unwinds past
- * C-owned memory (aesthetics C). */
+ * C-owned memory. */
 #ifndef OSC_BIND_COMMON_H
 #define OSC_BIND_COMMON_H
 

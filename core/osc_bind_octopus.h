@@ -1,4 +1,4 @@
-/* The `octopus` namespace for `octoscale run` scripts (DESIGN 7):
+/* The `octopus` namespace for `octoscale run` scripts (docs/design.md §7):
  *
  *   local c <close> = octopus.client()
  *   c:targets{scale_set = "web-prod"}          -- in-scope targets

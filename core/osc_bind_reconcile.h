@@ -1,4 +1,4 @@
-/* The `reconcile` Lua namespace (DESIGN 7, aesthetics C).
+/* The `reconcile` Lua namespace (docs/design.md §7).
  *
  * Offline form, here: reconcile.plan{instances = {...}, targets = {...},
  * policy = <table | path | nil>, now = <unix seconds>, state =

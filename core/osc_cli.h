@@ -1,4 +1,4 @@
-/* The command line (DESIGN section 4): parses argv, runs the command and
+/* The command line (docs/design.md §4): parses argv, runs the command and
  * returns the documented exit code. */
 #ifndef OSC_CLI_H
 #define OSC_CLI_H

@@ -13,8 +13,8 @@
 
 /* `octoscale snapshot -o FILE`: collects the selected entries live (only[]
  * names them; n_only 0 means all; an unknown name is OSC_E_USAGE) and
- * writes the contract document (DESIGN 4) atomically to out_path, raw API
- * bodies spliced as received, plus per entry the extension keys
+ * writes the contract document (docs/design.md §4) atomically to out_path, raw
+ * API bodies spliced as received, plus per entry the extension keys
  * "environment_id", "tenant_id", "nics" and, when a read failed,
  * "incomplete" (core/osc_snapshot.h reads them). An entry with a runtime
  * error (auth refused, unknown name) is left out and logged. The file is

@@ -1,4 +1,4 @@
-/* octoscale.yaml -> struct osc_config (DESIGN section 5).
+/* octoscale.yaml -> struct osc_config (docs/design.md §5).
  *
  * libyaml's document API builds the node tree; this file walks it with a
  * small schema per mapping (struct field), so unknown and duplicate keys are
@@ -659,7 +659,7 @@ static bool is_loopback_host(const char *host, size_t len) {
 
 /* An http(s) URL without credentials, query or fragment; trailing slashes
  * are trimmed. http:// to a host that is not loopback is warned about when
- * `warn_http` (DESIGN 5). */
+ * `warn_http` (docs/design.md §5). */
 static int get_url(struct loader *ld, const struct field *f, const char *path,
                    bool warn_http, const char **out) {
   const yaml_node_t *v = f->pair.value;

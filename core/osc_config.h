@@ -1,4 +1,4 @@
-/* octoscale.yaml -> a typed, validated config (DESIGN section 5).
+/* octoscale.yaml -> a typed, validated config (docs/design.md §5).
  *
  * Every error is one line "file:line:col: message" with code OSC_E_CONFIG
  * (exit 3), FILE being the path as given; an unreadable file is
@@ -18,8 +18,8 @@
  * - Relative paths are resolved against the config file's directory; "d/.."
  *   is collapsed only when d is a real directory (not a symbolic link).
  *
- * Extensions of DESIGN 5: azure.api_version, azure.network_api_version and
- * the `http:` section (examples/octoscale.yaml documents them). Decisions:
+ * Extensions of docs/design.md §5: azure.api_version, azure.network_api_version
+ * and the `http:` section (examples/octoscale.yaml documents them). Decisions:
  * octopus.api_key is optional here (plan --snapshot and check need none);
  * `roles` is required and must list at least one role (an empty list would
  * put every target of the environment in scope); a plain string for roles
@@ -79,8 +79,8 @@ enum osc_blob_auth {
   OSC_BLOB_AUTH_SAS,
 };
 
-/* state: {url, auth, account_key, sas_token, lease} (extension of DESIGN 5
- * documented in examples/octoscale.yaml). */
+/* state: {url, auth, account_key, sas_token, lease} (extension of
+ * docs/design.md §5 documented in examples/octoscale.yaml). */
 struct osc_config_state_blob {
   const char *url; /* NULL: the file backend */
   enum osc_blob_auth auth;
@@ -135,7 +135,8 @@ struct osc_config {
     const char *network_api_version; /* VMSS NICs; default 2017-03-30 */
   } azure;
 
-  /* Optional `http:` section (an extension of DESIGN 5; defaults shown). */
+  /* Optional `http:` section (an extension of docs/design.md §5; defaults
+   * shown). */
   struct {
     int64_t connect_timeout_ms; /* connect_timeout: 10s */
     int64_t timeout_ms;         /* timeout: 60s per request */

@@ -1,4 +1,4 @@
-/* The reconcile engine (DESIGN section 6). One pass over the VMs, one over
+/* The reconcile engine (docs/design.md §6). One pass over the VMs, one over
  * the targets, joined by a hash table of expected target names, so 10,000
  * VMs against 13,000 targets is linear. Working data lives in a scratch arena
  * freed on return; everything the plan exposes is copied into its arena. */
@@ -249,9 +249,9 @@ bool osc_engine_prefix_owns(const struct osc_vmss *vmss, const char *name) {
   return i == n + 6 || (len == OSC_NETBIOS_MAX && n + 6 > len);
 }
 
-/* Ownership of the in-scope targets no VM expects (DESIGN 6 `foreign`):
- * the policy's owns, else the computerNamePrefix rule. Decided before the
- * budget, which counts only the scale set's targets. */
+/* Ownership of the in-scope targets no VM expects (docs/design.md §6
+ * `foreign`): the policy's owns, else the computerNamePrefix rule. Decided
+ * before the budget, which counts only the scale set's targets. */
 static int mark_foreign(struct engine *e) {
   const struct osc_collection *col = e->col;
   size_t i;
@@ -1174,7 +1174,7 @@ int osc_plan_exit_code(const struct osc_plan *plan, bool is_apply) {
     return osc_plan_has_changes(plan) ? 2 : 0;
   for (i = 0; i < plan->n_actions; i++) {
     if (plan->actions[i].result == OSC_RESULT_FAILED)
-      return 1; /* an action that failed after retries (DESIGN 4) */
+      return 1; /* an action that failed after retries (docs/design.md §4) */
   }
   return 0;
 }

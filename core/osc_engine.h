@@ -1,7 +1,7 @@
 /* The reconcile engine: pure. (collection, scope, orphan state, policy
  * decisions, now) -> plan. No I/O and no Lua: the policy is reached through
  * a table of C callbacks (core/osc_policy.c implements them over Lua; unit
- * tests implement them in C). DESIGN section 6 is the contract. */
+ * tests implement them in C). docs/design.md §6 is the contract. */
 #ifndef OSC_ENGINE_H
 #define OSC_ENGINE_H
 
@@ -33,7 +33,8 @@ enum osc_action_kind {
   OSC_ACT_DELETE,
 };
 
-/* What a policy hook may answer. Each hook accepts a subset (DESIGN 7). */
+/* What a policy hook may answer. Each hook accepts a subset (docs/design.md
+ * §7). */
 enum osc_decision {
   OSC_DECIDE_KEEP = 0,
   OSC_DECIDE_DELETE,

@@ -2,7 +2,7 @@
  *
  * A failing function returns a negative OSC_E* code and fills the caller's
  * struct osc_error with one line (no trailing newline, no secrets). The kind
- * decides the process exit code (DESIGN section 4). */
+ * decides the process exit code (docs/design.md §4). */
 #ifndef OSC_ERROR_H
 #define OSC_ERROR_H
 

@@ -1,4 +1,4 @@
-/* The --report FILE.html page (issue 5 deliverable 6): one self-contained
+/* The --report FILE.html page: one self-contained
  * HTML document (inline CSS, inline SVG, no scripts, no external assets) that
  * reads the same in a browser and as an Octopus artifact. Per scale set: the
  * status and its message, counts by class, a stacked bar of instance states,

@@ -385,7 +385,7 @@ static int percent_encode(struct osc_buf *b, const char *s, const char *keep,
 
 int osc_http_fix_url(const char *url, char **out, struct osc_error *err) {
   /* Reserved characters keep their meaning; the quote is a sub-delim but
-   * ARM rejects it raw in $filter (azure-api.md 2.4), so it is encoded. */
+   * ARM rejects it raw in $filter (docs/api-notes.md §1), so it is encoded. */
   static const char keep[] = ":/?#@!$&()*+,;=";
   struct osc_buf b;
   const char *p;

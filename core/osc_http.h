@@ -63,14 +63,14 @@ struct osc_http_request {
 
 #define OSC_HTTP_HEADERS_MAX 8192
 
-/* ARM long-running-operation URLs can exceed 4 KB (azure-api.md 6.4). */
+/* ARM long-running-operation URLs can exceed 4 KB (docs/api-notes.md §2). */
 #define OSC_HTTP_LOCATION_MAX 8192
 
 struct osc_http_response {
   long status;          /* 0 when no HTTP response was obtained */
   struct osc_buf body;  /* bounded by options.max_body */
   char request_id[128]; /* x-ms-request-id, else x-request-id / Request-Id */
-  /* Azure-AsyncOperation when present, else Location (azure-api.md 6.4);
+  /* Azure-AsyncOperation when present, else Location (docs/api-notes.md §2);
    * "" when absent or longer than the buffer (then location_too_long). */
   char location[OSC_HTTP_LOCATION_MAX];
   bool location_too_long;
@@ -173,8 +173,8 @@ void osc_http_get_stats(const struct osc_http *http,
                         struct osc_http_stats *out);
 
 /* Percent-encodes what a URL must not carry raw (spaces, quotes, ...) while
- * keeping an already encoded URL as it is (Azure's nextLink bug, azure-api.md
- * 2.4). The result is malloc'ed. */
+ * keeping an already encoded URL as it is (Azure's nextLink bug,
+ * docs/api-notes.md §1). The result is malloc'ed. */
 int osc_http_fix_url(const char *url, char **out, struct osc_error *err);
 
 /* Percent-encodes a query component (RFC 3986 unreserved kept). malloc'ed. */

@@ -1,5 +1,5 @@
-/* One writer per state file (DESIGN 6, safety rule 4): `apply` holds an
- * exclusive flock(2) on "<state path>.lock" for its whole run (the path with
+/* One writer per state file (docs/design.md §6, safety rule 4): `apply` holds
+ * an exclusive flock(2) on "<state path>.lock" for its whole run (the path with
  * symbolic links followed, so every link to one state file shares its
  * lock). A second `apply` on the same state fails at once (never waits) with
  * a message that names the holder, read from the lock file:

@@ -1,4 +1,4 @@
-/* Octopus service messages (octopus-api.md section 7): lines on the step's
+/* Octopus service messages (docs/api-notes.md §5): lines on the step's
  * stdout that Calamari turns into output variables, highlighted log lines,
  * artifacts and progress. Every attribute value is base64 of its UTF-8 bytes
  * (core/osc_base64.h), so names and values may hold any character:

@@ -20,7 +20,7 @@
 #include "core/osc_testrun.h"
 #include "core/osc_time.h"
 
-/* The documented defaults (DESIGN 7; core/osc_engine.h). */
+/* The documented defaults (docs/design.md §7; core/osc_engine.h). */
 #define GRACE_PROVISIONING_DEFAULT (30 * 60)
 #define GRACE_REGISTRATION_DEFAULT (10 * 60)
 #define GRACE_ORPHAN_DEFAULT (10 * 60)

@@ -1,4 +1,4 @@
-/* Policies: a Lua file returning a table of hooks (DESIGN section 7), loaded
+/* Policies: a Lua file returning a table of hooks (docs/design.md §7), loaded
  * into its own sandbox (core/osc_sandbox.h) and exposed to the engine as
  * struct osc_policy_ops. Hook failures come back as OSC_E_POLICY with one
  * line: "policies/x.lua:LINE: on_scale_in returned 'delet' (expected

@@ -60,7 +60,8 @@ int osc_reconcile_plan(const struct osc_config *config,
                        const struct osc_reconcile_options *options,
                        struct osc_reconcile **out, struct osc_error *err);
 
-/* Exit code of the whole run per DESIGN 4 (first of 3, 1, 4, 5, 2, 0). */
+/* Exit code of the whole run per docs/design.md §4 (first of 3, 1, 4, 5, 2, 0).
+ */
 int osc_reconcile_exit_code(const struct osc_reconcile *r, bool is_apply);
 
 void osc_reconcile_free(struct osc_reconcile *r);

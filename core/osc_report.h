@@ -1,5 +1,6 @@
-/* What a run shows: the text plan, the --format json document (DESIGN 8) and
- * the outputs compatible with Octopus's step template (DESIGN 6). */
+/* What a run shows: the text plan, the --format json document (docs/design.md
+ * §8) and the outputs compatible with Octopus's step template (docs/design.md
+ * §6). */
 #ifndef OSC_REPORT_H
 #define OSC_REPORT_H
 

@@ -8,7 +8,7 @@
  * read-only base (the allowed library); reading or assigning any other name
  * raises "undeclared global 'x'" / "assignment to undeclared global 'x'".
  *
- * Limits (DESIGN 7, aesthetics D): the memory cap covers the whole state;
+ * Limits (docs/design.md §7): the memory cap covers the whole state;
  * the instruction budget and the deadline are armed by the outermost
  * osc_sandbox_pcall and shared by everything nested inside it (a test
  * function and the policy hooks its plans call). Once a limit trips, the
@@ -49,7 +49,7 @@ struct osc_sandbox_options {
 };
 
 /* A library a host can publish in a sandbox: a global and a require()able
- * module of that name (aesthetics C: `reconcile`, later `azure`, ...). */
+ * module of that name (`reconcile`, later `azure`, ...). */
 struct osc_sandbox_lib {
   const char *name;
   lua_CFunction open; /* pushes the module table */

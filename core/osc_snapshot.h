@@ -1,4 +1,4 @@
-/* `plan --snapshot FILE`: the contract's raw-body snapshot (DESIGN 4):
+/* `plan --snapshot FILE`: the contract's raw-body snapshot (docs/design.md §4):
  * {"format_version":1,"captured_at":"RFC 3339","scale_sets":[{"name",
  * "vmss":<VMSS GET body>,"instances":[<VM bodies>],"targets":[<machines>]}]}.
  * Optional extensions written by `octoscale snapshot`: "environment_id" and

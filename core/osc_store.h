@@ -1,5 +1,5 @@
-/* Where the state lives, and the one-writer lock around it (DESIGN 6, safety
- * rule 4), behind one interface:
+/* Where the state lives, and the one-writer lock around it (docs/design.md §6,
+ * safety rule 4), behind one interface:
  *  - file (state: PATH): core/osc_state.h's atomic file and core/osc_lock.h's
  *    flock on "<path>.lock";
  *  - blob (state: {url: ...}): core/osc_store_blob.h, the state as a block

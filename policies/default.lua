@@ -1,6 +1,6 @@
 -- The default policy: what octoscale does when a scale set names no
 -- policy. Every field below is optional and shows its documented default
--- (DESIGN 7), so this file behaves exactly like an empty `return {}`.
+-- (docs/design.md §7), so this file behaves exactly like an empty `return {}`.
 -- Copy it as a starting point for your own.
 --
 -- Hooks receive plain tables:

@@ -1,4 +1,4 @@
--- What a policy may contain and what its hooks may answer (DESIGN 7), for
+-- What a policy may contain and what its hooks may answer (docs/design.md §7), for
 -- scripts and tests that want to check a policy table the way the core
 -- does when it loads one (core/osc_policy.c).
 --

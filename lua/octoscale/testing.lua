@@ -1,4 +1,4 @@
--- Offline policy tests, run by `octoscale test FILE...` (DESIGN 7).
+-- Offline policy tests, run by `octoscale test FILE...` (docs/design.md §7).
 --
 --   local t = require "octoscale.testing"
 --

@@ -1,7 +1,7 @@
 /* The benchmark's baseline: replays, against octoscale-sim, the request
  * pattern of Octopus's "Check VMSS Provision Status (Deployment Targets)"
- * step template as shared/reference/octopus-autoscaling-guidance.md 2.4 and
- * 2.5 count it. One blocking request at a time on one connection (which
+ * step template makes (its published script: one page of machines, one
+ * request per VM and per deletion). One blocking request at a time on one connection (which
  * flatters the template: PowerShell cmdlets are not faster than libcurl),
  * for each scale set in turn (one step run per scale set):
  *

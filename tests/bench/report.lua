@@ -1,5 +1,5 @@
 -- Renders tests/bench/RESULTS.md from run.sh's records and checks the
--- targets of issue 6. Exits 1 when a target was missed (or a run failed).
+-- performance targets (README, Performance). Exits 1 when a target was missed (or a run failed).
 -- usage: lua5.4 report.lua MACHINE.txt RESULTS.txt NOTES.md
 local machine_file, results_file, notes_file = arg[1], arg[2], arg[3]
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# apply's deletion budget (DESIGN 6, safety rule 3): 6 of 10 targets
+# apply's deletion budget (docs/design.md §6, safety rule 3): 6 of 10 targets
 # orphaned with max_delete = "50%" -> after the grace, exit 4 with the
 # numbers in the message and nothing deleted (request log); --force does
 # not lift the incomplete-data rule (a failing VM list still stops it);

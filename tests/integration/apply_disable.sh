@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# apply with a policy that disables instead of deleting (DESIGN 6 and 7):
+# apply with a policy that disables instead of deleting (docs/design.md §6 and §7):
 # after the orphan grace, each orphan gets exactly one GET + PUT with
 # IsDisabled = true and the machine's empty arrays kept as arrays
 # ("TenantIds": [], not {}), and no DELETE; a rerun sends nothing (already

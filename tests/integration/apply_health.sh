@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# apply --health-check (issue 5 deliverable 5): after a scale-out by 2, the
+# apply --health-check: after a scale-out by 2, the
 # triggered `apply --only-new --health-check` starts one Octopus Health
 # task (POST /api/Spaces-1/tasks, Name "Health") for exactly the 2 new
 # targets (not the pre-existing ones), waits for it, and leaves the one

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# apply is crash-safe (issue 5, deliverable 1): `kill -9` during a slow
+# apply is crash-safe: `kill -9` during a slow
 # apply (3 s of latency on every DELETE, one of the three DELETEs failing
 # with 503 so it is not done when the run dies) leaves the state file as
 # the previous run wrote it (atomic write), and the lock free; `apply`

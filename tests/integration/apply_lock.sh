@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One writer per state file (DESIGN 6, safety rule 4): while a slow apply
+# One writer per state file (docs/design.md §6, safety rule 4): while a slow apply
 # (2.5 s of injected latency on the Octopus machines list) holds the lock,
 # a second apply on the same state exits 1 at once (well under 1 s),
 # naming the holder's pid and start time, without sending a single

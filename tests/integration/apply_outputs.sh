@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# apply --octopus-output (DESIGN 6 and 8, octopus-api.md 7): every service
+# apply --octopus-output (docs/design.md §6 and §8, docs/api-notes.md §5): every service
 # message line is well formed (base64 attributes only), the summary sits
 # between stdout-highlight and stdout-default, and the setVariable lines
 # decode to exactly the expected names and values, combined and per entry.
@@ -55,7 +55,7 @@ expect_rc "first apply --only-new" 0
 check_messages "$OUT"
 expect_outputs "first run: the 3 in-sync targets (not the orphan)" "$OUT" True "$OLD_IDS" "$OLD_NAMES"
 expect_eq "exactly 6 setVariable lines" 6 "$(grep -c '^##octopus\[setVariable ' "$OUT")"
-# the worked example of octopus-api.md 7, decoded with the same tool
+# the worked example of docs/api-notes.md §5, decoded with the same tool
 expect_eq "base64 -d reads the encoding" "Mario Bros" "$(printf '%s' TWFyaW8gQnJvcw== | base64 -d)"
 
 # ---- scale out by 2 --------------------------------------------------------------------

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# apply and overprovisioning (DESIGN 6, guidance G3/P1): a scale-out to 5
+# apply and overprovisioning (docs/design.md §6): a scale-out to 5
 # creates 8 VMs; all 8 Tentacles register; Azure then deletes the 3 extras.
 # `apply --wait` started while the scale set is still Updating waits for
 # the extras to go (the simulator's clock is driven from a background loop)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# apply --report FILE.html (issue 5 deliverable 6): one self-contained page
+# apply --report FILE.html: one self-contained page
 # (no external scripts, styles, images or fonts) naming the scale set and
 # every action with its reason and result, with an inline chart; with
 # --octopus-output the report is announced by a createArtifact message

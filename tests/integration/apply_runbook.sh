@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# examples/runbook/ (issue 5 deliverable 7):
+# examples/runbook/:
 #  - step-template.json is valid JSON in the shape Octopus exports (Id,
 #    Name, Description, ActionType Octopus.Script, Version, Properties with
 #    an inline Bash script, Parameters with Id/Name/Label/HelpText/

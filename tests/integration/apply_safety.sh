@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# apply's safety rules 1 and 2 (DESIGN 6), asserted on the request log:
+# apply's safety rules 1 and 2 (docs/design.md §6), asserted on the request log:
 #  - a VM list page failing mid-list (page 2 of 3, 502 after retries) ->
 #    exit 4, status safety_stop, zero DELETE or PUT, and the orphans'
 #    first sighting is kept (unknown is not absent);

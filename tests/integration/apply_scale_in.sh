@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# apply, scale-in of 3 with orphan grace 10m (DESIGN 6): the first apply
+# apply, scale-in of 3 with orphan grace 10m (docs/design.md §6): the first apply
 # deletes nothing and records orphaned_since for exactly the 3 orphans; an
 # apply 5 minutes later still deletes nothing and keeps the first sighting;
 # 11 minutes after the first sighting apply deletes exactly those 3 (3

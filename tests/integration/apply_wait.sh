@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# apply --wait (DESIGN 4, issue 5 deliverable 3): 2 new VMs are Creating
+# apply --wait (docs/design.md §4): 2 new VMs are Creating
 # for 30 simulated seconds, and an orphan is past its grace.
 #  - a bound shorter than that with --on-timeout fail -> exit 5 after the
 #    bound, JSON status "timeout", zero DELETE or PUT;

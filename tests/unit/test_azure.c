@@ -217,7 +217,7 @@ static void test_azure__next_link(void **state) {
   char *url = NULL;
 
   (void)state;
-  /* ARM's bug: the filter comes back unencoded (azure-api.md 2.4) */
+  /* ARM's bug: the filter comes back unencoded (docs/api-notes.md §1) */
   assert_int_equal(
       osc_azure_next_link(az,
                           "https://management.azure.com/subscriptions/s/x?"

@@ -1,4 +1,4 @@
-/* The configuration loader (DESIGN section 5): defaults, paths, ${VAR},
+/* The configuration loader (docs/design.md §5): defaults, paths, ${VAR},
  * unknown and duplicate keys, types, enums, URLs, durations, settings
  * typing, exact file:line:col messages, and that secrets are never echoed.
  * Each tests/fixtures/config/broken/NAME.yaml starts with "# expect: L:C: msg"

@@ -1,4 +1,4 @@
-/* The reconcile engine against DESIGN section 6: every class, every safety
+/* The reconcile engine against docs/design.md §6: every class, every safety
  * rule, scoping, matching and the exit codes. Collections are built by hand
  * in the collection's arena; the policy is a table of C callbacks. */
 #include <stdarg.h>
@@ -65,7 +65,7 @@ static int tp_grace(void *ud, enum osc_grace_kind kind, const struct osc_vm *vm,
   tp->calls_grace[kind]++;
   if (tp_fail(tp, "grace", err) < 0)
     return tp->fail_code;
-  /* The subject matches the kind (DESIGN 7). */
+  /* The subject matches the kind (docs/design.md §7). */
   if (kind == OSC_GRACE_ORPHAN)
     assert_non_null(target);
   else

@@ -287,7 +287,7 @@ static void test_http__get_200(void **state) {
   assert_int_equal(resp.retry_after_ms, -1);
   osc_http_response_free(&resp);
 
-  /* Azure-AsyncOperation wins over Location (azure-api.md 6.4). */
+  /* Azure-AsyncOperation wins over Location (docs/api-notes.md §2). */
   assert_int_equal(get(h, u, "lro", &resp, &e), 0);
   assert_int_equal(resp.status, 202);
   assert_string_equal(resp.location, "http://x/op?api-version=1");
@@ -1046,7 +1046,7 @@ static void test_http__fix_url_and_escape(void **state) {
   char *out = NULL;
 
   (void)state;
-  /* Azure's nextLink with the raw $filter (azure-api.md 2.4). */
+  /* Azure's nextLink with the raw $filter (docs/api-notes.md §1). */
   check_fix("https://management.azure.com/subscriptions/x/providers/"
             "Microsoft.Compute/virtualMachines?api-version=2024-11-01"
             "&$skiptoken=abc%2Fdef"

@@ -178,7 +178,9 @@ static void test_sandbox__pcall_cannot_swallow_budget(void **state) {
 }
 
 static void test_sandbox__memory_cap(void **state) {
-  struct osc_sandbox *sb = new_sandbox((size_t)16 << 20, 0, 0);
+  /* A generous time limit: on a loaded machine the memory cap must still be
+   * the limit that trips. */
+  struct osc_sandbox *sb = new_sandbox((size_t)16 << 20, 0, 30000);
   struct osc_error err = OSC_ERROR_INIT;
   int64_t t0 = osc_time_monotonic_ms();
   int64_t c0 = cpu_ms();
@@ -200,7 +202,9 @@ static void test_sandbox__memory_cap(void **state) {
 }
 
 static void test_sandbox__memory_cap_single_allocation(void **state) {
-  struct osc_sandbox *sb = new_sandbox((size_t)16 << 20, 0, 0);
+  /* A generous time limit: on a loaded machine the memory cap must still be
+   * the limit that trips. */
+  struct osc_sandbox *sb = new_sandbox((size_t)16 << 20, 0, 30000);
   struct osc_error err = OSC_ERROR_INIT;
 
   (void)state;
@@ -213,7 +217,9 @@ static void test_sandbox__memory_cap_single_allocation(void **state) {
 }
 
 static void test_sandbox__memory_cap_pcall_swallow(void **state) {
-  struct osc_sandbox *sb = new_sandbox((size_t)16 << 20, 0, 0);
+  /* A generous time limit: on a loaded machine the memory cap must still be
+   * the limit that trips. */
+  struct osc_sandbox *sb = new_sandbox((size_t)16 << 20, 0, 30000);
   struct osc_error err = OSC_ERROR_INIT;
 
   (void)state;

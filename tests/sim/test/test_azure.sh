@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Azure endpoints: Entra ID, IMDS and App Service tokens, ARM auth and
-# errors, and every body's key set against shared/fixtures/azure.
+# errors, and every body's key set against tests/fixtures/api/azure.
 set -uo pipefail
 SIM_BIN=${1:-${SIM_BIN:-}}
 # shellcheck source=tests/sim/test/lib.sh

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Octopus endpoints: auth, /api, spaces, environments, tenants, machines
 # (filters, paging links, GET/PUT/DELETE and the {}-for-[] trap), Health
-# tasks and events, against shared/fixtures/octopus.
+# tasks and events, against tests/fixtures/api/octopus.
 set -uo pipefail
 SIM_BIN=${1:-${SIM_BIN:-}}
 # shellcheck source=tests/sim/test/lib.sh

@@ -1,7 +1,7 @@
 -- Azure routes: Entra ID v2 token, IMDS and App Service managed identity,
 -- and the ARM calls octoscale makes (VMSS GET/PATCH, VM lists with
 -- nextLink paging, NICs, instance delete and its async operation). Bodies
--- follow shared/fixtures/azure, quirks included: lowercase "succeeded" on
+-- follow tests/fixtures/api/azure, quirks included: lowercase "succeeded" on
 -- a steady Uniform VMSS, IMDS numbers as strings.
 local simc = require "simc"
 local json = require "sim.json"
@@ -964,7 +964,7 @@ local function arm_guard(W, req, r)
       if r.name == "arm.flex_vm_delete" and not r.set then return resp(204, "") end
     end
     if r.name == "arm.nic_list" or r.name == "arm.vm_nic_list" then
-      -- these paths take only the old Network api-version (azure-api.md 4)
+      -- these paths take only the old Network api-version (docs/api-notes.md §3)
       local ok = false
       for _, a in ipairs(W.cfg.azure.nic_api_versions) do if a == v then ok = true end end
       if not ok then
