@@ -299,7 +299,7 @@ run_baseline() {
 log "work dir $WORK; latency ${BENCH_LATENCY_MS} ms"
 cc -O2 -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -I"$REPO" \
   "$HERE/baseline.c" "$REPO/core/osc_rawjson.c" "$REPO/core/osc_buf.c" \
-  "$REPO/core/osc_error.c" -lcurl -o "$WORK/baseline" || { log "cannot build the baseline"; exit 1; }
+  "$REPO/core/osc_error.c" "$REPO/core/osc_text.c" -lcurl -o "$WORK/baseline" || { log "cannot build the baseline"; exit 1; }
 
 # ---- machine -------------------------------------------------------------------
 {
