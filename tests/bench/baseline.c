@@ -1,9 +1,9 @@
 /* The benchmark's baseline: replays, against octoscale-sim, the request
  * pattern of Octopus's "Check VMSS Provision Status (Deployment Targets)"
  * step template makes (its published script: one page of machines, one
- * request per VM and per deletion). One blocking request at a time on one connection (which
- * flatters the template: PowerShell cmdlets are not faster than libcurl),
- * for each scale set in turn (one step run per scale set):
+ * request per VM and per deletion). One blocking request at a time on one
+ * connection (which flatters the template: PowerShell cmdlets are not faster
+ * than libcurl), for each scale set in turn (one step run per scale set):
  *
  *   token      1 Entra client-credentials POST (Connect-AzAccount)
  *   S2         GET /api/events?regardingAny=<deployment>... (queue time)
