@@ -291,6 +291,32 @@ static bool executable(const struct osc_plan *p) {
 
 /* Deletions go out together (bounded by the HTTP layer's per-host limit and
  * Octopus's rate limit); disable/enable are GET+PUT pairs, done in turn. */
+/* Counts what the actions' results say, and logs each failure. */
+static void tally_results(const struct osc_reconcile *r,
+                          struct osc_apply_result *res) {
+  size_t i;
+  size_t j;
+
+  for (i = 0; i < r->n_entries; i++) {
+    const struct osc_plan *p = r->plans[i];
+
+    for (j = 0; p != NULL && j < p->n_actions; j++) {
+      const struct osc_action *a = &p->actions[j];
+
+      if (a->result == OSC_RESULT_FAILED) {
+        res->n_failed++;
+        osc_log_error("%s: %s %s (%s) failed: %s", p->scale_set,
+                      osc_action_name(a->kind), a->target_name, a->target_id,
+                      a->result_message ? a->result_message : "error");
+      } else if (a->result == OSC_RESULT_DONE) {
+        res->n_deleted += a->kind == OSC_ACT_DELETE;
+        res->n_disabled += a->kind == OSC_ACT_DISABLE;
+        res->n_enabled += a->kind == OSC_ACT_ENABLE;
+      }
+    }
+  }
+}
+
 static int execute(struct osc_reconcile *r, struct osc_apply_result *res,
                    struct osc_error *err) {
   struct osc_http *http = osc_session_http(r->session);
@@ -356,24 +382,7 @@ static int execute(struct osc_reconcile *r, struct osc_apply_result *res,
   rc = osc_http_run(http, err);
 done:
   osc_progress_end();
-  for (i = 0; i < r->n_entries; i++) {
-    const struct osc_plan *p = r->plans[i];
-
-    for (j = 0; p != NULL && j < p->n_actions; j++) {
-      const struct osc_action *a = &p->actions[j];
-
-      if (a->result == OSC_RESULT_FAILED) {
-        res->n_failed++;
-        osc_log_error("%s: %s %s (%s) failed: %s", p->scale_set,
-                      osc_action_name(a->kind), a->target_name, a->target_id,
-                      a->result_message ? a->result_message : "error");
-      } else if (a->result == OSC_RESULT_DONE) {
-        res->n_deleted += a->kind == OSC_ACT_DELETE;
-        res->n_disabled += a->kind == OSC_ACT_DISABLE;
-        res->n_enabled += a->kind == OSC_ACT_ENABLE;
-      }
-    }
-  }
+  tally_results(r, res);
   free(jobs);
   return rc;
 }
@@ -413,6 +422,46 @@ static bool is_new(const struct osc_state *state, const char *baseline,
       id);
 }
 
+/* After the health check: new targets that are not Healthy (or
+ * HasWarnings) in the fresh read leave p's deployable list and are named in
+ * res->unavailable (used: its length so far). */
+static void drop_unhealthy(const struct osc_reconcile *r,
+                           const struct osc_apply_options *o,
+                           struct osc_plan *p,
+                           const struct osc_collection *fresh,
+                           struct osc_apply_result *res, size_t *used) {
+  size_t j;
+  size_t k = 0;
+
+  for (j = 0; j < p->n_deployable; j++) {
+    const struct osc_target_ref *t = &p->deployable[j];
+    const char *health = NULL;
+    size_t m;
+
+    for (m = 0; m < fresh->n_targets; m++) {
+      if (strcmp(fresh->targets[m].id, t->id) == 0)
+        health = fresh->targets[m].health;
+    }
+    if (is_new(r->state, o->only_new, p->scale_set, t->id) &&
+        (health == NULL || (strcasecmp(health, "Healthy") != 0 &&
+                            strcasecmp(health, "HasWarnings") != 0))) {
+      osc_log_warn("%s: %s (%s) is %s after the health check; left out "
+                   "of the outputs",
+                   p->scale_set, t->name, t->id, health ? health : "missing");
+      *used += (size_t)snprintf(res->unavailable + *used,
+                                *used < sizeof(res->unavailable)
+                                    ? sizeof(res->unavailable) - *used
+                                    : 0,
+                                "%s%s", *used ? "," : "", t->name);
+      if (*used >= sizeof(res->unavailable))
+        *used = sizeof(res->unavailable) - 1;
+      continue;
+    }
+    p->deployable[k++] = *t;
+  }
+  p->n_deployable = k;
+}
+
 /* Starts one Health task per scale set for its new deployable targets,
  * waits (bounded), then re-reads the machines: targets still not Healthy
  * leave the deployable list, and are named in res->unavailable. */
@@ -434,7 +483,6 @@ static int health_check(struct osc_reconcile *r,
     struct osc_collect_result fresh;
     const struct osc_config_scale_set *entry = e->config;
     size_t n = 0;
-    size_t k;
 
     if (p == NULL || p->n_deployable == 0)
       continue;
@@ -466,34 +514,7 @@ static int health_check(struct osc_reconcile *r,
     if (osc_collect_parts(r->session, &entry, 1, OSC_COLLECT_OCTOPUS, false,
                           &fresh, err) < 0)
       return err->code;
-    k = 0;
-    for (j = 0; j < p->n_deployable; j++) {
-      const struct osc_target_ref *t = &p->deployable[j];
-      const char *health = NULL;
-      size_t m;
-
-      for (m = 0; m < fresh.collection.n_targets; m++) {
-        if (strcmp(fresh.collection.targets[m].id, t->id) == 0)
-          health = fresh.collection.targets[m].health;
-      }
-      if (is_new(r->state, o->only_new, p->scale_set, t->id) &&
-          (health == NULL || (strcasecmp(health, "Healthy") != 0 &&
-                              strcasecmp(health, "HasWarnings") != 0))) {
-        osc_log_warn("%s: %s (%s) is %s after the health check; left out "
-                     "of the outputs",
-                     p->scale_set, t->name, t->id, health ? health : "missing");
-        used += (size_t)snprintf(res->unavailable + used,
-                                 used < sizeof(res->unavailable)
-                                     ? sizeof(res->unavailable) - used
-                                     : 0,
-                                 "%s%s", used ? "," : "", t->name);
-        if (used >= sizeof(res->unavailable))
-          used = sizeof(res->unavailable) - 1;
-        continue;
-      }
-      p->deployable[k++] = *t;
-    }
-    p->n_deployable = k;
+    drop_unhealthy(r, o, p, &fresh.collection, res, &used);
     osc_collect_result_free(&fresh);
   }
   return OSC_OK;

@@ -286,6 +286,39 @@ static bool var_char(int c) {
 /* Expands ${VAR} in a scalar's value ($$ is a literal $; a $ not followed by
  * { or $ stays as it is). The result lives in the config's arena. Messages
  * never quote the value itself: it may be a secret. */
+/* The index of the '}' closing the ${NAME} reference at s[i], or an error
+ * at the reference's position (a default such as ${NAME:-x}, a bad name, a
+ * name of name_cap bytes or more). */
+static int reference_end(struct loader *ld, const yaml_node_t *node,
+                         const char *path, size_t i, size_t name_cap,
+                         size_t *end) {
+  const char *s = scalar_text(node);
+  size_t len = node->data.scalar.length;
+  size_t j = i + 2;
+  yaml_mark_t m;
+
+  if (j < len && var_start((unsigned char)s[j])) {
+    while (j < len && var_char((unsigned char)s[j]))
+      j++;
+  }
+  if (j < len && s[j] == ':' && j > i + 2) {
+    m = mark_in_scalar(node, i);
+    return fail_at(ld, &m,
+                   "%s: defaults such as ${NAME:-value} are not supported "
+                   "(set the variable, or write $$ for a literal $)",
+                   path);
+  }
+  if (j == i + 2 || j >= len || s[j] != '}' || j - (i + 2) >= name_cap) {
+    m = mark_in_scalar(node, i);
+    return fail_at(ld, &m,
+                   "%s: invalid ${...} reference (a variable name is "
+                   "letters, digits and _; write $$ for a literal $)",
+                   path);
+  }
+  *end = j;
+  return OSC_OK;
+}
+
 static int expand(struct loader *ld, const yaml_node_t *node, const char *path,
                   const char **out) {
   const char *s = scalar_text(node);
@@ -304,7 +337,7 @@ static int expand(struct loader *ld, const yaml_node_t *node, const char *path,
   while (i < len) {
     char name[256];
     const char *value;
-    size_t j;
+    size_t j = 0;
 
     if (s[i] != '$' || i + 1 >= len || (s[i + 1] != '$' && s[i + 1] != '{')) {
       i++;
@@ -321,29 +354,9 @@ static int expand(struct loader *ld, const yaml_node_t *node, const char *path,
     rc = osc_buf_append(&b, s + lit, i - lit, ld->err);
     if (rc < 0)
       goto toobig;
-    j = i + 2;
-    if (j < len && var_start((unsigned char)s[j])) {
-      while (j < len && var_char((unsigned char)s[j]))
-        j++;
-    }
-    if (j < len && s[j] == ':' && j > i + 2) {
-      yaml_mark_t m = mark_in_scalar(node, i);
-
-      rc = fail_at(ld, &m,
-                   "%s: defaults such as ${NAME:-value} are not supported "
-                   "(set the variable, or write $$ for a literal $)",
-                   path);
+    rc = reference_end(ld, node, path, i, sizeof(name), &j);
+    if (rc < 0)
       goto done;
-    }
-    if (j == i + 2 || j >= len || s[j] != '}' || j - (i + 2) >= sizeof(name)) {
-      yaml_mark_t m = mark_in_scalar(node, i);
-
-      rc = fail_at(ld, &m,
-                   "%s: invalid ${...} reference (a variable name is "
-                   "letters, digits and _; write $$ for a literal $)",
-                   path);
-      goto done;
-    }
     memcpy(name, s + i + 2, j - (i + 2));
     name[j - (i + 2)] = '\0';
     value = getenv(name);
