@@ -57,10 +57,10 @@ bench: build
 	@bash tests/bench/run.sh $(BUILD)
 
 format:
-	clang-format -i core/*.c core/*.h tests/unit/*.c tests/sim/*.c tests/sim/*.h tests/fuzz/*.c tests/fuzz/*.h 2>/dev/null || true
+	clang-format -i core/*.c core/*.h core/lua/*.c core/lua/*.h tests/unit/*.c tests/sim/*.c tests/sim/*.h tests/fuzz/*.c tests/fuzz/*.h 2>/dev/null || true
 
 format-check:
-	clang-format --dry-run -Werror core/*.c core/*.h tests/unit/*.c $(wildcard tests/sim/*.c tests/sim/*.h tests/fuzz/*.c tests/fuzz/*.h)
+	clang-format --dry-run -Werror core/*.c core/*.h core/lua/*.c core/lua/*.h tests/unit/*.c $(wildcard tests/sim/*.c tests/sim/*.h tests/fuzz/*.c tests/fuzz/*.h)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

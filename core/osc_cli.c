@@ -20,7 +20,7 @@
 #include "core/osc_http.h"
 #include "core/osc_log.h"
 #include "core/osc_octout.h"
-#include "core/osc_policy.h"
+#include "core/lua/osc_policy.h"
 #include "core/osc_progress.h"
 #include "core/osc_reconcile.h"
 #include "core/osc_report.h"

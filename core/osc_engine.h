@@ -1,6 +1,6 @@
 /* The reconcile engine: pure. (collection, scope, orphan state, policy
  * decisions, now) -> plan. No I/O and no Lua: the policy is reached through
- * a table of C callbacks (core/osc_policy.c implements them over Lua; unit
+ * a table of C callbacks (core/lua/osc_policy.c implements them over Lua; unit
  * tests implement them in C). docs/design.md §6 is the contract. */
 #ifndef OSC_ENGINE_H
 #define OSC_ENGINE_H

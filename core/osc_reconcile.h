@@ -12,7 +12,7 @@
 #include "core/osc_engine.h"
 #include "core/osc_error.h"
 #include "core/osc_model.h"
-#include "core/osc_policy.h"
+#include "core/lua/osc_policy.h"
 #include "core/osc_state.h"
 
 struct osc_reconcile_options {

@@ -1,6 +1,6 @@
 --- @meta
 -- LuaCATS stubs for the `azure` namespace of `octoscale run` scripts
--- (core/osc_bind_azure.c). Policies do not get it: they have no network.
+-- (core/lua/osc_bind_azure.c). Policies do not get it: they have no network.
 --
 -- Operational failures (HTTP errors, timeouts, an incomplete list) return
 -- `nil, err`; misuse (bad arguments, a closed client, an unknown scale set

@@ -1,6 +1,6 @@
 --- @meta
 -- LuaCATS stubs for the `octopus` namespace of `octoscale run` scripts
--- (core/osc_bind_octopus.c). See lua/_meta/azure.lua for octoscale.Error.
+-- (core/lua/osc_bind_octopus.c). See lua/_meta/azure.lua for octoscale.Error.
 
 --- @class octopus.Target the same fields a policy's hooks see
 --- @field id string Machines-N

@@ -1,6 +1,6 @@
 --- @meta
 -- LuaCATS stubs for the `reconcile` namespace implemented in C
--- (core/osc_bind_reconcile.c), for editors and lua-language-server.
+-- (core/lua/osc_bind_reconcile.c), for editors and lua-language-server.
 
 --- @class octoscale.Vm
 --- @field id string ARM resource id

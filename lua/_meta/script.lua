@@ -1,6 +1,6 @@
 --- @meta
 -- LuaCATS stubs for the `script` namespace of `octoscale run` scripts
--- (core/osc_bind_script.c). Scripts also get `arg` (arg[0] the script,
+-- (core/lua/osc_bind_script.c). Scripts also get `arg` (arg[0] the script,
 -- arg[1..] its arguments, also `...`), a print() that writes to stdout, and
 -- reconcile.plan{scale_set = NAME [, force = bool] [, now = t]} (live).
 

@@ -1,6 +1,6 @@
 -- What a policy may contain and what its hooks may answer (docs/design.md §7), for
 -- scripts and tests that want to check a policy table the way the core
--- does when it loads one (core/osc_policy.c).
+-- does when it loads one (core/lua/osc_policy.c).
 --
 --   local policy = require "octoscale.policy"
 --   assert(policy.check(require_my_policy()))

@@ -1,8 +1,8 @@
-/* Policy loading (core/osc_policy.h): an arbitrary Lua file loaded and
+/* Policy loading (core/lua/osc_policy.h): an arbitrary Lua file loaded and
  * validated in the sandbox, with its instruction and memory budgets. */
 #include "tests/fuzz/fuzz.h"
 
-#include "core/osc_policy.h"
+#include "core/lua/osc_policy.h"
 
 #define FUZZ_NOW 1795773600 /* 2026-11-27T10:00:00Z */
 

@@ -1,5 +1,5 @@
 -- Policy hooks through reconcile.plan: arguments, validation of answers,
--- errors naming file, line, hook and value (core/osc_policy.c).
+-- errors naming file, line, hook and value (core/lua/osc_policy.c).
 local t = require "octoscale.testing"
 
 local function orphan_plan(policy, extra)

@@ -1,4 +1,4 @@
--- The sandbox seen from inside (core/osc_sandbox.c): only base, string,
+-- The sandbox seen from inside (core/lua/osc_sandbox.c): only base, string,
 -- table, math and utf8; strict globals; text-only load; read-only
 -- libraries.
 local t = require "octoscale.testing"

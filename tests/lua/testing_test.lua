@@ -1,5 +1,5 @@
 -- octoscale.testing builders and assertions, and the reconcile.plan
--- binding underneath them (core/osc_bind_reconcile.c).
+-- binding underneath them (core/lua/osc_bind_reconcile.c).
 local t = require "octoscale.testing"
 local policy = require "octoscale.policy"
 

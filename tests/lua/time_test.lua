@@ -1,5 +1,5 @@
--- octoscale.time (core/osc_bind_time.c) and require of modules beside a
--- policy (core/osc_sandbox.c).
+-- octoscale.time (core/lua/osc_bind_time.c) and require of modules beside a
+-- policy (core/lua/osc_sandbox.c).
 local t = require "octoscale.testing"
 local time = require "octoscale.time"
 

@@ -1,4 +1,4 @@
-/* Policies (core/osc_policy.c): loading and validation, the hooks as
+/* Policies (core/lua/osc_policy.c): loading and validation, the hooks as
  * struct osc_policy_ops with their arguments, and the error messages that
  * name file, line, hook and value. Policy files are written to a scratch
  * directory below the working directory so their names are stable. */
@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/osc_policy.h"
+#include "core/lua/osc_policy.h"
 #include "core/osc_time.h"
 
 /* Limits are wall-clock bounded, but a loaded CI machine may not schedule

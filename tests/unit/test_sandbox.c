@@ -1,4 +1,4 @@
-/* The Lua sandbox (core/osc_sandbox.c): limits that stop runaway scripts
+/* The Lua sandbox (core/lua/osc_sandbox.c): limits that stop runaway scripts
  * within 2 s even when the script tries to swallow them with pcall, the
  * error shape "file:LINE: message", strict globals and the library. */
 #include <stdarg.h>
@@ -17,7 +17,7 @@
 #include <lauxlib.h>
 #include <lualib.h>
 
-#include "core/osc_sandbox.h"
+#include "core/lua/osc_sandbox.h"
 #include "core/osc_time.h"
 
 /* Limits are wall-clock bounded, but a loaded CI machine may not schedule
@@ -338,7 +338,7 @@ static void test_sandbox__print_and_require(void **state) {
   osc_sandbox_free(sb);
 }
 
-/* The bounded matcher (core/osc_lpattern.c) gives the stock library's
+/* The bounded matcher (core/lua/osc_lpattern.c) gives the stock library's
  * results and errors: the same script runs in a plain Lua state and in the
  * sandbox, and prints every result into one string. */
 static const char pattern_cases[] =

@@ -1,4 +1,4 @@
-#include "core/osc_schema.h"
+#include "core/lua/osc_schema.h"
 
 #include <ctype.h>
 #include <stdarg.h>

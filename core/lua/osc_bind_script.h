@@ -3,7 +3,7 @@
  *  - the `script` namespace: script.sleep(seconds), script.time() (Unix
  *    seconds; OCTOSCALE_NOW when set), script.clock() (monotonic seconds,
  *    for timeouts) and script.getenv(name);
- *  - the live form of the reconcile binding (core/osc_bind_reconcile.h):
+ *  - the live form of the reconcile binding (core/lua/osc_bind_reconcile.h):
  *    reconcile.plan{scale_set = NAME [, force = bool] [, now = t]} collects
  *    that entry through the run's session (token and names cached) and
  *    plans it with the entry's configured policy and the state file's

@@ -1,4 +1,4 @@
-#include "core/osc_coverage.h"
+#include "core/lua/osc_coverage.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -6,7 +6,7 @@
 #include <lauxlib.h>
 #include <lua.h>
 
-#include "core/osc_sandbox.h"
+#include "core/lua/osc_sandbox.h"
 
 #define MAX_LINES 65536
 

@@ -1,6 +1,6 @@
 /* Lua's pattern matching (string.find, match, gmatch, gsub and the string
  * methods), with a step counter: every STEP_CHARGE steps of the matcher are
- * charged to the sandbox's budget (core/osc_sandbox.h osc_sandbox_charge),
+ * charged to the sandbox's budget (core/lua/osc_sandbox.h osc_sandbox_charge),
  * which raises once the instruction or time budget is spent. The stock
  * matcher runs inside one VM instruction, where the count hook never fires,
  * so `s:find(".-.-.-.-.-.-b")` on 30 kB would run for minutes.
@@ -33,7 +33,7 @@
  * CLAIM, DAMAGES OR OTHER LIABILITY, WHETHER IN AN ACTION OF CONTRACT,
  * TORT OR OTHERWISE, ARISING FROM, OUT OF OR IN CONNECTION WITH THE
  * SOFTWARE OR THE USE OR OTHER DEALINGS IN THE SOFTWARE. */
-#include "core/osc_lpattern.h"
+#include "core/lua/osc_lpattern.h"
 
 #include <ctype.h>
 #include <stddef.h>
@@ -41,7 +41,7 @@
 
 #include <lauxlib.h>
 
-#include "core/osc_sandbox.h"
+#include "core/lua/osc_sandbox.h"
 
 #if !defined(LUA_MAXCAPTURES)
 #define LUA_MAXCAPTURES 32

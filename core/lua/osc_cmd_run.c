@@ -7,14 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/osc_bind_azure.h"
-#include "core/osc_bind_common.h"
-#include "core/osc_bind_octopus.h"
-#include "core/osc_bind_reconcile.h"
-#include "core/osc_bind_script.h"
+#include "core/lua/osc_bind_azure.h"
+#include "core/lua/osc_bind_common.h"
+#include "core/lua/osc_bind_octopus.h"
+#include "core/lua/osc_bind_reconcile.h"
+#include "core/lua/osc_bind_script.h"
 #include "core/osc_collect.h"
 #include "core/osc_log.h"
-#include "core/osc_sandbox.h"
+#include "core/lua/osc_sandbox.h"
 
 /* Automation scripts wait on Azure and Octopus: no practical instruction
  * or time limit (30 days), 1 GiB of Lua memory. */

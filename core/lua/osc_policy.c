@@ -1,4 +1,4 @@
-#include "core/osc_policy.h"
+#include "core/lua/osc_policy.h"
 
 #include <ctype.h>
 #include <inttypes.h>
@@ -11,13 +11,13 @@
 #include <lauxlib.h>
 #include <lua.h>
 
-#include "core/osc_bind_common.h"
-#include "core/osc_bind_reconcile.h"
-#include "core/osc_coverage.h"
+#include "core/lua/osc_bind_common.h"
+#include "core/lua/osc_bind_reconcile.h"
+#include "core/lua/osc_coverage.h"
 #include "core/osc_log.h"
-#include "core/osc_sandbox.h"
-#include "core/osc_schema.h"
-#include "core/osc_testrun.h"
+#include "core/lua/osc_sandbox.h"
+#include "core/lua/osc_schema.h"
+#include "core/lua/osc_testrun.h"
 #include "core/osc_time.h"
 
 /* The documented defaults (docs/design.md §7; core/osc_engine.h). */
@@ -467,7 +467,7 @@ static void validate_min_delete(lua_State *L, struct validate_args *a) {
   vfail(a, "min_delete_budget is %s (expected a count, 0 or more)", desc);
 }
 
-/* settings_schema: a table of field specs (core/osc_schema.h), checked
+/* settings_schema: a table of field specs (core/lua/osc_schema.h), checked
  * here so a typo in a type name fails at load, not at the first setting. */
 static void validate_schema(lua_State *L, struct validate_args *a, int rec) {
   char msg[OSC_ERROR_MAX];
@@ -665,7 +665,7 @@ static void push_ctx(lua_State *L, struct osc_policy *p, int rec) {
 }
 
 /* Policies and scripts see the same vm and target tables
- * (core/osc_bind_common.c builds them); a hook without that subject gets an
+ * (core/lua/osc_bind_common.c builds them); a hook without that subject gets an
  * empty table. */
 static void push_vm(lua_State *L, const struct osc_vm *vm) {
   if (vm == NULL)

@@ -1,4 +1,4 @@
-/* What the script bindings (core/osc_bind_azure.c, osc_bind_octopus.c,
+/* What the script bindings (core/lua/osc_bind_azure.c, osc_bind_octopus.c,
  * osc_bind_script.c) share: the run's session, the error table, VM and
  * target tables (the fields policies see, docs/design.md §7), JSON through the
  * sandbox's lua-cjson, and a protected push so no Lua error unwinds past

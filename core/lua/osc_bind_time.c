@@ -1,4 +1,4 @@
-#include "core/osc_bind_time.h"
+#include "core/lua/osc_bind_time.h"
 
 #include <stdint.h>
 #include <stdio.h>

@@ -1,4 +1,4 @@
-#include "core/osc_bind_azure.h"
+#include "core/lua/osc_bind_azure.h"
 
 #include <lauxlib.h>
 #include <stdbool.h>
@@ -8,7 +8,7 @@
 #include <strings.h>
 
 #include "core/osc_azure.h"
-#include "core/osc_bind_common.h"
+#include "core/lua/osc_bind_common.h"
 #include "core/osc_collect.h"
 #include "core/osc_parse.h"
 

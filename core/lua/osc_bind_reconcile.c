@@ -1,4 +1,4 @@
-#include "core/osc_bind_reconcile.h"
+#include "core/lua/osc_bind_reconcile.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -9,8 +9,8 @@
 #include <lauxlib.h>
 
 #include "core/osc_model.h"
-#include "core/osc_policy.h"
-#include "core/osc_sandbox.h"
+#include "core/lua/osc_policy.h"
+#include "core/lua/osc_sandbox.h"
 #include "core/osc_time.h"
 
 #define LIBRARY_SOURCE "@lua/octoscale/"

@@ -1,4 +1,4 @@
-#include "core/osc_testrun.h"
+#include "core/lua/osc_testrun.h"
 
 #include <stdlib.h>
 #include <string.h>

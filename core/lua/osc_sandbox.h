@@ -1,7 +1,7 @@
 /* The Lua sandbox: one lua_State per policy (or per test file, or per
  * script) with a capped allocator, only base/string/table/math/utf8, strict
  * globals, an instruction + wall-clock budget, and a single protected entry
- * point. Only this module (with its pattern matcher, core/osc_lpattern.c)
+ * point. Only this module (with its pattern matcher, core/lua/osc_lpattern.c)
  * and core/osc_bind_*.c touch lua.h.
  *
  * Every chunk gets its own environment: reads fall through to a shared,
@@ -137,7 +137,7 @@ void osc_sandbox_tag_message(const char *msg, const char *name, char *out,
                              size_t cap);
 
 /* Calls hook on every line the sandbox runs (NULL: off), for line
- * coverage (core/osc_coverage.h). Slows execution; tests only. */
+ * coverage (core/lua/osc_coverage.h). Slows execution; tests only. */
 void osc_sandbox_set_line_hook(struct osc_sandbox *sb, lua_Hook hook);
 
 #endif

@@ -1,4 +1,4 @@
-#include "core/osc_bind_script.h"
+#include "core/lua/osc_bind_script.h"
 
 #include <lauxlib.h>
 #include <stdarg.h>
@@ -10,14 +10,14 @@
 #include <time.h>
 
 #include "core/osc_apply.h"
-#include "core/osc_bind_common.h"
-#include "core/osc_bind_reconcile.h"
+#include "core/lua/osc_bind_common.h"
+#include "core/lua/osc_bind_reconcile.h"
 #include "core/osc_collect.h"
 #include "core/osc_engine.h"
 #include "core/osc_log.h"
-#include "core/osc_policy.h"
+#include "core/lua/osc_policy.h"
 #include "core/osc_reconcile.h"
-#include "core/osc_sandbox.h"
+#include "core/lua/osc_sandbox.h"
 #include "core/osc_state.h"
 #include "core/osc_store.h"
 #include "core/osc_time.h"

@@ -1,4 +1,4 @@
-#include "core/osc_bind_common.h"
+#include "core/lua/osc_bind_common.h"
 
 #include "core/osc_collect.h"
 
@@ -119,7 +119,7 @@ void osc_bind_push_strlist(lua_State *L, const struct osc_strlist *l) {
   }
 }
 
-/* Mirrors core/osc_policy.c's vm table: scripts and policies see the same
+/* Mirrors core/lua/osc_policy.c's vm table: scripts and policies see the same
  * fields. */
 void osc_bind_push_vm(lua_State *L, const struct osc_vm *vm) {
   size_t i;

@@ -1,5 +1,5 @@
 /* Policies: a Lua file returning a table of hooks (docs/design.md §7), loaded
- * into its own sandbox (core/osc_sandbox.h) and exposed to the engine as
+ * into its own sandbox (core/lua/osc_sandbox.h) and exposed to the engine as
  * struct osc_policy_ops. Hook failures come back as OSC_E_POLICY with one
  * line: "policies/x.lua:LINE: on_scale_in returned 'delet' (expected
  * delete, disable or keep)". */
@@ -28,7 +28,7 @@ enum osc_policy_hook {
   OSC_HOOK_COUNT,
 };
 
-/* Runtime limits of a policy sandbox (core/osc_sandbox.h defaults): 64 MiB,
+/* Runtime limits of a policy sandbox (core/lua/osc_sandbox.h defaults): 64 MiB,
  * 100 million instructions or 1 s per hook call. */
 #define OSC_POLICY_MEMORY_LIMIT ((size_t)64 << 20)
 
@@ -61,7 +61,7 @@ bool osc_policy_has_hook(const struct osc_policy *policy,
 /* The policy's display name ("policies/x.lua", or "policy" for a table). */
 const char *osc_policy_name(const struct osc_policy *policy);
 
-/* For core/osc_bind_reconcile.c: a policy over a Lua value inside a running
+/* For core/lua/osc_bind_reconcile.c: a policy over a Lua value inside a running
  * sandbox (L is a sandbox state, called from Lua). The stack holds
  * [..., policy, scale_set, settings]: policy is a table, a path string
  * (loaded into the same sandbox with a fresh environment) or nil (the
@@ -79,10 +79,10 @@ int osc_policy_run_tests(const char *const *files, size_t n_files,
                          int *out_failed, struct osc_error *err);
 
 /* The same with `octoscale test` options: filter runs only the tests whose
- * name contains it; json prints one JSON document (core/osc_testrun.h)
+ * name contains it; json prints one JSON document (core/lua/osc_testrun.h)
  * instead of the lines; junit_path also writes a JUnit XML file; coverage
  * prints the line coverage of the policy files after each test file
- * (core/osc_coverage.h; on stderr with json). */
+ * (core/lua/osc_coverage.h; on stderr with json). */
 struct osc_test_options {
   const char *filter;
   bool json;

@@ -1,4 +1,4 @@
-#include "core/osc_sandbox.h"
+#include "core/lua/osc_sandbox.h"
 
 #include <ctype.h>
 #include <inttypes.h>
@@ -11,11 +11,11 @@
 #include <lauxlib.h>
 #include <lualib.h>
 
-#include "core/osc_bind_time.h"
+#include "core/lua/osc_bind_time.h"
 #include "core/osc_buf.h"
-#include "core/osc_embedded.h"
+#include "core/lua/osc_embedded.h"
 #include "core/osc_log.h"
-#include "core/osc_lpattern.h"
+#include "core/lua/osc_lpattern.h"
 #include "core/osc_time.h"
 
 /* The count hook fires every HOOK_EVERY VM instructions while armed; once a

@@ -1,11 +1,11 @@
-#include "core/osc_bind_octopus.h"
+#include "core/lua/osc_bind_octopus.h"
 
 #include <lauxlib.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "core/osc_bind_common.h"
+#include "core/lua/osc_bind_common.h"
 #include "core/osc_collect.h"
 #include "core/osc_octopus.h"
 #include "core/osc_text.h"
