@@ -1,7 +1,7 @@
 /* The `azure` namespace for `octoscale run` scripts (docs/design.md §7):
  * clients as userdata ("octoscale.AzureClient", idempotent __gc/__close) over
- * the run's session (core/lua/osc_bind_common.h). Policies never get it: they have
- * no network access.
+ * the run's session (core/lua/osc_bind_common.h). Policies never get it: they
+ * have no network access.
  *
  *   local c <close> = azure.client()          -- or azure.client{subscription=}
  *   c:scale_set{scale_set = "web-prod"}       -- or {resource_group=, vmss=,
