@@ -213,13 +213,13 @@ static const char *subscription(struct osc_azure *az, const char *sub) {
 
 static const char *compute_version(struct osc_azure *az) {
   return nonempty(az->cfg->azure.api_version) ? az->cfg->azure.api_version
-                                              : "2024-11-01";
+                                              : OSC_AZURE_COMPUTE_API_VERSION;
 }
 
 static const char *network_version(struct osc_azure *az) {
   return nonempty(az->cfg->azure.network_api_version)
              ? az->cfg->azure.network_api_version
-             : "2017-03-30";
+             : OSC_AZURE_NETWORK_API_VERSION;
 }
 
 /* {management}/subscriptions/S/resourceGroups/R into b. */
@@ -471,26 +471,13 @@ static int form(struct osc_buf *b, const char *name, const char *value,
  * simulator) while tokens are still issued for the cloud. An unknown cloud
  * falls back to the management endpoint. */
 static int audience(struct osc_azure *az, char *out, size_t cap) {
-  static const struct {
-    const char *cloud;
-    const char *audience;
-  } clouds[] = {
-      {"public", "https://management.azure.com"},
-      {"usgovernment", "https://management.usgovcloudapi.net"},
-      {"china", "https://management.chinacloudapi.cn"},
-  };
-  const char *cloud = az->cfg->azure.cloud ? az->cfg->azure.cloud : "public";
+  const struct osc_azure_cloud *cloud = osc_azure_cloud_find(
+      az->cfg->azure.cloud ? az->cfg->azure.cloud : "public");
   const char *m = az->cfg->azure.management_endpoint;
   size_t n;
-  size_t i;
 
-  for (i = 0; az->audience == NULL && i < sizeof(clouds) / sizeof(clouds[0]);
-       i++) {
-    if (strcasecmp(cloud, clouds[i].cloud) == 0) {
-      m = clouds[i].audience;
-      break;
-    }
-  }
+  if (cloud != NULL)
+    m = cloud->management;
   if (az->audience != NULL)
     m = az->audience;
   n = m ? strlen(m) : 0;

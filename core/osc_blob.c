@@ -369,7 +369,7 @@ static int send_call(struct osc_blob *b, struct blob_call *c,
   osc_apierr_clear(&b->last);
   gmtime_r(&now, &tm);
   strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
-  add(c, "x-ms-version", OSC_BLOB_API_VERSION);
+  add(c, "x-ms-version", OSC_AZURE_STORAGE_API_VERSION);
   add(c, "x-ms-date", date);
   if (strcmp(c->method, "PUT") == 0)
     add(c, "Content-Type", "application/octet-stream");

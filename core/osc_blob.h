@@ -1,7 +1,7 @@
 /* A state blob in Azure Blob Storage over the Blob REST API (x-ms-version
- * 2021-08-06), on core/osc_http: Get Blob, Get Blob Properties, Put Blob
- * (BlockBlob), Set Blob Metadata and Lease Blob (acquire, renew, release,
- * break). No SDK. References:
+ * OSC_AZURE_STORAGE_API_VERSION, core/osc_config.h), on core/osc_http: Get
+ * Blob, Get Blob Properties, Put Blob (BlockBlob), Set Blob Metadata and Lease
+ * Blob (acquire, renew, release, break). No SDK. References:
  *   https://learn.microsoft.com/rest/api/storageservices/get-blob
  *   https://learn.microsoft.com/rest/api/storageservices/put-blob
  *   https://learn.microsoft.com/rest/api/storageservices/lease-blob
@@ -36,8 +36,6 @@
 #include "core/osc_buf.h"
 #include "core/osc_config.h"
 #include "core/osc_error.h"
-
-#define OSC_BLOB_API_VERSION "2021-08-06"
 
 struct osc_blob;
 

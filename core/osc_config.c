@@ -1116,12 +1116,7 @@ static int read_octopus(struct loader *ld, yaml_node_t *root,
   return read_requests_per_minute(ld, &f[3]);
 }
 
-static const struct cloud {
-  const char *name;
-  const char *arm_name; /* the ARM metadata name, accepted as an alias */
-  const char *login;
-  const char *management;
-} clouds[] = {
+const struct osc_azure_cloud osc_azure_clouds[OSC_AZURE_CLOUD_COUNT] = {
     {"public", "AzureCloud", "https://login.microsoftonline.com",
      "https://management.azure.com"},
     {"usgovernment", "AzureUSGovernment", "https://login.microsoftonline.us",
@@ -1130,7 +1125,16 @@ static const struct cloud {
      "https://management.chinacloudapi.cn"},
 };
 
-#define IMDS_DEFAULT "http://169.254.169.254"
+const struct osc_azure_cloud *osc_azure_cloud_find(const char *name) {
+  size_t i;
+
+  for (i = 0; name != NULL && i < OSC_AZURE_CLOUD_COUNT; i++) {
+    if (strcasecmp(name, osc_azure_clouds[i].name) == 0 ||
+        strcasecmp(name, osc_azure_clouds[i].arm_name) == 0)
+      return &osc_azure_clouds[i];
+  }
+  return NULL;
+}
 
 /* A value out of a fixed list, compared case-insensitively; `aliases` (may
  * be NULL) are alternative spellings of the same entries. */
@@ -1264,8 +1268,8 @@ static int check_auth(struct loader *ld, const struct field *auth_field) {
 static int read_azure(struct loader *ld, const struct field *section) {
   static const char *const auth_names[] = {
       "auto", "client_secret", "managed_identity", "workload_identity"};
-  const char *cloud_names[3];
-  const char *cloud_aliases[3];
+  const char *cloud_names[OSC_AZURE_CLOUD_COUNT];
+  const char *cloud_aliases[OSC_AZURE_CLOUD_COUNT];
   struct field f[] = {
       {"subscription", {0}},
       {"tenant", {0}},
@@ -1301,20 +1305,20 @@ static int read_azure(struct loader *ld, const struct field *section) {
   if (rc == OSC_OK)
     rc = get_optional(ld, &f[4], "azure.client_secret",
                       &cfg->azure.client_secret);
-  for (i = 0; i < 3; i++) {
-    cloud_names[i] = clouds[i].name;
-    cloud_aliases[i] = clouds[i].arm_name;
+  for (i = 0; i < OSC_AZURE_CLOUD_COUNT; i++) {
+    cloud_names[i] = osc_azure_clouds[i].name;
+    cloud_aliases[i] = osc_azure_clouds[i].arm_name;
   }
   if (rc == OSC_OK)
-    rc = get_enum(ld, &f[5], "azure.cloud", cloud_names, cloud_aliases, 3,
-                  &cloud);
+    rc = get_enum(ld, &f[5], "azure.cloud", cloud_names, cloud_aliases,
+                  OSC_AZURE_CLOUD_COUNT, &cloud);
   if (rc < 0)
     return rc;
   cfg->azure.auth = (enum osc_auth)auth;
-  cfg->azure.cloud = clouds[cloud].name;
-  cfg->azure.login_endpoint = clouds[cloud].login;
-  cfg->azure.management_endpoint = clouds[cloud].management;
-  cfg->azure.imds_endpoint = IMDS_DEFAULT;
+  cfg->azure.cloud = osc_azure_clouds[cloud].name;
+  cfg->azure.login_endpoint = osc_azure_clouds[cloud].login;
+  cfg->azure.management_endpoint = osc_azure_clouds[cloud].management;
+  cfg->azure.imds_endpoint = OSC_AZURE_IMDS_ENDPOINT;
   rc = read_endpoints(ld, f[6].pair.value);
   if (rc == OSC_OK)
     rc = get_optional(ld, &f[7], "azure.api_version", &cfg->azure.api_version);
@@ -1667,10 +1671,10 @@ static int read_root(struct loader *ld, yaml_node_t *root) {
 
   cfg->octopus.space = "Default";
   cfg->azure.auth = OSC_AUTH_AUTO;
-  cfg->azure.cloud = clouds[0].name;
-  cfg->azure.login_endpoint = clouds[0].login;
-  cfg->azure.management_endpoint = clouds[0].management;
-  cfg->azure.imds_endpoint = IMDS_DEFAULT;
+  cfg->azure.cloud = osc_azure_clouds[0].name;
+  cfg->azure.login_endpoint = osc_azure_clouds[0].login;
+  cfg->azure.management_endpoint = osc_azure_clouds[0].management;
+  cfg->azure.imds_endpoint = OSC_AZURE_IMDS_ENDPOINT;
   cfg->http.connect_timeout_ms = 10 * 1000;
   cfg->http.timeout_ms = 60 * 1000;
   cfg->http.max_attempts = 6;
@@ -1699,9 +1703,9 @@ static int read_root(struct loader *ld, yaml_node_t *root) {
   if (rc < 0)
     return rc;
   if (cfg->azure.api_version == NULL)
-    cfg->azure.api_version = "2024-11-01";
+    cfg->azure.api_version = OSC_AZURE_COMPUTE_API_VERSION;
   if (cfg->azure.network_api_version == NULL)
-    cfg->azure.network_api_version = "2017-03-30";
+    cfg->azure.network_api_version = OSC_AZURE_NETWORK_API_VERSION;
   return OSC_OK;
 }
 

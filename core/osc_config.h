@@ -37,6 +37,33 @@
 #include "core/osc_error.h"
 #include "core/osc_model.h"
 
+/* The Azure clouds octoscale knows, with the defaults their login and
+ * management endpoints take (azure.endpoints overrides them). The
+ * management endpoint is also the cloud's ARM token audience. `name` is
+ * the value of azure.cloud; `arm_name` the ARM metadata name, accepted as
+ * an alias. The first entry is the default cloud. */
+struct osc_azure_cloud {
+  const char *name;       /* "public" */
+  const char *arm_name;   /* "AzureCloud" */
+  const char *login;      /* "https://login.microsoftonline.com" */
+  const char *management; /* "https://management.azure.com" */
+};
+
+#define OSC_AZURE_CLOUD_COUNT 3
+extern const struct osc_azure_cloud osc_azure_clouds[OSC_AZURE_CLOUD_COUNT];
+
+/* The cloud called name or its ARM name (case-insensitive), else NULL. */
+const struct osc_azure_cloud *osc_azure_cloud_find(const char *name);
+
+/* The API versions and the endpoint defaults that hold for every cloud:
+ * Compute (azure.api_version), Network for VMSS NICs
+ * (azure.network_api_version), the Blob REST API's x-ms-version of the
+ * state store, and the instance metadata service (azure.endpoints.imds). */
+#define OSC_AZURE_COMPUTE_API_VERSION "2024-11-01"
+#define OSC_AZURE_NETWORK_API_VERSION "2017-03-30"
+#define OSC_AZURE_STORAGE_API_VERSION "2021-08-06"
+#define OSC_AZURE_IMDS_ENDPOINT "http://169.254.169.254"
+
 /* A generic YAML value, for `settings` (handed to policies as ctx.settings).
  * Plain scalars are typed by the YAML 1.2 core schema after ${VAR}
  * expansion: ~/null/empty -> NULL, true/false (also True, TRUE...) -> BOOL,
@@ -131,8 +158,8 @@ struct osc_config {
     const char *login_endpoint;      /* cloud default unless overridden */
     const char *management_endpoint; /* likewise */
     const char *imds_endpoint;       /* likewise */
-    const char *api_version;         /* Compute; default 2024-11-01 */
-    const char *network_api_version; /* VMSS NICs; default 2017-03-30 */
+    const char *api_version;         /* Compute; OSC_AZURE_COMPUTE_... */
+    const char *network_api_version; /* VMSS NICs; OSC_AZURE_NETWORK_... */
   } azure;
 
   /* Optional `http:` section (an extension of docs/design.md §5; defaults

@@ -41,13 +41,13 @@ static void env_config(struct osc_config *cfg) {
   cfg->azure.client_id = env_or("AZURE_CLIENT_ID", NULL);
   cfg->azure.client_secret = env_or("AZURE_CLIENT_SECRET", NULL);
   cfg->azure.auth = OSC_AUTH_AUTO;
-  cfg->azure.cloud = "public";
+  cfg->azure.cloud = osc_azure_clouds[0].name;
   cfg->azure.login_endpoint =
-      env_or("AZURE_AUTHORITY_HOST", "https://login.microsoftonline.com");
-  cfg->azure.management_endpoint = "https://management.azure.com";
-  cfg->azure.imds_endpoint = "http://169.254.169.254";
-  cfg->azure.api_version = "2024-11-01";
-  cfg->azure.network_api_version = "2017-03-30";
+      env_or("AZURE_AUTHORITY_HOST", osc_azure_clouds[0].login);
+  cfg->azure.management_endpoint = osc_azure_clouds[0].management;
+  cfg->azure.imds_endpoint = OSC_AZURE_IMDS_ENDPOINT;
+  cfg->azure.api_version = OSC_AZURE_COMPUTE_API_VERSION;
+  cfg->azure.network_api_version = OSC_AZURE_NETWORK_API_VERSION;
   cfg->state = ".octoscale/state.json";
   cfg->policy = "policies/default.lua";
 }
