@@ -21,6 +21,7 @@
 
 #include "core/osc_buf.h"
 #include "core/osc_log.h"
+#include "core/osc_suggest.h"
 #include "core/osc_time.h"
 
 #define CONFIG_MAX_BYTES (4u * 1024u * 1024u) /* a config file */
@@ -199,61 +200,6 @@ static yaml_mark_t mark_in_scalar(const yaml_node_t *n, size_t off) {
     return m;
   m.column += quotes + utf8_chars(scalar_text(n), off);
   return m;
-}
-
-/* --- did you mean --- */
-
-/* Optimal string alignment distance (Levenshtein plus transpositions),
- * case-insensitive; words longer than 63 bytes never match. */
-static size_t edit_distance(const char *a, const char *b) {
-  size_t la = strlen(a);
-  size_t lb = strlen(b);
-  size_t d[64][64];
-  size_t i;
-  size_t j;
-
-  if (la >= 64 || lb >= 64)
-    return (size_t)-1;
-  for (i = 0; i <= la; i++)
-    d[i][0] = i;
-  for (j = 0; j <= lb; j++)
-    d[0][j] = j;
-  for (i = 1; i <= la; i++) {
-    for (j = 1; j <= lb; j++) {
-      int ca = tolower((unsigned char)a[i - 1]);
-      int cb = tolower((unsigned char)b[j - 1]);
-      size_t best = d[i - 1][j - 1] + (ca != cb);
-
-      if (d[i - 1][j] + 1 < best)
-        best = d[i - 1][j] + 1;
-      if (d[i][j - 1] + 1 < best)
-        best = d[i][j - 1] + 1;
-      if (i > 1 && j > 1 && ca == tolower((unsigned char)b[j - 2]) &&
-          tolower((unsigned char)a[i - 2]) == cb && d[i - 2][j - 2] + 1 < best)
-        best = d[i - 2][j - 2] + 1;
-      d[i][j] = best;
-    }
-  }
-  return d[la][lb];
-}
-
-/* The closest of `names` to `word` when it is a plausible typo, else NULL. */
-static const char *suggest(const char *word, const char *const *names,
-                           size_t n) {
-  const char *best = NULL;
-  size_t best_d = (size_t)-1;
-  size_t i;
-
-  for (i = 0; i < n; i++) {
-    size_t d = edit_distance(word, names[i]);
-    size_t limit = strlen(names[i]) <= 4 ? 1 : 2;
-
-    if (d <= limit && d < best_d) {
-      best = names[i];
-      best_d = d;
-    }
-  }
-  return best;
 }
 
 /* ", " separated, the last with "or": "a, b or c". */
@@ -566,7 +512,7 @@ static int read_fields(struct loader *ld, yaml_node_t *map, const char *path,
       fields[k].pair = pairs.items[i];
       continue;
     }
-    hint = suggest(pairs.items[i].name, names, n);
+    hint = osc_suggest(pairs.items[i].name, names, n);
     if (hint != NULL)
       return fail(ld, pairs.items[i].key,
                   "unknown key '%.64s' %s (did you mean '%s'?)",
@@ -1157,7 +1103,7 @@ static int get_enum(struct loader *ld, const struct field *f, const char *path,
       return OSC_OK;
     }
   }
-  hint = suggest(s, names, n);
+  hint = osc_suggest(s, names, n);
   if (hint != NULL)
     return fail(ld, f->pair.value,
                 "%s: invalid value '%.64s' (did you mean '%s'?)", path, s,

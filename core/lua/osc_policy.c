@@ -15,6 +15,7 @@
 #include "core/lua/osc_bind_reconcile.h"
 #include "core/lua/osc_coverage.h"
 #include "core/osc_log.h"
+#include "core/osc_suggest.h"
 #include "core/lua/osc_sandbox.h"
 #include "core/lua/osc_schema.h"
 #include "core/lua/osc_testrun.h"
@@ -228,53 +229,6 @@ static const char *const known_fields[] = {
     "min_delete_budget",
 };
 
-static size_t edit_distance(const char *a, const char *b) {
-  size_t la = strlen(a);
-  size_t lb = strlen(b);
-  size_t row[64];
-  size_t i;
-  size_t j;
-
-  if (la >= 63 || lb >= 63)
-    return 99;
-  for (j = 0; j <= lb; j++)
-    row[j] = j;
-  for (i = 1; i <= la; i++) {
-    size_t prev = row[0];
-
-    row[0] = i;
-    for (j = 1; j <= lb; j++) {
-      size_t cur = row[j];
-      size_t best = prev + (a[i - 1] != b[j - 1]);
-
-      if (row[j] + 1 < best)
-        best = row[j] + 1;
-      if (row[j - 1] + 1 < best)
-        best = row[j - 1] + 1;
-      row[j] = best;
-      prev = cur;
-    }
-  }
-  return row[lb];
-}
-
-static const char *suggest(const char *word, const char *const *list,
-                           size_t n) {
-  const char *best = NULL;
-  size_t best_d = 3;
-  size_t i;
-
-  for (i = 0; i < n; i++) {
-    size_t d = edit_distance(word, list[i]);
-
-    if (d < best_d) {
-      best_d = d;
-      best = list[i];
-    }
-  }
-  return best;
-}
-
 /* max_delete: "N%" (0 <= N <= 100), a count, or a numeric string. */
 static int parse_max_delete(const struct result *r, struct osc_budget *out) {
   if (r->type == LUA_TNUMBER) {
@@ -399,7 +353,7 @@ static int validate_grace(lua_State *L, struct validate_args *a, int rec) {
         slot = &p->graces[k];
     }
     if (slot == NULL) {
-      const char *hint = key ? suggest(key, grace_names, 3) : NULL;
+      const char *hint = key ? osc_suggest(key, grace_names, 3) : NULL;
 
       return vfail(a,
                    "unknown grace '%s'%s%s%s (expected provisioning, "
@@ -542,7 +496,7 @@ static int validate_table(lua_State *L) {
               luaL_typename(L, -1));
       a->policy->ops.enable_any_disabled = lua_toboolean(L, -1);
     } else {
-      const char *hint = suggest(
+      const char *hint = osc_suggest(
           key, known_fields, sizeof(known_fields) / sizeof(known_fields[0]));
 
       if (hint != NULL)
