@@ -8,11 +8,11 @@
 #include <time.h>
 
 #include "core/osc_buf.h"
+#include "core/osc_cred.h"
 #include "core/osc_json.h"
 #include "core/osc_log.h"
 
 #define TOKEN_MAX_BODY (256 * 1024)
-#define ASSERTION_MAX (64 * 1024)
 #define URL_MAX (64 * 1024)
 
 struct osc_azure {
@@ -27,12 +27,6 @@ struct osc_azure {
   const char *audience; /* NULL: the cloud's ARM audience */
 };
 
-static const char *env_nonempty(const char *name) {
-  const char *v = getenv(name);
-
-  return (v != NULL && v[0] != '\0') ? v : NULL;
-}
-
 static const char *nonempty(const char *s) {
   return (s != NULL && s[0] != '\0') ? s : NULL;
 }
@@ -44,16 +38,16 @@ static enum osc_azure_credential pick_credential(const struct osc_config *cfg) {
   case OSC_AUTH_WORKLOAD_IDENTITY:
     return OSC_AZURE_CRED_WORKLOAD_IDENTITY;
   case OSC_AUTH_MANAGED_IDENTITY:
-    return env_nonempty("IDENTITY_ENDPOINT") ? OSC_AZURE_CRED_APP_SERVICE
+    return osc_cred_env("IDENTITY_ENDPOINT") ? OSC_AZURE_CRED_APP_SERVICE
                                              : OSC_AZURE_CRED_IMDS;
   default:
     break;
   }
   if (nonempty(cfg->azure.client_secret))
     return OSC_AZURE_CRED_CLIENT_SECRET;
-  if (env_nonempty("AZURE_FEDERATED_TOKEN_FILE"))
+  if (osc_cred_env("AZURE_FEDERATED_TOKEN_FILE"))
     return OSC_AZURE_CRED_WORKLOAD_IDENTITY;
-  if (env_nonempty("IDENTITY_ENDPOINT"))
+  if (osc_cred_env("IDENTITY_ENDPOINT"))
     return OSC_AZURE_CRED_APP_SERVICE;
   return OSC_AZURE_CRED_IMDS;
 }
@@ -182,31 +176,6 @@ int osc_azure_fail(struct osc_azure *az, const char *what,
 
 /* ---- URLs ------------------------------------------------------------ */
 
-/* base without trailing slashes, then path (which starts with '/'). */
-static int join(struct osc_buf *b, const char *base, const char *path,
-                struct osc_error *err) {
-  size_t n = strlen(base);
-
-  while (n > 0 && base[n - 1] == '/')
-    n--;
-  if (osc_buf_append(b, base, n, err) < 0)
-    return err ? err->code : OSC_E_RUNTIME;
-  return osc_buf_puts(b, path, err);
-}
-
-/* Appends the percent-encoded s. */
-static int put_escaped(struct osc_buf *b, const char *s,
-                       struct osc_error *err) {
-  char *e = NULL;
-  int rc = osc_http_escape(s, &e, err);
-
-  if (rc < 0)
-    return rc;
-  rc = osc_buf_puts(b, e, err);
-  free(e);
-  return rc;
-}
-
 static const char *subscription(struct osc_azure *az, const char *sub) {
   return nonempty(sub) ? sub : az->cfg->azure.subscription;
 }
@@ -233,13 +202,14 @@ static int put_rg(struct osc_azure *az, struct osc_buf *b, const char *sub,
                          "no Azure subscription (azure.subscription)");
   if (!nonempty(rg))
     return osc_error_set(err, OSC_E_CONFIG, "no resource group");
-  rc = join(b, az->cfg->azure.management_endpoint, "/subscriptions/", err);
+  rc = osc_http_put_url(b, az->cfg->azure.management_endpoint,
+                        "/subscriptions/", err);
   if (rc >= 0)
-    rc = put_escaped(b, sub, err);
+    rc = osc_http_put_escaped(b, sub, err);
   if (rc >= 0)
     rc = osc_buf_puts(b, "/resourceGroups/", err);
   if (rc >= 0)
-    rc = put_escaped(b, rg, err);
+    rc = osc_http_put_escaped(b, rg, err);
   return rc;
 }
 
@@ -253,7 +223,7 @@ static int put_vmss(struct osc_azure *az, struct osc_buf *b, const char *sub,
     rc = osc_buf_puts(
         b, "/providers/Microsoft.Compute/virtualMachineScaleSets/", err);
   if (rc >= 0)
-    rc = put_escaped(b, vmss, err);
+    rc = osc_http_put_escaped(b, vmss, err);
   return rc;
 }
 
@@ -318,7 +288,7 @@ int osc_azure_vm_list_url(struct osc_azure *az, const char *sub, const char *rg,
                         "?api-version=%s&$filter=",
                         compute_version(az));
   if (rc >= 0)
-    rc = put_escaped(&b, osc_buf_str(&filter), err);
+    rc = osc_http_put_escaped(&b, osc_buf_str(&filter), err);
   if (rc >= 0)
     rc = osc_buf_puts(&b, "&$expand=instanceView", err);
 done:
@@ -387,7 +357,7 @@ int osc_azure_url(struct osc_azure *az, const char *path, char **out,
     return osc_error_set(err, OSC_E_USAGE, "Azure path must start with '/': %s",
                          path);
   } else {
-    rc = join(&b, az->cfg->azure.management_endpoint, path, err);
+    rc = osc_http_put_url(&b, az->cfg->azure.management_endpoint, path, err);
   }
   if (rc >= 0 && strstr(osc_buf_str(&b), "api-version=") == NULL)
     rc = osc_buf_printf(&b, err, "%capi-version=%s",
@@ -453,19 +423,6 @@ static int tok_parse_l(lua_State *L) {
   return 0;
 }
 
-/* Appends "&name=value" (value percent-encoded) to a form body. */
-static int form(struct osc_buf *b, const char *name, const char *value,
-                struct osc_error *err) {
-  int rc;
-
-  if (b->len > 0 && osc_buf_puts(b, "&", err) < 0)
-    return err ? err->code : OSC_E_RUNTIME;
-  rc = osc_buf_printf(b, err, "%s=", name);
-  if (rc >= 0)
-    rc = put_escaped(b, value, err);
-  return rc;
-}
-
 /* The token audience (without a trailing slash): the cloud's ARM audience,
  * not the management endpoint, which may be overridden (a proxy, a
  * simulator) while tokens are still issued for the cloud. An unknown cloud
@@ -490,228 +447,111 @@ static int audience(struct osc_azure *az, char *out, size_t cap) {
   return 0;
 }
 
-static void wipe(struct osc_buf *b) {
-  if (b->data != NULL)
-    memset(b->data, 0, b->cap);
-  osc_buf_free(b);
-}
-
-/* Builds the token request for the selected credential. */
-static int token_request(struct osc_azure *az, struct osc_buf *url,
-                         struct osc_buf *body, struct osc_http_header *hdr,
-                         size_t *n_hdr, const char **method,
+/* Resolves what every credential kind reads and lets the selected kind
+ * build its token request. */
+static int token_request(struct osc_azure *az, struct osc_cred_request *req,
                          struct osc_error *err) {
+  static int (*const build[])(const struct osc_cred_input *,
+                              struct osc_cred_request *, struct osc_error *) = {
+      [OSC_AZURE_CRED_CLIENT_SECRET] = osc_cred_client_secret,
+      [OSC_AZURE_CRED_WORKLOAD_IDENTITY] = osc_cred_workload_identity,
+      [OSC_AZURE_CRED_APP_SERVICE] = osc_cred_app_service,
+      [OSC_AZURE_CRED_IMDS] = osc_cred_imds,
+  };
   const struct osc_config *cfg = az->cfg;
-  const char *tenant = nonempty(cfg->azure.tenant)
-                           ? cfg->azure.tenant
-                           : env_nonempty("AZURE_TENANT_ID");
-  const char *client_id = nonempty(cfg->azure.client_id)
-                              ? cfg->azure.client_id
-                              : env_nonempty("AZURE_CLIENT_ID");
+  struct osc_cred_input in;
   char aud[1024];
-  char scope[1100];
-  int rc = OSC_OK;
 
-  *n_hdr = 0;
+  in.cfg = cfg;
+  in.name = osc_azure_credential_name(az->cred);
+  in.tenant = nonempty(cfg->azure.tenant) ? cfg->azure.tenant
+                                          : osc_cred_env("AZURE_TENANT_ID");
+  in.client_id = nonempty(cfg->azure.client_id)
+                     ? cfg->azure.client_id
+                     : osc_cred_env("AZURE_CLIENT_ID");
   if (audience(az, aud, sizeof(aud)) < 0)
     return osc_error_set(err, OSC_E_CONFIG,
                          "no Azure management endpoint configured");
-  snprintf(scope, sizeof(scope), "%s/.default", aud);
-  switch (az->cred) {
-  case OSC_AZURE_CRED_CLIENT_SECRET:
-  case OSC_AZURE_CRED_WORKLOAD_IDENTITY:
-    if (tenant == NULL || client_id == NULL)
-      return osc_error_set(err, OSC_E_CONFIG,
-                           "Azure %s authentication needs azure.tenant and "
-                           "azure.client_id",
-                           osc_azure_credential_name(az->cred));
-    rc = join(url, cfg->azure.login_endpoint, "/", err);
-    if (rc >= 0)
-      rc = put_escaped(url, tenant, err);
-    if (rc >= 0)
-      rc = osc_buf_puts(url, "/oauth2/v2.0/token", err);
-    if (rc >= 0)
-      rc = form(body, "grant_type", "client_credentials", err);
-    if (rc >= 0)
-      rc = form(body, "client_id", client_id, err);
-    if (rc >= 0)
-      rc = form(body, "scope", scope, err);
-    if (rc < 0)
-      return rc;
-    if (az->cred == OSC_AZURE_CRED_CLIENT_SECRET) {
-      if (!nonempty(cfg->azure.client_secret))
-        return osc_error_set(err, OSC_E_CONFIG,
-                             "Azure client secret authentication needs "
-                             "azure.client_secret");
-      rc = form(body, "client_secret", cfg->azure.client_secret, err);
-    } else {
-      const char *path = env_nonempty("AZURE_FEDERATED_TOKEN_FILE");
-      struct osc_buf assertion;
-      size_t n;
-
-      if (path == NULL)
-        return osc_error_set(err, OSC_E_CONFIG,
-                             "workload identity needs "
-                             "AZURE_FEDERATED_TOKEN_FILE");
-      /* Re-read every time: Kubernetes rotates the projected token. */
-      osc_buf_init(&assertion, ASSERTION_MAX);
-      rc = osc_buf_read_any_file(&assertion, path, err);
-      if (rc < 0) {
-        wipe(&assertion);
-        return osc_error_set(err, OSC_E_RUNTIME,
-                             "cannot read AZURE_FEDERATED_TOKEN_FILE %s", path);
-      }
-      n = assertion.len;
-      while (n > 0 &&
-             (assertion.data[n - 1] == '\n' || assertion.data[n - 1] == '\r' ||
-              assertion.data[n - 1] == ' '))
-        assertion.data[--n] = '\0';
-      rc = form(body, "client_assertion_type",
-                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer", err);
-      if (rc >= 0)
-        rc = form(body, "client_assertion", osc_buf_str(&assertion), err);
-      wipe(&assertion);
-    }
-    hdr[0].name = "Content-Type";
-    hdr[0].value = "application/x-www-form-urlencoded";
-    hdr[0].secret = false;
-    *n_hdr = 1;
-    *method = "POST";
-    return rc;
-  case OSC_AZURE_CRED_APP_SERVICE: {
-    const char *endpoint = env_nonempty("IDENTITY_ENDPOINT");
-    const char *header = env_nonempty("IDENTITY_HEADER");
-
-    if (endpoint == NULL || header == NULL)
-      return osc_error_set(err, OSC_E_CONFIG,
-                           "App Service identity needs IDENTITY_ENDPOINT and "
-                           "IDENTITY_HEADER");
-    rc = osc_buf_printf(url, err, "%s%cresource=", endpoint,
-                        strchr(endpoint, '?') ? '&' : '?');
-    if (rc >= 0)
-      rc = put_escaped(url, aud, err);
-    if (rc >= 0)
-      rc = osc_buf_puts(url, "&api-version=2019-08-01", err);
-    if (rc >= 0 && client_id != NULL) {
-      rc = osc_buf_puts(url, "&client_id=", err);
-      if (rc >= 0)
-        rc = put_escaped(url, client_id, err);
-    }
-    hdr[0].name = "X-IDENTITY-HEADER";
-    hdr[0].value = header;
-    hdr[0].secret = true;
-    *n_hdr = 1;
-    *method = "GET";
-    return rc;
-  }
-  default: {
-    char resource[1100];
-
-    snprintf(resource, sizeof(resource), "%s/", aud);
-    rc = join(url, cfg->azure.imds_endpoint,
-              "/metadata/identity/oauth2/token?api-version=2018-02-01"
-              "&resource=",
-              err);
-    if (rc >= 0)
-      rc = put_escaped(url, resource, err);
-    if (rc >= 0 && client_id != NULL) {
-      rc = osc_buf_puts(url, "&client_id=", err);
-      if (rc >= 0)
-        rc = put_escaped(url, client_id, err);
-    }
-    hdr[0].name = "Metadata";
-    hdr[0].value = "true";
-    hdr[0].secret = false;
-    *n_hdr = 1;
-    *method = "GET";
-    return rc;
-  }
-  }
+  in.audience = aud;
+  return build[az->cred](&in, req, err);
 }
 
-static int fetch_token(struct osc_azure *az, struct osc_apierr *detail,
-                       struct osc_error *err) {
-  struct osc_buf url;
-  struct osc_buf body;
-  struct osc_http_header hdr[2];
+/* Sends the token request; a failure (no response, or not 2xx) becomes
+ * err's one line. */
+static int send_token_request(struct osc_azure *az,
+                              const struct osc_cred_request *creq,
+                              const char *what, struct osc_http_response *resp,
+                              struct osc_apierr *detail,
+                              struct osc_error *err) {
   struct osc_http_request req;
-  struct osc_http_response resp;
   struct osc_error herr = OSC_ERROR_INIT;
-  struct tok_parse p;
-  char what[96];
-  const char *method = "GET";
-  size_t n_hdr = 0;
-  int64_t now;
+  struct osc_apierr local;
+  struct osc_apierr *d = detail ? detail : &local;
+  char line[OSC_ERROR_MAX];
   int rc;
-  int top;
 
-  memset(&p, 0, sizeof(p));
-  osc_buf_init(&url, URL_MAX);
-  osc_buf_init(&body, ASSERTION_MAX + 8192);
-  osc_http_response_init(&resp, TOKEN_MAX_BODY);
-  snprintf(what, sizeof(what), "Azure token (%s)",
-           osc_azure_credential_name(az->cred));
-  rc = token_request(az, &url, &body, hdr, &n_hdr, &method, err);
-  if (rc < 0)
-    goto done;
   memset(&req, 0, sizeof(req));
-  req.method = method;
-  req.url = osc_buf_str(&url);
-  req.headers = hdr;
-  req.n_headers = n_hdr;
-  req.body = body.len ? body.data : NULL;
-  req.body_len = body.len;
+  req.method = creq->method;
+  req.url = osc_buf_str(&creq->url);
+  req.headers = &creq->header;
+  req.n_headers = 1;
+  req.body = creq->body.len ? creq->body.data : NULL;
+  req.body_len = creq->body.len;
   req.body_secret = true;
   req.retry_unsafe = true; /* a token request can be repeated */
   req.what = what;
   az->fetches++;
   osc_log_debug("requesting an Azure token (%s)",
                 osc_azure_credential_name(az->cred));
-  rc = osc_http_perform(az->http, &req, &resp, &herr);
-  if (rc < 0 || resp.status < 200 || resp.status > 299) {
-    struct osc_apierr local;
-    struct osc_apierr *d = detail ? detail : &local;
-    char line[OSC_ERROR_MAX];
-
-    osc_azure_error_detail(az, &resp, rc < 0 ? &herr : NULL, d);
-    osc_apierr_format(d, what, line, sizeof(line));
-    /* Entra and the identity endpoints answer 400/401 when they refuse
-     * the credential: that is "authentication refused" (exit 1). */
-    rc = osc_error_set(err,
+  rc = osc_http_perform(az->http, &req, resp, &herr);
+  if (rc >= 0 && resp->status >= 200 && resp->status <= 299)
+    return OSC_OK;
+  osc_azure_error_detail(az, resp, rc < 0 ? &herr : NULL, d);
+  osc_apierr_format(d, what, line, sizeof(line));
+  /* Entra and the identity endpoints answer 400/401 when they refuse
+   * the credential: that is "authentication refused" (exit 1). */
+  return osc_error_set(err,
                        (d->status >= 400 && d->status < 500 &&
                         d->status != 408 && d->status != 429)
                            ? OSC_E_RUNTIME
                            : OSC_E_SAFETY,
                        "%s", line);
-    goto done;
-  }
-  p.body = resp.body.data;
-  p.len = resp.body.len;
-  p.err = err;
-  top = lua_gettop(az->json);
+}
+
+/* Reads the token out of a 2xx body into p. */
+static int read_token(struct osc_azure *az,
+                      const struct osc_http_response *resp, const char *what,
+                      struct tok_parse *p, struct osc_error *err) {
+  int top = lua_gettop(az->json);
+
+  p->body = resp->body.data;
+  p->len = resp->body.len;
+  p->err = err;
   lua_pushcfunction(az->json, tok_parse_l);
-  lua_pushlightuserdata(az->json, &p);
+  lua_pushlightuserdata(az->json, p);
   if (lua_pcall(az->json, 1, 0, 0) != LUA_OK) {
     lua_settop(az->json, top);
-    rc = osc_error_set(err, OSC_E_NOMEM, "%s: out of memory", what);
-    goto done;
+    return osc_error_set(err, OSC_E_NOMEM, "%s: out of memory", what);
   }
   lua_settop(az->json, top);
   lua_gc(az->json, LUA_GCCOLLECT, 0); /* drop the decoded token */
-  rc = p.rc;
-  if (rc < 0) {
+  if (p->rc < 0)
     osc_error_prefix(err, "%s", what);
-    goto done;
-  }
+  return p->rc;
+}
+
+/* Caches the token p carries and decides when to fetch the next one. */
+static void keep_token(struct osc_azure *az, struct tok_parse *p) {
   /* The real clock, even when OCTOSCALE_NOW replays another time. */
-  now = (int64_t)time(NULL);
+  int64_t now = (int64_t)time(NULL);
+
   forget_token(az);
-  az->auth_value = p.token;
-  p.token = NULL;
-  if (p.expires_in > 0)
-    az->expires_at = now + p.expires_in;
-  else if (p.expires_on > 0)
-    az->expires_at = p.expires_on;
+  az->auth_value = p->token;
+  p->token = NULL;
+  if (p->expires_in > 0)
+    az->expires_at = now + p->expires_in;
+  else if (p->expires_on > 0)
+    az->expires_at = p->expires_on;
   else
     az->expires_at = now + 3600;
   /* Refresh 5 minutes early; a token issued with less left than that
@@ -721,13 +561,33 @@ static int fetch_token(struct osc_azure *az, struct osc_apierr *detail,
     az->refresh_at = az->expires_at - OSC_AZURE_TOKEN_SKEW_S;
   else
     az->refresh_at = now + (az->expires_at - now) / 2;
-done:
+}
+
+static int fetch_token(struct osc_azure *az, struct osc_apierr *detail,
+                       struct osc_error *err) {
+  struct osc_cred_request creq;
+  struct osc_http_response resp;
+  struct tok_parse p;
+  char what[96];
+  int rc;
+
+  memset(&p, 0, sizeof(p));
+  osc_cred_request_init(&creq);
+  osc_http_response_init(&resp, TOKEN_MAX_BODY);
+  snprintf(what, sizeof(what), "Azure token (%s)",
+           osc_azure_credential_name(az->cred));
+  rc = token_request(az, &creq, err);
+  if (rc >= 0)
+    rc = send_token_request(az, &creq, what, &resp, detail, err);
+  if (rc >= 0)
+    rc = read_token(az, &resp, what, &p, err);
+  if (rc >= 0)
+    keep_token(az, &p);
   if (p.token != NULL) {
     memset(p.token, 0, strlen(p.token));
     free(p.token);
   }
-  wipe(&body);
-  osc_buf_free(&url);
+  osc_cred_request_free(&creq);
   if (resp.body.data != NULL)
     memset(resp.body.data, 0, resp.body.len);
   osc_http_response_free(&resp);

@@ -3,7 +3,8 @@
  * Credentials (docs/design.md §5): client secret, workload identity federation
  * (AZURE_FEDERATED_TOKEN_FILE re-read on every token fetch), App Service
  * identity (IDENTITY_ENDPOINT + IDENTITY_HEADER) and IMDS managed identity;
- * `auto` picks them in that order. The token is cached for the life of the
+ * `auto` picks them in that order; each kind builds its token request in its
+ * own file (core/osc_cred.h). The token is cached for the life of the
  * struct (one per process) and refreshed 5 minutes before it expires (a
  * token issued with less than 10 minutes left: after half of it). The
  * audience is the cloud's ARM audience (azure.cloud), not the management

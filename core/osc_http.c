@@ -432,6 +432,29 @@ int osc_http_escape(const char *s, char **out, struct osc_error *err) {
   return rc;
 }
 
+int osc_http_put_escaped(struct osc_buf *b, const char *s,
+                         struct osc_error *err) {
+  char *e = NULL;
+  int rc = osc_http_escape(s, &e, err);
+
+  if (rc < 0)
+    return rc;
+  rc = osc_buf_puts(b, e, err);
+  free(e);
+  return rc;
+}
+
+int osc_http_put_url(struct osc_buf *b, const char *base, const char *path,
+                     struct osc_error *err) {
+  size_t n = strlen(base);
+
+  while (n > 0 && base[n - 1] == '/')
+    n--;
+  if (osc_buf_append(b, base, n, err) < 0)
+    return err ? err->code : OSC_E_RUNTIME;
+  return osc_buf_puts(b, path, err);
+}
+
 /* --- responses --- */
 
 void osc_http_response_init(struct osc_http_response *resp, size_t max_body) {

@@ -179,5 +179,12 @@ int osc_http_fix_url(const char *url, char **out, struct osc_error *err);
 
 /* Percent-encodes a query component (RFC 3986 unreserved kept). malloc'ed. */
 int osc_http_escape(const char *s, char **out, struct osc_error *err);
+/* Appends osc_http_escape(s) to b. */
+int osc_http_put_escaped(struct osc_buf *b, const char *s,
+                         struct osc_error *err);
+/* Appends base without its trailing slashes, then path (which starts with
+ * '/'). */
+int osc_http_put_url(struct osc_buf *b, const char *base, const char *path,
+                     struct osc_error *err);
 
 #endif

@@ -231,18 +231,6 @@ const char *osc_octopus_space(const struct osc_octopus *o) {
 
 /* ---- URLs ------------------------------------------------------------ */
 
-static int put_escaped(struct osc_buf *b, const char *s,
-                       struct osc_error *err) {
-  char *e = NULL;
-  int rc = osc_http_escape(s, &e, err);
-
-  if (rc < 0)
-    return rc;
-  rc = osc_buf_puts(b, e, err);
-  free(e);
-  return rc;
-}
-
 static int finish_url(struct osc_buf *b, int rc, char **out) {
   if (rc < 0) {
     osc_buf_free(b);
@@ -337,7 +325,7 @@ int osc_octopus_lookup_url(struct osc_octopus *o, enum osc_octopus_kind kind,
     rc = osc_buf_printf(&b, err, "%s/api/%s/%s?partialName=", o->base,
                         o->space_id, collection(kind));
   if (rc >= 0)
-    rc = put_escaped(&b, name, err);
+    rc = osc_http_put_escaped(&b, name, err);
   if (rc >= 0)
     rc = osc_buf_puts(&b, "&skip=0&take=100", err);
   return finish_url(&b, rc, out);
@@ -354,7 +342,7 @@ int osc_octopus_machines_url(struct osc_octopus *o, const char *environment_id,
   rc = osc_buf_printf(&b, err, "%s/api/%s/machines?environmentIds=", o->base,
                       o->space_id);
   if (rc >= 0)
-    rc = put_escaped(&b, environment_id, err);
+    rc = osc_http_put_escaped(&b, environment_id, err);
   if (rc >= 0)
     rc = osc_buf_printf(&b, err, "&skip=0&take=%d", OSC_OCTOPUS_PAGE_SIZE);
   return finish_url(&b, rc, out);
@@ -678,6 +666,20 @@ int osc_octopus_resolve(struct osc_octopus *o, enum osc_octopus_kind kind,
 
 /* ---- machines -------------------------------------------------------- */
 
+/* The configured space's id (octopus.space, else "Default"), resolved on
+ * first use. */
+static int resolve_space(struct osc_octopus *o, struct osc_apierr *detail,
+                         struct osc_error *err) {
+  const char *id;
+
+  if (o->space_id != NULL)
+    return OSC_OK;
+  return osc_octopus_resolve(o, OSC_OCTOPUS_SPACE,
+                             o->cfg->octopus.space ? o->cfg->octopus.space
+                                                   : "Default",
+                             &id, detail, err);
+}
+
 static int machine_url(struct osc_octopus *o, const char *machine_id,
                        char **out, struct osc_error *err) {
   struct osc_buf b;
@@ -685,20 +687,13 @@ static int machine_url(struct osc_octopus *o, const char *machine_id,
 
   if (machine_id == NULL || machine_id[0] == '\0')
     return osc_error_set(err, OSC_E_USAGE, "no machine id");
-  if (o->space_id == NULL) {
-    const char *id;
-
-    rc = osc_octopus_resolve(o, OSC_OCTOPUS_SPACE,
-                             o->cfg->octopus.space ? o->cfg->octopus.space
-                                                   : "Default",
-                             &id, NULL, err);
-    if (rc < 0)
-      return rc;
-  }
+  rc = resolve_space(o, NULL, err);
+  if (rc < 0)
+    return rc;
   osc_buf_init(&b, URL_MAX);
   rc = osc_buf_printf(&b, err, "%s/api/%s/machines/", o->base, o->space_id);
   if (rc >= 0)
-    rc = put_escaped(&b, machine_id, err);
+    rc = osc_http_put_escaped(&b, machine_id, err);
   return finish_url(&b, rc, out);
 }
 
@@ -859,43 +854,25 @@ static int parse_task(struct osc_octopus *o, const struct osc_buf *body,
   return p.rc;
 }
 
-int osc_octopus_health_start(struct osc_octopus *o, const char *environment_id,
-                             const char *const *machine_ids, size_t n,
-                             int64_t timeout_s, struct osc_octopus_task *out,
-                             struct osc_apierr *detail, struct osc_error *err) {
-  struct osc_http_response resp;
-  struct osc_buf body;
-  struct osc_jsonw w;
-  char timeout[32];
-  char what[] = "Octopus health check start";
-  char *url = NULL;
-  size_t i;
-  int rc;
-
-  memset(out, 0, sizeof(*out));
-  osc_http_response_init(&resp, SMALL_BODY);
-  osc_buf_init(&body, SMALL_BODY);
-  if (n == 0) {
-    rc = osc_error_set(err, OSC_E_USAGE, "health check needs target ids");
-    goto done;
-  }
-  if (o->space_id == NULL) {
-    const char *id;
-
-    rc = osc_octopus_resolve(o, OSC_OCTOPUS_SPACE,
-                             o->cfg->octopus.space ? o->cfg->octopus.space
-                                                   : "Default",
-                             &id, detail, err);
-    if (rc < 0)
-      goto done;
-  }
+/* Octopus's TimeSpan text: "HH:MM:SS", 300 s when unset, under a day. */
+static void health_timeout(int64_t timeout_s, char *out, size_t cap) {
   if (timeout_s <= 0)
     timeout_s = 300;
   if (timeout_s > 86399)
     timeout_s = 86399;
-  snprintf(timeout, sizeof(timeout), "%02d:%02d:%02d", (int)(timeout_s / 3600),
+  snprintf(out, cap, "%02d:%02d:%02d", (int)(timeout_s / 3600),
            (int)(timeout_s / 60 % 60), (int)(timeout_s % 60));
-  osc_jsonw_init(&w, &body, false);
+}
+
+/* The Health task resource: a connection test of machine_ids. */
+static int health_body(const struct osc_octopus *o, const char *environment_id,
+                       const char *const *machine_ids, size_t n,
+                       const char *timeout, struct osc_buf *body,
+                       struct osc_error *err) {
+  struct osc_jsonw w;
+  size_t i;
+
+  osc_jsonw_init(&w, body, false);
   osc_jsonw_object_begin(&w);
   osc_jsonw_key(&w, "Name");
   osc_jsonw_string(&w, "Health");
@@ -922,20 +899,40 @@ int osc_octopus_health_start(struct osc_octopus *o, const char *environment_id,
   osc_jsonw_string(&w, "true");
   osc_jsonw_object_end(&w);
   osc_jsonw_object_end(&w);
-  rc = osc_jsonw_finish(&w, err);
+  return osc_jsonw_finish(&w, err);
+}
+
+int osc_octopus_health_start(struct osc_octopus *o, const char *environment_id,
+                             const char *const *machine_ids, size_t n,
+                             int64_t timeout_s, struct osc_octopus_task *out,
+                             struct osc_apierr *detail, struct osc_error *err) {
+  struct osc_http_response resp;
+  struct osc_buf body;
+  struct osc_buf u;
+  char timeout[32];
+  char what[] = "Octopus health check start";
+  char *url = NULL;
+  int rc;
+
+  memset(out, 0, sizeof(*out));
+  osc_http_response_init(&resp, SMALL_BODY);
+  osc_buf_init(&body, SMALL_BODY);
+  if (n == 0) {
+    rc = osc_error_set(err, OSC_E_USAGE, "health check needs target ids");
+    goto done;
+  }
+  rc = resolve_space(o, detail, err);
   if (rc < 0)
     goto done;
-  {
-    struct osc_buf u;
-
+  health_timeout(timeout_s, timeout, sizeof(timeout));
+  rc = health_body(o, environment_id, machine_ids, n, timeout, &body, err);
+  if (rc >= 0) {
     osc_buf_init(&u, URL_MAX);
     rc = osc_buf_printf(&u, err, "%s/api/%s/tasks", o->base, o->space_id);
-    if (rc < 0) {
-      osc_buf_free(&u);
-      goto done;
-    }
-    url = osc_buf_detach(&u);
+    rc = finish_url(&u, rc, &url);
   }
+  if (rc < 0)
+    goto done;
   /* Not retried: a repeated POST would queue a second task. */
   rc = osc_octopus_send(o, "POST", url, body.data, body.len, false, what, &resp,
                         detail, err);
@@ -970,7 +967,7 @@ int osc_octopus_task_get(struct osc_octopus *o, const char *task_id,
   snprintf(what, sizeof(what), "Octopus task GET %s", task_id);
   rc = osc_buf_printf(&u, err, "%s/api/tasks/", o->base);
   if (rc >= 0)
-    rc = put_escaped(&u, task_id, err);
+    rc = osc_http_put_escaped(&u, task_id, err);
   if (rc >= 0)
     rc = osc_octopus_send(o, "GET", osc_buf_str(&u), NULL, 0, false, what,
                           &resp, detail, err);
