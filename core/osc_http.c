@@ -1,16 +1,48 @@
 /* HTTP over the libcurl multi interface (see core/osc_http.h).
  *
- * Every request is an xfer that sits in exactly one of three lists: pending
- * (waiting for its backoff, its host's pause, a concurrency slot or a token),
- * running (added to the multi handle) or done (completed, callback not yet
- * run). Timers live in the loop: curl_multi_poll sleeps until the nearest
- * of them, so a backoff never blocks other transfers. */
+ * The request state machine. Every request is an xfer that sits in exactly
+ * one of three lists:
+ *
+ *   submit ──> pending ──start_ready──> running ──finish_attempt──┐
+ *                 ^                                               │
+ *                 └──── retry: back in turn, with a not-before ───┤
+ *                                                                 v
+ *   callback <──drain_done── done <──── answered, or failed ──────┘
+ *
+ *  - Queue: osc_http_submit() deep-copies the request into an xfer and
+ *    appends it to `pending`, which stays sorted by submission number, so a
+ *    retry keeps its turn ahead of later requests.
+ *  - Pacing: start_ready() walks `pending`; ready_at() says when an xfer may
+ *    start: not before its backoff (not_before), nor while its host is
+ *    paused after a 429 (paused_until), nor while the host has
+ *    concurrency_per_host attempts in flight, nor without a token of the
+ *    host's bucket (a fixed rate limit, or the adaptive pacing that
+ *    core/osc_pace.h controls). A request whose host stays paused beyond
+ *    its retry budget fails at once (fail_paused).
+ *  - Attempt: start_attempt() sets up a pooled easy handle and adds it to
+ *    the multi handle (`running`); on_header/on_body capture the answer,
+ *    the body bounded by max_body.
+ *  - Retry/backoff: finish_attempt() reads how the attempt ended from curl
+ *    and settle_attempt() feeds the answer to the pacing controller and
+ *    follows the pure retry decision (core/osc_retry.h): back to `pending`
+ *    with a not-before time (backoff with jitter, at least Retry-After; a
+ *    429 pauses the whole host), or on to `done`.
+ *  - Completion: drain_done() takes each xfer off `done` and runs its
+ *    callback with no list holding it, so the callback may submit more
+ *    (the next page), perform, or run.
+ *  - Cancellation: if the loop itself breaks down (curl_multi_* failing),
+ *    osc_http_perform() forgets its xfer wherever it is (forget_ud), so no
+ *    callback runs into its stack frame later; osc_http_free() drops
+ *    whatever is left in the three lists without calling back.
+ *
+ * Timers live in the loop: curl_multi_poll sleeps until the nearest
+ * not-before, pause or token time (at most HTTP_POLL_MAX_MS), so a backoff
+ * never blocks other transfers. */
 #include "core/osc_http.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
-#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +55,7 @@
 #include "core/osc_log.h"
 #include "core/osc_pace.h"
 #include "core/osc_progress.h"
+#include "core/osc_retry.h"
 #include "core/osc_time.h"
 
 #ifndef OSC_VERSION
@@ -52,10 +85,7 @@ struct http_host {
   int in_flight;
   int64_t paused_until; /* after a 429: no new attempt before (monotonic) */
   bool limited;
-  double per_ms; /* token refill per millisecond */
-  double burst;
-  double tokens;
-  int64_t refilled_at;
+  struct osc_pace_bucket bucket; /* while limited */
   bool auto_pace; /* requests_per_minute: auto (core/osc_pace.h) */
   struct osc_pace pace;
 };
@@ -187,13 +217,6 @@ static void sb_init(struct sbuf *b, char *p, size_t cap) {
   b->full = false;
   if (cap > 0)
     p[0] = '\0';
-}
-
-static void fmt_seconds(int64_t ms, char *out, size_t cap) {
-  if (ms < 10000)
-    snprintf(out, cap, "%.1fs", (double)ms / 1000.0);
-  else
-    snprintf(out, cap, "%llds", (long long)(ms / 1000));
 }
 
 /* --- lists --- */
@@ -512,15 +535,6 @@ static struct http_host *host_get(struct osc_http *h, const char *name,
   return hs;
 }
 
-static void host_refill(struct http_host *hs, int64_t now) {
-  if (now > hs->refilled_at) {
-    hs->tokens += (double)(now - hs->refilled_at) * hs->per_ms;
-    if (hs->tokens > hs->burst)
-      hs->tokens = hs->burst;
-    hs->refilled_at = now;
-  }
-}
-
 /* "host" or "host:port" for the URL's authority; checks the scheme too. */
 static int url_host_key(const char *url, char *out, size_t cap,
                         struct osc_error *err) {
@@ -821,8 +835,7 @@ static size_t on_header(char *data, size_t size, size_t n, void *ud) {
   return len;
 }
 
-/* Retry-After is delta-seconds or an HTTP-date; -1 when absent or bad. */
-static int64_t parse_retry_after(const char *v) {
+int64_t osc_http_parse_retry_after(const char *v, int64_t now_ms) {
   const char *p;
   int64_t secs = 0;
   time_t t;
@@ -840,7 +853,7 @@ static int64_t parse_retry_after(const char *v) {
   if (t == (time_t)-1)
     return -1;
   /* Millisecond arithmetic so that "not before the date" holds exactly. */
-  ms = (int64_t)t * 1000 - realtime_ms();
+  ms = (int64_t)t * 1000 - now_ms;
   return ms < 0 ? 0 : ms;
 }
 
@@ -994,17 +1007,15 @@ static int64_t ready_at(struct osc_http *h, struct xfer *x, int64_t now) {
     return HTTP_NEVER;
   x->took_token = false;
   if (hs->limited) {
-    host_refill(hs, now);
-    /* The epsilon absorbs rounding, so a wake-up at the computed time
-     * starts the request instead of sleeping one more millisecond. */
-    if (hs->tokens < 1.0 - 1e-9) {
+    int64_t token_at;
+
+    if (!osc_pace_bucket_take(&hs->bucket, now, &token_at)) {
       if (!x->waited_for_token) {
         x->waited_for_token = true;
         h->stats.rate_waits++;
       }
-      return now + (int64_t)ceil((1.0 - hs->tokens) / hs->per_ms);
+      return token_at;
     }
-    hs->tokens -= 1.0;
     x->took_token = true;
   }
   return now;
@@ -1059,11 +1070,6 @@ static int64_t start_ready(struct osc_http *h, int64_t now) {
 
 /* --- finishing an attempt --- */
 
-static bool status_retryable(long status) {
-  return status == 429 || status == 500 || status == 502 || status == 503 ||
-         status == 504;
-}
-
 static bool transport_retryable(CURLcode cc) {
   switch (cc) {
   case CURLE_COULDNT_CONNECT:
@@ -1076,19 +1082,6 @@ static bool transport_retryable(CURLcode cc) {
   default:
     return false;
   }
-}
-
-static int64_t backoff_ms(struct osc_http *h, int attempts) {
-  int64_t cap = h->opt.base_backoff_ms;
-  int i;
-
-  for (i = 1; i < attempts && cap < h->opt.max_backoff_ms; i++)
-    cap *= 2;
-  if (cap > h->opt.max_backoff_ms)
-    cap = h->opt.max_backoff_ms;
-  if (cap <= 0)
-    return 0;
-  return (int64_t)(rng_next(&h->rng) % (uint64_t)(cap + 1));
 }
 
 static void transport_text(struct xfer *x, CURLcode cc, long os_errno,
@@ -1126,30 +1119,23 @@ static void log_attempt(struct osc_http *h, struct xfer *x, const char *outcome,
           retry);
 }
 
-static void set_request_id_suffix(struct xfer *x, char *out, size_t cap) {
-  if (x->resp.request_id[0])
-    snprintf(out, cap, " (request id %s)", x->resp.request_id);
-  else
-    out[0] = '\0';
-}
-
 /* The bucket follows the controller's rate. After a decrease it starts
  * empty (the server's is); after a rise it keeps what it holds. */
 static void pace_apply(struct http_host *hs, enum osc_pace_change change,
                        int64_t now) {
-  double was = hs->limited ? hs->per_ms * 60000.0 : 0;
+  double was = hs->limited ? hs->bucket.per_ms * 60000.0 : 0;
   double rate = hs->pace.per_minute;
 
   if (hs->limited)
-    host_refill(hs, now);
+    osc_pace_bucket_refill(&hs->bucket, now);
   hs->limited = true;
-  hs->per_ms = rate / 60000.0;
-  hs->burst = osc_pace_burst(rate);
-  if (change != OSC_PACE_RAISED && hs->tokens > 0)
-    hs->tokens = 0;
-  if (hs->tokens > hs->burst)
-    hs->tokens = hs->burst;
-  hs->refilled_at = now;
+  hs->bucket.per_ms = rate / 60000.0;
+  hs->bucket.burst = osc_pace_burst(rate);
+  if (change != OSC_PACE_RAISED && hs->bucket.tokens > 0)
+    hs->bucket.tokens = 0;
+  if (hs->bucket.tokens > hs->bucket.burst)
+    hs->bucket.tokens = hs->bucket.burst;
+  hs->bucket.refilled_at = now;
   if (change == OSC_PACE_STARTED)
     osc_log_info("%s answered HTTP 429: pacing its requests at %.0f a "
                  "minute from now on (requests_per_minute: auto)",
@@ -1173,7 +1159,7 @@ static void pace_answer(struct xfer *x, long status, int64_t now) {
     /* Sent unpaced before pacing began, it took a token of the server's
      * bucket all the same: ours owes it. */
     if (hs->limited && !x->took_token)
-      hs->tokens -= 1.0;
+      hs->bucket.tokens -= 1.0;
     change = osc_pace_accepted(&hs->pace, now, x->attempt_start,
                                x->waited_for_token);
   }
@@ -1181,139 +1167,129 @@ static void pace_answer(struct xfer *x, long status, int64_t now) {
     pace_apply(hs, change, now);
 }
 
+/* How an attempt ended, whichever transport ran it. */
+struct attempt_end {
+  enum osc_retry_ending ending;
+  long status; /* OSC_RETRY_HTTP */
+  bool nothing_sent;
+  char transport[CURL_ERROR_SIZE + 64];
+};
+
+static void fill_retry_input(const struct osc_http *h, const struct xfer *x,
+                             const struct attempt_end *end, uint64_t jitter,
+                             struct osc_retry_input *in) {
+  memset(in, 0, sizeof(*in));
+  in->ending = end->ending;
+  in->status = end->status;
+  in->transport = end->transport;
+  in->nothing_sent = end->nothing_sent;
+  in->method = x->req.method;
+  in->idempotent = x->idempotent;
+  in->retry_unsafe = x->req.retry_unsafe;
+  in->attempts = x->resp.attempts;
+  in->throttled = x->throttled;
+  in->retry_after_ms = x->resp.retry_after_ms;
+  in->elapsed_ms = x->resp.elapsed_ms;
+  in->jitter = jitter;
+  in->what = x->req.what;
+  in->request_id = x->resp.request_id;
+  in->max_body = x->resp.body.max;
+  in->limits.max_attempts = h->opt.max_attempts;
+  in->limits.max_retry_ms = h->opt.max_retry_ms;
+  in->limits.base_backoff_ms = h->opt.base_backoff_ms;
+  in->limits.max_backoff_ms = h->opt.max_backoff_ms;
+}
+
+static void log_decision(struct osc_http *h, struct xfer *x,
+                         const struct attempt_end *end,
+                         const struct osc_retry_decision *d, int64_t took) {
+  char status[32];
+  const char *label = "error";
+
+  if (end->ending == OSC_RETRY_NOMEM)
+    return;
+  if (end->ending == OSC_RETRY_BODY_TOO_LARGE) {
+    label = "body too large";
+  } else if (end->ending == OSC_RETRY_HTTP) {
+    snprintf(status, sizeof(status), "%ld", end->status);
+    label = status;
+  }
+  log_attempt(h, x, label, took,
+              d->action == OSC_RETRY_AGAIN ? d->wait_ms : -1);
+}
+
+/* The attempt is over (x has left `running`): records the answer, feeds
+ * the pacing, and follows the retry decision: back to `pending` with a
+ * not-before time, or to `done` (answered or failed). */
+static void settle_attempt(struct osc_http *h, struct xfer *x,
+                           const struct attempt_end *end, int64_t now) {
+  bool answered = end->ending == OSC_RETRY_HTTP;
+  struct osc_retry_input in;
+  struct osc_retry_decision d;
+
+  x->resp.elapsed_ms = now - x->first_start;
+  x->resp.status = answered ? end->status : 0;
+  x->resp.retry_after_ms =
+      answered ? osc_http_parse_retry_after(x->retry_after, realtime_ms()) : -1;
+  if (answered) {
+    pace_answer(x, end->status, now);
+    if (end->status == 429) {
+      h->stats.throttled++;
+      x->throttled++;
+    }
+  }
+  /* Drawn for every answer, used only by a retry. */
+  fill_retry_input(h, x, end, rng_next(&h->rng), &in);
+  osc_retry_decide(&in, &d);
+  if (d.pause_host_ms >= 0 && x->host->paused_until < now + d.pause_host_ms)
+    x->host->paused_until = now + d.pause_host_ms;
+  log_decision(h, x, end, &d, now - x->attempt_start);
+  pool_put(h, x->easy);
+  x->easy = NULL;
+  if (d.action == OSC_RETRY_AGAIN) {
+    x->not_before = now + d.wait_ms;
+    h->stats.retries++;
+    list_insert_sorted(&h->pending, x);
+    return;
+  }
+  if (d.action == OSC_RETRY_FAIL) {
+    x->err = d.err;
+    x->failed = true;
+  }
+  list_append(&h->done, x);
+}
+
+/* Reads how curl's attempt ended, then takes it off the multi handle. */
 static void finish_attempt(struct osc_http *h, struct xfer *x, CURLcode cc) {
   int64_t now = osc_time_monotonic_ms();
-  int64_t took = now - x->attempt_start;
+  struct attempt_end end;
   long status = 0;
   long req_size = 0;
   long os_errno = 0;
-  bool retryable;
-  bool safe;
-  int64_t wait;
-  int64_t remaining;
-  int64_t ra;
-  char outcome[CURL_ERROR_SIZE + 64];
-  char rid[160];
-  char over[32];
-  const char *plural = x->resp.attempts == 1 ? "" : "s";
 
+  memset(&end, 0, sizeof(end));
   curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
   curl_easy_getinfo(x->easy, CURLINFO_REQUEST_SIZE, &req_size);
   curl_easy_getinfo(x->easy, CURLINFO_OS_ERRNO, &os_errno);
+  if (x->body_too_big || cc == CURLE_FILESIZE_EXCEEDED) {
+    end.ending = OSC_RETRY_BODY_TOO_LARGE;
+  } else if (x->nomem) {
+    end.ending = OSC_RETRY_NOMEM;
+  } else if (cc != CURLE_OK) {
+    transport_text(x, cc, os_errno, end.transport, sizeof(end.transport));
+    end.ending =
+        transport_retryable(cc) ? OSC_RETRY_TRANSIENT : OSC_RETRY_TRANSPORT;
+    /* Nothing sent (connect failed): repeating cannot do anything twice. */
+    end.nothing_sent = req_size == 0;
+  } else {
+    end.ending = OSC_RETRY_HTTP;
+    end.status = status;
+  }
   curl_multi_remove_handle(h->multi, x->easy);
   list_remove(&h->running, x);
   x->host->in_flight--;
   h->n_running--;
-  x->resp.elapsed_ms = now - x->first_start;
-  x->resp.status = cc == CURLE_OK ? status : 0;
-  x->resp.retry_after_ms =
-      cc == CURLE_OK ? parse_retry_after(x->retry_after) : -1;
-  set_request_id_suffix(x, rid, sizeof(rid));
-  fmt_seconds(x->resp.elapsed_ms, over, sizeof(over));
-
-  if (x->body_too_big || cc == CURLE_FILESIZE_EXCEEDED) {
-    log_attempt(h, x, "body too large", took, -1);
-    osc_error_set(&x->err, OSC_E_RUNTIME,
-                  "%s: response body exceeds the limit of %zu bytes%s",
-                  x->req.what, x->resp.body.max, rid);
-    goto fail;
-  }
-  if (x->nomem) {
-    osc_error_set(&x->err, OSC_E_NOMEM, "%s: out of memory", x->req.what);
-    goto fail;
-  }
-  if (cc != CURLE_OK) {
-    transport_text(x, cc, os_errno, outcome, sizeof(outcome));
-    retryable = transport_retryable(cc);
-    /* Nothing sent (connect failed): repeating cannot do anything twice. */
-    safe = x->idempotent || x->req.retry_unsafe || req_size == 0;
-  } else {
-    snprintf(outcome, sizeof(outcome), "%ld", status);
-    retryable = status_retryable(status);
-    /* A 429 was not processed (Octopus and ARM both say so): repeating it
-     * cannot do anything twice, whatever the method. */
-    safe = x->idempotent || x->req.retry_unsafe || status == 429;
-    pace_answer(x, status, now);
-    if (status == 429) {
-      h->stats.throttled++;
-      x->throttled++;
-      /* The server asked the whole host to wait, whatever we do next. */
-      if (x->resp.retry_after_ms >= 0 &&
-          x->host->paused_until < now + x->resp.retry_after_ms)
-        x->host->paused_until = now + x->resp.retry_after_ms;
-    }
-  }
-  if (!retryable) {
-    if (cc != CURLE_OK) {
-      log_attempt(h, x, "error", took, -1);
-      osc_error_set(&x->err, OSC_E_RUNTIME, "%s: %s", x->req.what, outcome);
-      goto fail;
-    }
-    log_attempt(h, x, outcome, took, -1);
-    goto success;
-  }
-  if (!safe) {
-    log_attempt(h, x, cc == CURLE_OK ? outcome : "error", took, -1);
-    if (cc == CURLE_OK)
-      osc_error_set(&x->err, OSC_E_RUNTIME,
-                    "%s: HTTP %ld after 1 attempt (%s is not retried)%s",
-                    x->req.what, status, x->req.method, rid);
-    else
-      osc_error_set(&x->err, OSC_E_RUNTIME, "%s: %s (%s is not retried)",
-                    x->req.what, outcome, x->req.method);
-    goto fail;
-  }
-  /* A 429 counts as nothing done: only the retry budget bounds those. */
-  if (x->resp.attempts - x->throttled >= h->opt.max_attempts) {
-    log_attempt(h, x, cc == CURLE_OK ? outcome : "error", took, -1);
-    goto exhausted;
-  }
-  wait = backoff_ms(h, x->resp.attempts);
-  remaining = h->opt.max_retry_ms - x->resp.elapsed_ms;
-  ra = x->resp.retry_after_ms;
-  if (ra >= 0 && ra > remaining) {
-    log_attempt(h, x, outcome, took, -1);
-    osc_error_set(&x->err, OSC_E_RUNTIME,
-                  "%s: HTTP %ld after %d attempt%s; Retry-After of %lld s "
-                  "exceeds the remaining retry budget of %lld s%s",
-                  x->req.what, status, x->resp.attempts, plural,
-                  (long long)((ra + 999) / 1000),
-                  (long long)(remaining > 0 ? remaining / 1000 : 0), rid);
-    goto fail;
-  }
-  if (remaining <= 0) {
-    log_attempt(h, x, cc == CURLE_OK ? outcome : "error", took, -1);
-    goto exhausted;
-  }
-  if (ra > wait)
-    wait = ra; /* the server's wish is a minimum */
-  if (wait > remaining)
-    wait = remaining;
-  if (cc == CURLE_OK && status == 429 && x->host->paused_until < now + wait)
-    x->host->paused_until = now + wait; /* the whole host backs off */
-  log_attempt(h, x, cc == CURLE_OK ? outcome : "error", took, wait);
-  pool_put(h, x->easy);
-  x->easy = NULL;
-  x->not_before = now + wait;
-  h->stats.retries++;
-  list_insert_sorted(&h->pending, x);
-  return;
-
-exhausted:
-  if (cc == CURLE_OK)
-    osc_error_set(&x->err, OSC_E_RUNTIME, "%s: HTTP %ld after %d attempt%s%s",
-                  x->req.what, status, x->resp.attempts, plural, rid);
-  else if (x->resp.attempts > 1)
-    osc_error_set(&x->err, OSC_E_RUNTIME, "%s: %s (after %d attempts over %s)",
-                  x->req.what, outcome, x->resp.attempts, over);
-  else
-    osc_error_set(&x->err, OSC_E_RUNTIME, "%s: %s", x->req.what, outcome);
-fail:
-  x->failed = true;
-success:
-  pool_put(h, x->easy);
-  x->easy = NULL;
-  list_append(&h->done, x);
+  settle_attempt(h, x, &end, now);
 }
 
 static int collect_finished(struct osc_http *h) {
@@ -1569,13 +1545,13 @@ int osc_http_set_rate_limit(struct osc_http *http, const char *host,
     hs->limited = false;
     return OSC_OK;
   }
-  hs->per_ms = per_minute / 60000.0;
+  hs->bucket.per_ms = per_minute / 60000.0;
   /* One token of headroom (see the header): the server counts our request
    * when it arrives, and arrival delays vary. */
-  hs->burst = burst >= 2.0 ? burst - 1.0 : burst;
-  if (!hs->limited || hs->tokens > hs->burst)
-    hs->tokens = hs->burst;
-  hs->refilled_at = osc_time_monotonic_ms();
+  hs->bucket.burst = burst >= 2.0 ? burst - 1.0 : burst;
+  if (!hs->limited || hs->bucket.tokens > hs->bucket.burst)
+    hs->bucket.tokens = hs->bucket.burst;
+  hs->bucket.refilled_at = osc_time_monotonic_ms();
   hs->limited = true;
   return OSC_OK;
 }
@@ -1610,7 +1586,7 @@ bool osc_http_pacing(const struct osc_http *http, const char *host,
     if (strcasecmp(hs->name, name) != 0)
       continue;
     if (hs->limited && per_minute != NULL)
-      *per_minute = hs->per_ms * 60000.0;
+      *per_minute = hs->bucket.per_ms * 60000.0;
     return hs->limited;
   }
   return false;

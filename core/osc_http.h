@@ -159,6 +159,11 @@ void osc_http_response_free(struct osc_http_response *resp);
 bool osc_http_response_header(const struct osc_http_response *resp,
                               const char *name, char *out, size_t cap);
 
+/* Retry-After (delta-seconds or an HTTP-date) as milliseconds from now_ms
+ * (Unix time, ms); -1 when empty or malformed, 0 for a past date. Uses
+ * libcurl's date parser: call it after osc_http_new. */
+int64_t osc_http_parse_retry_after(const char *value, int64_t now_ms);
+
 /* Counters for tests and benchmarks. */
 struct osc_http_stats {
   uint64_t requests; /* attempts sent */

@@ -2,6 +2,7 @@
 #include "core/osc_pace.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -144,4 +145,27 @@ double osc_pace_parse_policy(const char *value) {
     p = strpbrk(p, ";,");
   }
   return 0;
+}
+
+void osc_pace_bucket_refill(struct osc_pace_bucket *b, int64_t now_ms) {
+  if (now_ms > b->refilled_at) {
+    b->tokens += (double)(now_ms - b->refilled_at) * b->per_ms;
+    if (b->tokens > b->burst)
+      b->tokens = b->burst;
+    b->refilled_at = now_ms;
+  }
+}
+
+bool osc_pace_bucket_take(struct osc_pace_bucket *b, int64_t now_ms,
+                          int64_t *ready_ms) {
+  osc_pace_bucket_refill(b, now_ms);
+  /* The epsilon absorbs rounding, so a wake-up at the computed time
+   * starts the request instead of sleeping one more millisecond. */
+  if (b->tokens < 1.0 - 1e-9) {
+    *ready_ms = now_ms + (int64_t)ceil((1.0 - b->tokens) / b->per_ms);
+    return false;
+  }
+  b->tokens -= 1.0;
+  *ready_ms = now_ms;
+  return true;
 }

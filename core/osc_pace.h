@@ -80,4 +80,21 @@ double osc_pace_burst(double per_minute);
  * absent or malformed. */
 double osc_pace_parse_policy(const char *value);
 
+/* The token bucket that paces a host (a fixed rate limit, or the rate
+ * above): every attempt takes a token. Pure too: times are passed in. */
+struct osc_pace_bucket {
+  double per_ms; /* refill per millisecond */
+  double burst;  /* capacity */
+  double tokens;
+  int64_t refilled_at;
+};
+
+/* Adds what refilled between refilled_at and now_ms, up to burst. */
+void osc_pace_bucket_refill(struct osc_pace_bucket *b, int64_t now_ms);
+
+/* Takes a token at now_ms when there is one (true); else false with
+ * *ready_ms the time the next one will be there. */
+bool osc_pace_bucket_take(struct osc_pace_bucket *b, int64_t now_ms,
+                          int64_t *ready_ms);
+
 #endif
