@@ -3,11 +3,11 @@
  * The request state machine. Every request is an xfer that sits in exactly
  * one of three lists:
  *
- *   submit ──> pending ──start_ready──> running ──finish_attempt──┐
- *                 ^                                               │
- *                 └──── retry: back in turn, with a not-before ───┤
+ *   submit --> pending --start_ready--> running --finish_attempt--+
+ *                 ^                                               |
+ *                 +---- retry: back in turn, with a not-before ---+
  *                                                                 v
- *   callback <──drain_done── done <──── answered, or failed ──────┘
+ *   callback <--drain_done-- done <------ answered, or failed -----+
  *
  *  - Queue: osc_http_submit() deep-copies the request into an xfer and
  *    appends it to `pending`, which stays sorted by submission number, so a
@@ -21,7 +21,9 @@
  *    its retry budget fails at once (fail_paused).
  *  - Attempt: start_attempt() sets up a pooled easy handle and adds it to
  *    the multi handle (`running`); on_header/on_body capture the answer,
- *    the body bounded by max_body.
+ *    the body bounded by max_body. With an injected transport
+ *    (osc_http_set_transport, for tests) answer_attempt() gets the answer
+ *    at once through the same capture and goes straight to settling.
  *  - Retry/backoff: finish_attempt() reads how the attempt ended from curl
  *    and settle_attempt() feeds the answer to the pacing controller and
  *    follows the pure retry decision (core/osc_retry.h): back to `pending`
@@ -142,6 +144,8 @@ struct osc_http {
   uint64_t next_seq;
   bool verbose;
   struct osc_http_stats stats;
+  osc_http_answer_fn answer; /* NULL: the network (curl) */
+  void *answer_ud;
 };
 
 /* --- small helpers --- */
@@ -952,22 +956,42 @@ static void fail_now(struct osc_http *h, struct xfer *x) {
   list_append(&h->done, x);
 }
 
-static void start_attempt(struct osc_http *h, struct xfer *x, int64_t now) {
-  CURL *e = pool_get(h);
-  CURLMcode mc;
-
-  if (e == NULL) {
-    osc_error_set(&x->err, OSC_E_NOMEM, "%s: cannot create a curl handle",
-                  x->req.what);
-    fail_now(h, x);
-    return;
-  }
+/* A fresh attempt: nothing of the previous answer survives. */
+static void reset_attempt(struct xfer *x) {
   x->errbuf[0] = '\0';
   x->resp.status = 0;
   osc_buf_reset(&x->resp.body);
   reset_captured_headers(x);
   x->body_too_big = false;
   x->nomem = false;
+}
+
+static void count_attempt(struct osc_http *h, struct xfer *x, int64_t now) {
+  if (x->resp.attempts == 0)
+    x->first_start = now;
+  x->attempt_start = now;
+  x->resp.attempts++;
+  h->stats.requests++;
+}
+
+static void answer_attempt(struct osc_http *h, struct xfer *x, int64_t now);
+
+static void start_attempt(struct osc_http *h, struct xfer *x, int64_t now) {
+  CURL *e;
+  CURLMcode mc;
+
+  if (h->answer != NULL) {
+    answer_attempt(h, x, now);
+    return;
+  }
+  e = pool_get(h);
+  if (e == NULL) {
+    osc_error_set(&x->err, OSC_E_NOMEM, "%s: cannot create a curl handle",
+                  x->req.what);
+    fail_now(h, x);
+    return;
+  }
+  reset_attempt(x);
   if (setup_easy(h, x, e, &x->err) < 0) {
     pool_put(h, e);
     fail_now(h, x);
@@ -982,13 +1006,9 @@ static void start_attempt(struct osc_http *h, struct xfer *x, int64_t now) {
     return;
   }
   x->easy = e;
-  if (x->resp.attempts == 0)
-    x->first_start = now;
-  x->attempt_start = now;
-  x->resp.attempts++;
+  count_attempt(h, x, now);
   x->host->in_flight++;
   h->n_running++;
-  h->stats.requests++;
   if (h->n_running > h->stats.peak_in_flight)
     h->stats.peak_in_flight = h->n_running;
   list_append(&h->running, x);
@@ -1257,6 +1277,44 @@ static void settle_attempt(struct osc_http *h, struct xfer *x,
     x->failed = true;
   }
   list_append(&h->done, x);
+}
+
+/* The injected transport (osc_http_set_transport) answers at once; the
+ * answer goes through the same capture of headers and body, and the same
+ * decision, as one from the network. */
+static void answer_attempt(struct osc_http *h, struct xfer *x, int64_t now) {
+  struct osc_http_answer a;
+  struct attempt_end end;
+  const char *line;
+  size_t len;
+
+  memset(&a, 0, sizeof(a));
+  memset(&end, 0, sizeof(end));
+  reset_attempt(x);
+  count_attempt(h, x, now);
+  h->answer(h->answer_ud, &x->req, &a);
+  for (line = a.headers; line != NULL && *line != '\0'; line += len) {
+    len = strcspn(line, "\n");
+    on_header((char *)line, 1, len, x);
+    len += line[len] == '\n';
+  }
+  len = a.body == NULL ? 0 : a.body_len > 0 ? a.body_len : strlen(a.body);
+  if (a.status > 0 && len > 0)
+    on_body((char *)a.body, 1, len, x);
+  if (a.status <= 0) {
+    end.ending = OSC_RETRY_TRANSIENT;
+    end.nothing_sent = true;
+    snprintf(end.transport, sizeof(end.transport),
+             "connect to %s failed: no answer", x->host->name);
+  } else if (x->body_too_big) {
+    end.ending = OSC_RETRY_BODY_TOO_LARGE;
+  } else if (x->nomem) {
+    end.ending = OSC_RETRY_NOMEM;
+  } else {
+    end.ending = OSC_RETRY_HTTP;
+    end.status = a.status;
+  }
+  settle_attempt(h, x, &end, now);
 }
 
 /* Reads how curl's attempt ended, then takes it off the multi handle. */
@@ -1594,6 +1652,12 @@ bool osc_http_pacing(const struct osc_http *http, const char *host,
 
 void osc_http_set_verbose(struct osc_http *http, bool verbose) {
   http->verbose = verbose;
+}
+
+void osc_http_set_transport(struct osc_http *http, osc_http_answer_fn answer,
+                            void *ud) {
+  http->answer = answer;
+  http->answer_ud = ud;
 }
 
 static bool method_ok(const char *m) {

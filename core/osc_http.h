@@ -128,6 +128,27 @@ bool osc_http_pacing(const struct osc_http *http, const char *host,
  * redacted. */
 void osc_http_set_verbose(struct osc_http *http, bool verbose);
 
+/* An answer from an injected transport (below). */
+struct osc_http_answer {
+  long status;         /* 0: no connection (a refused connect: retried) */
+  const char *headers; /* "Name: value" lines, '\n'-separated; NULL: none */
+  const char *body;    /* NULL: empty */
+  size_t body_len;     /* 0: strlen(body) */
+};
+
+/* Answers one attempt of req; what *answer points to must stay valid until
+ * the function is called again. It must not call into the client. */
+typedef void (*osc_http_answer_fn)(void *ud, const struct osc_http_request *req,
+                                   struct osc_http_answer *answer);
+
+/* Lets `answer` answer every later attempt instead of the network, at once
+ * (tests of the layers above, without sockets); NULL restores the network.
+ * Everything else is the same: the capture of headers (request id,
+ * Retry-After, Location, x-ms-*) and body (bounded), retries, pacing,
+ * messages and callbacks. */
+void osc_http_set_transport(struct osc_http *http, osc_http_answer_fn answer,
+                            void *ud);
+
 /* Blocking, with retries. Returns 0 when a response was obtained (any
  * status: the caller interprets 4xx; a retryable status that persisted after
  * all attempts is an error, and so is one that was not retried because the

@@ -1051,6 +1051,98 @@ static void test_http__verbose_redacts_secrets(void **state) {
   osc_http_free(h);
 }
 
+/* --- an injected transport (osc_http_set_transport): no sockets --- */
+
+struct scripted {
+  const struct osc_http_answer *answers;
+  size_t n;
+  size_t calls;
+};
+
+static void scripted_answer(void *ud, const struct osc_http_request *req,
+                            struct osc_http_answer *answer) {
+  struct scripted *sc = ud;
+
+  (void)req;
+  *answer = sc->answers[sc->calls < sc->n ? sc->calls : sc->n - 1];
+  sc->calls++;
+}
+
+/* The same capture, decision and messages as for the network: a refused
+ * connect and a 503 are retried, the answer's headers are read. */
+static void test_http__injected_transport(void **state) {
+  static const struct osc_http_answer answers[] = {
+      {0, NULL, NULL, 0},
+      {503, "x-ms-request-id: r-1\nRetry-After: 0\n", "busy", 0},
+      {202,
+       "x-ms-request-id: r-2\r\nLocation: https://h/loc\r\n"
+       "Azure-AsyncOperation: https://h/op\r\nx-ms-lease-state: leased",
+       "{\"ok\":true}", 0},
+      {200, NULL, "0123456789", 0},
+  };
+  struct scripted sc = {answers, 3, 0};
+  struct osc_http_options o = OSC_HTTP_OPTIONS_INIT;
+  struct osc_http *h = fast_client(&o);
+  struct osc_http_response resp;
+  struct osc_http_request req = {0};
+  struct osc_error e = OSC_ERROR_INIT;
+  struct osc_http_stats st;
+  char v[32];
+
+  (void)state;
+  osc_http_set_transport(h, scripted_answer, &sc);
+  assert_int_equal(get(h, "https://nowhere.test/x", "x", &resp, &e), 0);
+  assert_int_equal(sc.calls, 3);
+  assert_int_equal(resp.attempts, 3);
+  assert_int_equal(resp.status, 202);
+  assert_string_equal(osc_buf_str(&resp.body), "{\"ok\":true}");
+  assert_string_equal(resp.request_id, "r-2");
+  assert_string_equal(resp.location, "https://h/op");
+  assert_true(
+      osc_http_response_header(&resp, "x-ms-lease-state", v, sizeof(v)));
+  assert_string_equal(v, "leased");
+  osc_http_get_stats(h, &st);
+  assert_int_equal(st.requests, 3);
+  assert_int_equal(st.retries, 2);
+  osc_http_response_free(&resp);
+
+  /* A POST whose connection failed sent nothing: retried; then out of
+   * attempts with the usual message. */
+  sc.answers = answers;
+  sc.n = 1;
+  sc.calls = 0;
+  req.method = "POST";
+  req.url = "https://nowhere.test/tasks";
+  req.what = "task";
+  req.body = "{}";
+  req.body_len = 2;
+  osc_http_response_init(&resp, 0);
+  assert_true(osc_http_perform(h, &req, &resp, &e) < 0);
+  assert_int_equal(sc.calls, 6);
+  assert_memory_equal(e.msg,
+                      "task: connect to nowhere.test failed: no answer "
+                      "(after 6 attempts over ",
+                      strlen("task: connect to nowhere.test failed: no answer "
+                             "(after 6 attempts over "));
+  osc_http_response_free(&resp);
+
+  /* The body limit holds for injected answers too. */
+  sc.answers = &answers[3];
+  sc.n = 1;
+  sc.calls = 0;
+  req.method = "GET";
+  req.body = NULL;
+  req.body_len = 0;
+  req.max_body = 4;
+  osc_http_response_init(&resp, 0);
+  assert_true(osc_http_perform(h, &req, &resp, &e) < 0);
+  assert_string_equal(e.msg, "task: response body exceeds the limit of 4 "
+                             "bytes");
+  assert_int_equal(sc.calls, 1);
+  osc_http_response_free(&resp);
+  osc_http_free(h);
+}
+
 /* --- the retry decision, from a table (no server, no clock) --- */
 
 #define REFUSED "connect to 10.0.0.4:443 failed: Connection refused"
@@ -1377,6 +1469,7 @@ int main(void) {
       T(test_http__paging_callbacks_in_order),
       T(test_http__verbose_redacts_secrets),
       T(test_http__fix_url_and_escape),
+      T(test_http__injected_transport),
       T(test_http__retry_decision),
       T(test_http__retry_backoff_caps),
       T(test_http__parse_retry_after),
