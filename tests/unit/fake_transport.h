@@ -43,6 +43,7 @@ struct fake {
   size_t n_routes;
   char log[FAKE_LOG_MAX][512]; /* "GET /path?query" (no origin) */
   size_t n_log;
+  char last_body[8192]; /* of the last request with a body */
   size_t unrouted;
 };
 
@@ -73,6 +74,9 @@ static inline void fake_answer(void *ud, const struct osc_http_request *req,
   path = path ? path + 3 + strcspn(path + 3, "/") : req->url;
   if (f->n_log < FAKE_LOG_MAX)
     snprintf(f->log[f->n_log++], sizeof(f->log[0]), "%s %s", req->method, path);
+  if (req->body != NULL)
+    snprintf(f->last_body, sizeof(f->last_body), "%.*s", (int)req->body_len,
+             req->body);
   for (i = 0; i < f->n_routes; i++) {
     const struct fake_route *r = &f->routes[i];
 
@@ -208,16 +212,16 @@ static inline struct osc_session *fake_session(const struct osc_config *cfg,
   "\"properties\":{\"primary\":true,\"privateIPAddress\":\"10.0.0." #n "\","   \
   "\"privateIPAddressVersion\":\"IPv4\"}}]}}"
 
-/* An in-scope target Machines-<id> named `name`. */
-#define FAKE_MACHINE_IN(id, name, env)                                         \
+/* An in-scope target Machines-<id> named `name`; disabled: true/false. */
+#define FAKE_MACHINE_X(id, name, env, disabled)                                \
   "{\"Id\":\"Machines-" #id "\",\"Name\":\"" name "\","                        \
   "\"SpaceId\":\"Spaces-1\",\"EnvironmentIds\":[\"" env "\"],"                 \
   "\"Roles\":[\"web-server\",\"vmss-web\"],\"TenantIds\":[],"                  \
-  "\"IsDisabled\":false,\"HealthStatus\":\"Healthy\","                         \
+  "\"IsDisabled\":" #disabled ",\"HealthStatus\":\"Healthy\","                 \
   "\"Uri\":\"https://" name ":10933/\",\"Thumbprint\":\"AB12\","               \
   "\"Endpoint\":{\"CommunicationStyle\":\"TentaclePassive\","                  \
   "\"Uri\":\"https://" name ":10933/\",\"Thumbprint\":\"AB12\"}}"
-#define FAKE_MACHINE(id, name) FAKE_MACHINE_IN(id, name, "Environments-1")
+#define FAKE_MACHINE(id, name) FAKE_MACHINE_X(id, name, "Environments-1", false)
 
 /* An Octopus page of `total` machines, all on it. */
 #define FAKE_MACHINES(total, items)                                            \

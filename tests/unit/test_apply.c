@@ -199,6 +199,71 @@ static void test_apply__cases(void **state) {
   }
 }
 
+/* Disabling (the policy says so for orphans) reads the target again and
+ * writes it back only when it is not disabled already; a target gone on
+ * that read fails its action and nothing is written. */
+#define DISABLE_ORPHANS                                                        \
+  "return { grace = { orphan = \"0s\" }, on_scale_in = \"disable\", "          \
+  "on_failed_vm = \"keep\" }\n"
+
+struct disable_case {
+  const char *name;
+  long get_status; /* GET Machines-9 */
+  const char *get_body;
+  size_t puts;
+  size_t n_disabled;
+  size_t n_failed;
+  int exit_code;
+};
+
+static const struct disable_case disable_cases[] = {
+    {"GET, then PUT with IsDisabled true", 200, FAKE_MACHINE(9, "web00000z"), 1,
+     1, 0, 0},
+    {"disabled already on the re-read: no PUT", 200,
+     FAKE_MACHINE_X(9, "web00000z", "Environments-1", true), 0, 1, 0, 0},
+    {"gone on the re-read: failed, no PUT", 404,
+     "{\"ErrorMessage\":\"The resource 'Machines-9' was not found.\"}", 0, 0, 1,
+     1},
+};
+
+static void test_apply__disables(void **state) {
+  static const struct apply_case plain = {
+      "disable", DISABLE_ORPHANS, {{0}}, false, {NULL}, 0, 0, 0, true, 1};
+  size_t k;
+
+  (void)state;
+  for (k = 0; k < sizeof(disable_cases) / sizeof(disable_cases[0]); k++) {
+    const struct disable_case *c = &disable_cases[k];
+    struct osc_apply_result res;
+    struct world w;
+    int exit_code = -1;
+
+    print_message("--- %s\n", c->name);
+    world_open(&w, DISABLE_ORPHANS);
+    fake_route(w.fake, "GET", "/api/Spaces-1/machines/Machines-9",
+               c->get_status, c->get_body, 0);
+    fake_route(w.fake, "PUT", "/api/Spaces-1/machines/Machines-9", 200, "{}",
+               0);
+    add_routes(w.fake, &plain);
+    run_apply(&plain, &w, &res, &exit_code);
+    fake_print_log(w.fake);
+    assert_int_equal(fake_count(w.fake, "GET", "/machines/Machines-9"), 1);
+    assert_int_equal(fake_count(w.fake, "PUT", "/"), c->puts);
+    assert_int_equal(fake_count(w.fake, "PUT", "/machines/Machines-9"),
+                     c->puts);
+    if (c->puts > 0)
+      assert_non_null(strstr(w.fake->last_body, "\"IsDisabled\":true"));
+    assert_int_equal(fake_count(w.fake, "DELETE", "/"), 0);
+    assert_int_equal(res.n_disabled, c->n_disabled);
+    assert_int_equal(res.n_failed, c->n_failed);
+    assert_int_equal(res.n_deleted, 0);
+    assert_int_equal(exit_code, c->exit_code);
+    assert_int_equal(w.fake->unrouted, 0);
+    osc_apply_result_free(&res);
+    world_close(&w);
+  }
+}
+
 /* The state records the run: the deleted orphan is no longer remembered,
  * and the deployable targets are the outputs. */
 static void test_apply__records_state(void **state) {
@@ -226,6 +291,7 @@ static void test_apply__records_state(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_apply__cases),
+      cmocka_unit_test(test_apply__disables),
       cmocka_unit_test(test_apply__records_state),
   };
 

@@ -35,6 +35,24 @@ static const char machines[] = FAKE_MACHINES(
     3, FAKE_MACHINE(1, "web000000") "," FAKE_MACHINE(2, "web000001") "," //
     FAKE_MACHINE(3, "web000002"));
 
+/* The Octopus list when the server pages by 2 (Links as Octopus sends
+ * them): page 2 is asked for by position as soon as page 1 tells the
+ * total. */
+#define MACHINES_PAGE(total, items, links)                                     \
+  "{\"ItemType\":\"Machine\",\"TotalResults\":" #total                         \
+  ",\"ItemsPerPage\":2,\"Items\":[" items "],\"Links\":{" links "}}"
+#define MACHINES_LINK(skip)                                                    \
+  "/api/Spaces-1/machines?skip=" #skip "&environmentIds=Environments-1&take=2"
+static const char machines_1of2[] = MACHINES_PAGE(
+    3, FAKE_MACHINE(1, "web000000") "," FAKE_MACHINE(2, "web000001"),
+    "\"Self\":\"" MACHINES_LINK(0) "\",\"Page.Next\":\"" MACHINES_LINK(2) "\"");
+static const char machines_2of2[] = MACHINES_PAGE(
+    3, FAKE_MACHINE(3, "web000002"), "\"Self\":\"" MACHINES_LINK(2) "\"");
+static const char machines_2of2_total_changed[] = MACHINES_PAGE(
+    4, FAKE_MACHINE(3, "web000002"), "\"Self\":\"" MACHINES_LINK(2) "\"");
+static const char machines_2of2_repeats[] = MACHINES_PAGE(
+    3, FAKE_MACHINE(2, "web000001"), "\"Self\":\"" MACHINES_LINK(2) "\"");
+
 /* The answers of a healthy scale set of three VMs on two pages each. */
 static void healthy_routes(struct fake *f) {
   fake_route(f, "POST", "/oauth2/v2.0/token", 200, FAKE_TOKEN_BODY, 0);
@@ -124,6 +142,32 @@ static const struct collect_case collect_cases[] = {
      3,
      1,
      "Octopus machines list of web-prod returned 1 of 5 machines"},
+    {"Octopus machines on two pages",
+     {{"GET", "skip=2", 200, machines_2of2, NULL, 0},
+      {"GET", "skip=0", 200, machines_1of2, NULL, 0}},
+     true,
+     OSC_OK,
+     3,
+     3,
+     NULL},
+    {"Octopus total changes on page 2",
+     {{"GET", "skip=2", 200, machines_2of2_total_changed, NULL, 0},
+      {"GET", "skip=0", 200, machines_1of2, NULL, 0}},
+     false,
+     OSC_OK,
+     3,
+     3,
+     "Octopus machines list page 2 (web-prod): the reported total changed "
+     "from 3 to 4"},
+    {"Octopus page 2 repeats a machine",
+     {{"GET", "skip=2", 200, machines_2of2_repeats, NULL, 0},
+      {"GET", "skip=0", 200, machines_1of2, NULL, 0}},
+     false,
+     OSC_OK,
+     3,
+     2,
+     "Octopus machines list page 2 (web-prod): item Machines-2 was already "
+     "listed"},
     {"Octopus refuses the API key",
      {{"GET", "/api/Spaces-1/machines?", 401,
        "{\"ErrorMessage\":\"You must be logged in\"}", NULL, 0}},
