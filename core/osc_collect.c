@@ -1,7 +1,5 @@
 #include "core/osc_collect.h"
 
-#include <lauxlib.h>
-#include <lua.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +18,6 @@ struct osc_session {
   struct osc_http *http;
   struct osc_azure *azure;
   struct osc_octopus *octopus;
-  lua_State *json; /* decoding and parsing of collected pages */
 };
 
 /* Progress lines show the session's requests and whether they are paced. */
@@ -55,9 +52,6 @@ int osc_session_new(const struct osc_config *cfg, struct osc_session **out,
     goto fail;
   osc_http_set_verbose(s->http, osc_log_enabled(OSC_LOG_DEBUG) != 0);
   osc_progress_set_counts(progress_counts, s->http);
-  rc = osc_json_state_new(&s->json, err);
-  if (rc < 0)
-    goto fail;
   rc = osc_azure_new(cfg, s->http, &s->azure, err);
   if (rc < 0)
     goto fail;
@@ -78,8 +72,6 @@ void osc_session_free(struct osc_session *s) {
     return;
   osc_octopus_free(s->octopus);
   osc_azure_free(s->azure);
-  if (s->json != NULL)
-    lua_close(s->json);
   osc_progress_unset_counts(s->http);
   osc_http_free(s->http);
   free(s);
@@ -274,39 +266,39 @@ struct page_call {
   int rc;
 };
 
-/* Feeds the ids of the page's items (the table on top) to the loop guard:
- * an id listed twice stops the list. */
-static int guard_items(lua_State *L, struct page_call *p) {
+/* Feeds the ids of the page's items to the loop guard: an id listed twice
+ * stops the list. */
+static int guard_items(const struct osc_json_value *items,
+                       struct page_call *p) {
   const char *key = p->kind == PAGE_MACHINES ? "Id" : "id";
-  size_t n = lua_rawlen(L, -1);
+  size_t n = osc_json_len(items);
   size_t i;
 
-  for (i = 1; i <= n && p->rc >= 0; i++) {
-    lua_rawgeti(L, -1, (lua_Integer)i);
-    if (lua_type(L, -1) == LUA_TTABLE)
-      p->rc = osc_paging_item(p->paging, osc_json_string(L, -1, key), p->err);
-    lua_pop(L, 1);
+  for (i = 0; i < n && p->rc >= 0; i++) {
+    const struct osc_json_value *item = osc_json_at(items, i);
+
+    if (osc_json_is_container(item))
+      p->rc = osc_paging_item(
+          p->paging, osc_json_str(osc_json_get(item, key), NULL), p->err);
   }
   return p->rc;
 }
 
 /* An Octopus page's TotalResults, range-checked, into p->total and the
  * loop guard (a total that changes between pages stops the list). */
-static int guard_total(lua_State *L, int doc, struct page_call *p) {
+static int guard_total(const struct osc_json_value *doc, struct page_call *p) {
+  const struct osc_json_value *total_value = osc_json_get(doc, "TotalResults");
   int64_t total = -1;
   int64_t per_page = -1;
 
-  if (osc_json_path_int(L, doc, "TotalResults", &total) && total >= 0)
+  if (osc_json_int(total_value, &total) && total >= 0)
     p->total = total;
-  else if (osc_json_push_path(L, doc, "TotalResults") != LUA_TNIL) {
-    lua_pop(L, 1);
+  else if (total_value != NULL)
     return p->rc = osc_error_set(p->err, OSC_E_SAFETY,
                                  "TotalResults is not a count");
-  } else {
-    lua_pop(L, 1);
+  else
     return OSC_OK;
-  }
-  if (!osc_json_path_int(L, doc, "ItemsPerPage", &per_page))
+  if (!osc_json_int(osc_json_get(doc, "ItemsPerPage"), &per_page))
     per_page = -1;
   p->per_page = per_page;
   if (p->paging != NULL)
@@ -314,56 +306,33 @@ static int guard_total(lua_State *L, int doc, struct page_call *p) {
   return p->rc;
 }
 
-static int page_l(lua_State *L) {
-  struct page_call *p = lua_touserdata(L, 1);
-  const char *next = NULL;
-  size_t n_items;
-  int doc;
+/* The page's items (value[] or Items[]) into the collection(s). */
+static int parse_items(const struct osc_json_value *items,
+                       struct page_call *p) {
+  size_t i;
 
-  p->rc = osc_json_decode(L, p->body, p->len, "response", p->err);
-  if (p->rc < 0)
-    return 0;
-  doc = lua_gettop(L);
-  if (lua_type(L, doc) != LUA_TTABLE) {
-    p->rc = osc_error_set(p->err, OSC_E_SAFETY, "response is not an object");
-    return 0;
-  }
-  if (p->kind == PAGE_VMSS) {
-    p->rc = osc_parse_vmss(L, doc, p->c, p->err);
-    return 0;
-  }
-  lua_getfield(L, doc, p->kind == PAGE_MACHINES ? "Items" : "value");
-  if (lua_type(L, -1) != LUA_TTABLE) {
-    p->rc = osc_error_set(p->err, OSC_E_SAFETY, "response has no %s",
-                          p->kind == PAGE_MACHINES ? "Items" : "value");
-    return 0;
-  }
-  if (p->paging != NULL && guard_items(L, p) < 0)
-    return 0;
-  if (p->parse_items) {
-    if (p->kind == PAGE_VMS)
-      p->rc = osc_parse_vms(L, lua_gettop(L), p->c, p->err);
-    else if (p->kind == PAGE_NICS)
-      p->rc = osc_parse_nics(L, lua_gettop(L), p->c, p->err);
-    else {
-      size_t i;
+  if (p->kind == PAGE_VMS)
+    return p->rc = osc_parse_vms(items, p->c, p->err);
+  if (p->kind == PAGE_NICS)
+    return p->rc = osc_parse_nics(items, p->c, p->err);
+  for (i = 0; i < p->n_cols && p->rc >= 0; i++)
+    p->rc = osc_parse_targets(items, p->cols[i], p->err);
+  return p->rc;
+}
 
-      for (i = 0; i < p->n_cols && p->rc >= 0; i++)
-        p->rc = osc_parse_targets(L, lua_gettop(L), p->cols[i], p->err);
-    }
-    if (p->rc < 0)
-      return 0;
-  }
-  n_items = lua_rawlen(L, -1);
-  lua_pop(L, 1);
+/* The page's next link (NULL at the end), after the loop guard's
+ * checks of the totals and the page's end. */
+static int page_next(const struct osc_json_value *doc, size_t n_items,
+                     struct page_call *p) {
+  const char *next;
+
   if (p->kind == PAGE_MACHINES) {
-    if (guard_total(L, doc, p) < 0)
-      return 0;
-    lua_getfield(L, doc, "Links");
-    if (lua_type(L, -1) == LUA_TTABLE)
-      next = osc_json_string(L, -1, "Page.Next");
+    if (guard_total(doc, p) < 0)
+      return p->rc;
+    next = osc_json_str(osc_json_get(osc_json_get(doc, "Links"), "Page.Next"),
+                        NULL);
   } else {
-    next = osc_json_string(L, doc, "nextLink");
+    next = osc_json_str(osc_json_get(doc, "nextLink"), NULL);
   }
   if (next != NULL && next[0] == '\0')
     next = NULL;
@@ -371,32 +340,47 @@ static int page_l(lua_State *L) {
     p->rc = osc_paging_end(p->paging, n_items, p->by_position ? NULL : next,
                            p->err);
     if (p->rc < 0)
-      return 0;
+      return p->rc;
   }
   if (next != NULL) {
-    size_t n = strlen(next) + 1;
-
-    p->next = malloc(n);
-    if (p->next == NULL) {
-      p->rc = osc_error_set(p->err, OSC_E_NOMEM, "out of memory");
-      return 0;
-    }
-    memcpy(p->next, next, n);
+    p->next = strdup(next);
+    if (p->next == NULL)
+      return p->rc = osc_error_set(p->err, OSC_E_NOMEM, "out of memory");
   }
-  return 0;
+  return OSC_OK;
 }
 
-static int run_page(struct osc_session *s, struct page_call *p) {
-  int top = lua_gettop(s->json);
+/* The decoded page: its kind's checks, items and next link. */
+static int read_page(const struct osc_json_value *doc, struct page_call *p) {
+  const char *items_key = p->kind == PAGE_MACHINES ? "Items" : "value";
+  const struct osc_json_value *items;
+
+  if (!osc_json_is_container(doc))
+    return p->rc =
+               osc_error_set(p->err, OSC_E_SAFETY, "response is not an object");
+  if (p->kind == PAGE_VMSS)
+    return p->rc = osc_parse_vmss(doc, p->c, p->err);
+  items = osc_json_get(doc, items_key);
+  if (!osc_json_is_container(items))
+    return p->rc = osc_error_set(p->err, OSC_E_SAFETY, "response has no %s",
+                                 items_key);
+  if (p->paging != NULL && guard_items(items, p) < 0)
+    return p->rc;
+  if (p->parse_items && parse_items(items, p) < 0)
+    return p->rc;
+  return page_next(doc, osc_json_len(items), p);
+}
+
+/* Decodes one page and reads it (p->next is malloc'ed when rc >= 0). */
+static int run_page(struct page_call *p) {
+  struct osc_json_doc *doc = NULL;
 
   p->next = NULL;
   p->total = -1;
-  p->rc = OSC_OK;
-  lua_pushcfunction(s->json, page_l);
-  lua_pushlightuserdata(s->json, p);
-  if (lua_pcall(s->json, 1, 0, 0) != LUA_OK)
-    p->rc = osc_error_set(p->err, OSC_E_NOMEM, "out of memory");
-  lua_settop(s->json, top);
+  p->rc = osc_json_parse(p->body, p->len, "response", &doc, p->err);
+  if (p->rc >= 0)
+    read_page(osc_json_root(doc), p);
+  osc_json_doc_free(doc);
   if (p->rc < 0) {
     free(p->next);
     p->next = NULL;
@@ -518,7 +502,7 @@ static int azure_page(struct entry *e, const char *what,
   p.parse_items = kind != PAGE_NICS;
   p.paging = paging;
   p.err = &err;
-  if (run_page(s, &p) < 0) {
+  if (run_page(&p) < 0) {
     osc_error_prefix(&err, "%s", what);
     if (err.code != OSC_E_NOMEM)
       err.code = OSC_E_SAFETY;
@@ -817,7 +801,7 @@ static int mlist_parse(struct mlist *l, const struct mpage *mp,
   p->paging = &l->pages;
   p->by_position = mp->parallel;
   p->err = err;
-  run_page(l->run->s, p);
+  run_page(p);
   if (colv != cols)
     free(colv);
   return p->rc;
@@ -1146,7 +1130,7 @@ static void finish_entry(struct run *r, struct entry *e) {
       p.kind = PAGE_NICS;
       p.parse_items = true;
       p.err = &err;
-      if (run_page(r->s, &p) < 0) {
+      if (run_page(&p) < 0) {
         what_nic_page(e, (int)i + 1, what, sizeof(what));
         osc_error_prefix(&err, "%s", what);
         if (err.code != OSC_E_NOMEM)

@@ -127,18 +127,18 @@ struct vmss_push {
   int rc;
 };
 
+/* The model read by osc_parse_vmss_body (p->rc) and the decoded body. */
 static int push_vmss_l(lua_State *L) {
   struct vmss_push *p = lua_touserdata(L, 1);
   const struct osc_vmss *v = &p->col.vmss;
   int body;
 
-  osc_bind_push_json(L, p->body, p->len); /* [body] */
-  body = lua_gettop(L);
-  p->rc = osc_parse_vmss(L, body, &p->col, &p->err);
   if (p->rc < 0) {
     lua_pushnil(L); /* the caller returns nil, err */
     return 1;
   }
+  osc_bind_push_json(L, p->body, p->len); /* [body] */
+  body = lua_gettop(L);
   lua_createtable(L, 0, 8);
   if (v->id) {
     lua_pushstring(L, v->id);
@@ -204,6 +204,7 @@ static int az_scale_set(lua_State *L) {
   p.body = resp.body.data ? resp.body.data : "";
   p.len = resp.body.len;
   osc_collection_init(&p.col, e->name);
+  p.rc = osc_parse_vmss_body(p.body, p.len, &p.col, &p.err);
   status = osc_bind_ppush(L, push_vmss_l, &p, 1);
   osc_collection_free(&p.col);
   osc_http_response_free(&resp);

@@ -7,9 +7,10 @@
 #ifndef OSC_FUZZ_H
 #define OSC_FUZZ_H
 
-#include <lua.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "core/osc_json.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -18,11 +19,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
  * file name ("policy.lua"); the file is overwritten on every call. */
 const char *fuzz_write_file(const char *name, const uint8_t *data, size_t size);
 
-/* A JSON-decoding state (core/osc_json.h) kept for the whole process; the
- * stack is empty on return. */
-lua_State *fuzz_json_state(void);
-
-/* Decodes the input onto L's stack (one slot) or returns -1. */
-int fuzz_decode(lua_State *L, const uint8_t *data, size_t size);
+/* The input as a JSON document (core/osc_json.h; free it with
+ * osc_json_doc_free), or NULL when it does not decode. */
+struct osc_json_doc *fuzz_decode(const uint8_t *data, size_t size);
 
 #endif

@@ -6,22 +6,21 @@
 #include "core/osc_parse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  lua_State *L = fuzz_json_state();
+  struct osc_json_doc *doc = fuzz_decode(data, size);
+  const struct osc_json_value *value;
   struct osc_error err = OSC_ERROR_INIT;
   struct osc_collection c;
 
-  if (fuzz_decode(L, data, size) < 0)
+  if (doc == NULL)
     return 0;
   osc_collection_init(&c, "fuzz");
-  (void)osc_parse_vmss(L, 1, &c, &err);
-  if (lua_type(L, 1) == LUA_TTABLE) {
-    lua_getfield(L, 1, "value");
-    if (lua_type(L, 2) == LUA_TTABLE) {
-      (void)osc_parse_vms(L, 2, &c, &err);
-      (void)osc_parse_nics(L, 2, &c, &err);
-    }
+  (void)osc_parse_vmss(osc_json_root(doc), &c, &err);
+  value = osc_json_get(osc_json_root(doc), "value");
+  if (osc_json_is_container(value)) {
+    (void)osc_parse_vms(value, &c, &err);
+    (void)osc_parse_nics(value, &c, &err);
   }
   osc_collection_free(&c);
-  lua_settop(L, 0);
+  osc_json_doc_free(doc);
   return 0;
 }

@@ -6,18 +6,20 @@
 #include "core/osc_parse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  lua_State *L = fuzz_json_state();
+  struct osc_json_doc *doc = fuzz_decode(data, size);
+  const struct osc_json_value *root = osc_json_root(doc);
+  const struct osc_json_value *items = osc_json_get(root, "Items");
   struct osc_error err = OSC_ERROR_INIT;
   struct osc_collection c;
 
-  if (fuzz_decode(L, data, size) < 0)
+  if (doc == NULL)
     return 0;
-  if (lua_type(L, 1) == LUA_TTABLE) {
-    lua_getfield(L, 1, "Items");
+  if (osc_json_is_container(root)) {
     osc_collection_init(&c, "fuzz");
-    (void)osc_parse_targets(L, lua_type(L, 2) == LUA_TTABLE ? 2 : 1, &c, &err);
+    (void)osc_parse_targets(osc_json_is_container(items) ? items : root, &c,
+                            &err);
     osc_collection_free(&c);
   }
-  lua_settop(L, 0);
+  osc_json_doc_free(doc);
   return 0;
 }

@@ -59,22 +59,10 @@ const char *fuzz_write_file(const char *name, const uint8_t *data,
   return path;
 }
 
-lua_State *fuzz_json_state(void) {
-  static lua_State *L;
-  struct osc_error err = OSC_ERROR_INIT;
+struct osc_json_doc *fuzz_decode(const uint8_t *data, size_t size) {
+  struct osc_json_doc *doc = NULL;
 
-  if (L == NULL && osc_json_state_new(&L, &err) < 0) {
-    fprintf(stderr, "fuzz: %s\n", err.msg);
-    abort();
-  }
-  lua_settop(L, 0);
-  return L;
-}
-
-int fuzz_decode(lua_State *L, const uint8_t *data, size_t size) {
-  struct osc_error err = OSC_ERROR_INIT;
-
-  return osc_json_decode(L, (const char *)data, size, "fuzz input", &err) < 0
-             ? -1
-             : 0;
+  if (osc_json_parse((const char *)data, size, "fuzz input", &doc, NULL) < 0)
+    return NULL;
+  return doc;
 }

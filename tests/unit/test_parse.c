@@ -6,7 +6,6 @@
 #include <stdint.h>
 
 #include <cmocka.h>
-#include <lua.h>
 #include <string.h>
 
 #include "core/osc_buf.h"
@@ -14,62 +13,79 @@
 #include "core/osc_model.h"
 #include "core/osc_parse.h"
 
-static lua_State *decode_file(const char *path) {
+/* The file's document; `wrap` puts it in a one-element array first. */
+static struct osc_json_doc *decode_file_as(const char *path, bool wrap) {
   struct osc_error err = OSC_ERROR_INIT;
+  struct osc_json_doc *doc = NULL;
   struct osc_buf buf;
-  lua_State *L = NULL;
 
   osc_buf_init(&buf, 1u << 24);
+  if (wrap)
+    assert_int_equal(osc_buf_puts(&buf, "[", &err), 0);
   assert_int_equal(osc_buf_read_file(&buf, path, &err), 0);
-  assert_int_equal(osc_json_state_new(&L, &err), 0);
-  assert_int_equal(osc_json_decode(L, buf.data, buf.len, path, &err), 0);
+  if (wrap)
+    assert_int_equal(osc_buf_puts(&buf, "]", &err), 0);
+  assert_int_equal(osc_json_parse(buf.data, buf.len, path, &doc, &err), 0);
   osc_buf_free(&buf);
-  return L;
+  return doc;
+}
+
+static struct osc_json_doc *decode_file(const char *path) {
+  return decode_file_as(path, false);
+}
+
+static struct osc_json_doc *decode_text(const char *text) {
+  struct osc_error err = OSC_ERROR_INIT;
+  struct osc_json_doc *doc = NULL;
+
+  assert_int_equal(osc_json_parse(text, strlen(text), "test", &doc, &err), 0);
+  return doc;
 }
 
 static void test_parse__vmss_uniform_lowercase_state(void **state) {
   struct osc_error err = OSC_ERROR_INIT;
   struct osc_collection c;
-  lua_State *L = decode_file("tests/fixtures/api/azure/vmss-get-uniform.json");
+  struct osc_json_doc *doc =
+      decode_file("tests/fixtures/api/azure/vmss-get-uniform.json");
 
   (void)state;
   osc_collection_init(&c, "web");
-  assert_int_equal(osc_parse_vmss(L, -1, &c, &err), 0);
+  assert_int_equal(osc_parse_vmss(osc_json_root(doc), &c, &err), 0);
   assert_true(c.have_vmss);
   assert_int_equal(c.vmss.mode, OSC_UNIFORM); /* orchestrationMode absent */
   assert_int_equal(c.vmss.capacity, 4);
   assert_string_equal(c.vmss.provisioning_state, "succeeded");
   assert_false(c.vmss.overprovision);
   assert_string_equal(c.vmss.computer_name_prefix, "myVirtualMachineScaleSet");
-  assert_int_equal(lua_gettop(L), 1); /* stack left as found */
   osc_collection_free(&c);
-  lua_close(L);
+  osc_json_doc_free(doc);
 }
 
 static void test_parse__vmss_flexible(void **state) {
   struct osc_error err = OSC_ERROR_INIT;
   struct osc_collection c;
-  lua_State *L = decode_file("tests/fixtures/api/azure/vmss-get-flexible.json");
+  struct osc_json_doc *doc =
+      decode_file("tests/fixtures/api/azure/vmss-get-flexible.json");
 
   (void)state;
   osc_collection_init(&c, "api");
-  assert_int_equal(osc_parse_vmss(L, -1, &c, &err), 0);
+  assert_int_equal(osc_parse_vmss(osc_json_root(doc), &c, &err), 0);
   assert_int_equal(c.vmss.mode, OSC_FLEXIBLE);
   assert_int_equal(c.vmss.capacity, 10);
   osc_collection_free(&c);
-  lua_close(L);
+  osc_json_doc_free(doc);
 }
 
 static void test_parse__uniform_vm_list(void **state) {
   struct osc_error err = OSC_ERROR_INIT;
   struct osc_collection c;
-  lua_State *L =
+  struct osc_json_doc *doc =
       decode_file("tests/fixtures/api/azure/vmss-vms-list-uniform.json");
 
   (void)state;
   osc_collection_init(&c, "web");
-  lua_getfield(L, -1, "value");
-  assert_int_equal(osc_parse_vms(L, -1, &c, &err), 0);
+  assert_int_equal(
+      osc_parse_vms(osc_json_get(osc_json_root(doc), "value"), &c, &err), 0);
   assert_int_equal(c.n_vms, 2);
   assert_string_equal(c.vms[0].instance_id, "1");
   assert_string_equal(c.vms[0].computer_name, "statustes000001");
@@ -77,55 +93,55 @@ static void test_parse__uniform_vm_list(void **state) {
   assert_string_equal(c.vms[0].scale_set, "{vmss-name}");
   assert_true(c.vms[0].created_at > 0);
   /* a second page appends */
-  assert_int_equal(osc_parse_vms(L, -1, &c, &err), 0);
+  assert_int_equal(
+      osc_parse_vms(osc_json_get(osc_json_root(doc), "value"), &c, &err), 0);
   assert_int_equal(c.n_vms, 4);
   assert_string_equal(c.vms[3].computer_name, "statustes000002");
   osc_collection_free(&c);
-  lua_close(L);
+  osc_json_doc_free(doc);
 }
 
 static void test_parse__instance_view_power_state(void **state) {
   struct osc_error err = OSC_ERROR_INIT;
   struct osc_collection c;
-  lua_State *L = decode_file(
+  struct osc_json_doc *doc = decode_file(
       "tests/fixtures/api/azure/vmss-vms-list-with-instanceview-maxset.json");
 
   (void)state;
   osc_collection_init(&c, "web");
-  lua_getfield(L, -1, "value");
-  assert_int_equal(osc_parse_vms(L, -1, &c, &err), 0);
+  assert_int_equal(
+      osc_parse_vms(osc_json_get(osc_json_root(doc), "value"), &c, &err), 0);
   assert_true(c.n_vms >= 1);
   assert_string_equal(c.vms[0].computer_name, "test000000");
   assert_string_equal(c.vms[0].zone, "a");
   osc_collection_free(&c);
-  lua_close(L);
+  osc_json_doc_free(doc);
 }
 
 static void test_parse__flexible_member(void **state) {
   struct osc_error err = OSC_ERROR_INIT;
   struct osc_collection c;
-  lua_State *L = decode_file("tests/fixtures/api/azure/vm-flex-member.json");
+  /* a one-element array holding the standard VM body */
+  struct osc_json_doc *doc =
+      decode_file_as("tests/fixtures/api/azure/vm-flex-member.json", true);
 
   (void)state;
   osc_collection_init(&c, "api");
-  /* a one-element array holding the standard VM body */
-  lua_createtable(L, 1, 0);
-  lua_pushvalue(L, -2);
-  lua_rawseti(L, -2, 1);
-  assert_int_equal(osc_parse_vms(L, -1, &c, &err), 0);
+  assert_int_equal(osc_parse_vms(osc_json_root(doc), &c, &err), 0);
   assert_int_equal(c.n_vms, 1);
   assert_string_equal(c.vms[0].name, "myVM");
   assert_string_equal(c.vms[0].instance_id, "myVM"); /* Flexible: the name */
   assert_string_equal(c.vms[0].scale_set, "myExistingFlexVmss");
   assert_int_equal(c.vms[0].state, OSC_VM_CREATING);
   osc_collection_free(&c);
-  lua_close(L);
+  osc_json_doc_free(doc);
 }
 
 static void test_parse__nics_join_private_ips(void **state) {
   struct osc_error err = OSC_ERROR_INIT;
   struct osc_collection c;
-  lua_State *L = decode_file("tests/fixtures/api/azure/vmss-nics-list.json");
+  struct osc_json_doc *doc =
+      decode_file("tests/fixtures/api/azure/vmss-nics-list.json");
   static const char body[] =
       "[{\"id\":\"/subscriptions/subid/resourceGroups/rg1/providers/"
       "Microsoft.Compute/virtualMachineScaleSets/vmss1/virtualMachines/1\","
@@ -133,26 +149,26 @@ static void test_parse__nics_join_private_ips(void **state) {
       "{\"id\":\"/subscriptions/subid/resourceGroups/rg1/providers/"
       "Microsoft.Compute/virtualMachineScaleSets/VMSS1/virtualMachines/0\","
       "\"properties\":{\"provisioningState\":\"Succeeded\"}}]";
+  struct osc_json_doc *vms = decode_text(body);
 
   (void)state;
   osc_collection_init(&c, "web");
-  assert_int_equal(osc_json_decode(L, body, sizeof(body) - 1, "vms", &err), 0);
-  assert_int_equal(osc_parse_vms(L, -1, &c, &err), 0);
-  lua_pop(L, 1);
-  lua_getfield(L, -1, "value");
-  assert_int_equal(osc_parse_nics(L, -1, &c, &err), 0);
+  assert_int_equal(osc_parse_vms(osc_json_root(vms), &c, &err), 0);
+  assert_int_equal(
+      osc_parse_nics(osc_json_get(osc_json_root(doc), "value"), &c, &err), 0);
   assert_int_equal(c.vms[0].private_ips.n, 1);
   assert_string_equal(c.vms[0].private_ips.items[0], "10.0.0.5");
   assert_int_equal(c.vms[1].private_ips.n, 1); /* ids compare ignoring case */
   assert_string_equal(c.vms[1].private_ips.items[0], "10.0.0.4");
   osc_collection_free(&c);
-  lua_close(L);
+  osc_json_doc_free(vms);
+  osc_json_doc_free(doc);
 }
 
 static void test_parse__targets(void **state) {
   struct osc_error err = OSC_ERROR_INIT;
   struct osc_collection c;
-  lua_State *L = NULL;
+  struct osc_json_doc *doc;
   static const char body[] =
       "[{\"Id\":\"Machines-1\",\"Name\":\"web000001\",\"Roles\":[\"web\","
       "\"api\"],\"EnvironmentIds\":[\"Environments-1\"],\"TenantIds\":[],"
@@ -161,10 +177,9 @@ static void test_parse__targets(void **state) {
       "\"Thumbprint\":\"AB\"}}]";
 
   (void)state;
-  assert_int_equal(osc_json_state_new(&L, &err), 0);
+  doc = decode_text(body);
   osc_collection_init(&c, "web");
-  assert_int_equal(osc_json_decode(L, body, sizeof(body) - 1, "t", &err), 0);
-  assert_int_equal(osc_parse_targets(L, -1, &c, &err), 0);
+  assert_int_equal(osc_parse_targets(osc_json_root(doc), &c, &err), 0);
   assert_int_equal(c.n_targets, 1);
   assert_string_equal(c.targets[0].id, "Machines-1");
   assert_int_equal(c.targets[0].roles.n, 2);
@@ -174,35 +189,25 @@ static void test_parse__targets(void **state) {
   assert_string_equal(c.targets[0].uri, "poll://abc/");
   assert_string_equal(c.targets[0].thumbprint, "AB");
   osc_collection_free(&c);
-  lua_close(L);
+  osc_json_doc_free(doc);
 }
 
 static void test_parse__malformed_is_an_error(void **state) {
   struct osc_error err = OSC_ERROR_INIT;
   struct osc_collection c;
-  lua_State *L = NULL;
-  static const char body[] = "[{\"name\":\"no-id\"}]";
+  struct osc_json_doc *doc = NULL;
 
   (void)state;
-  assert_int_equal(osc_json_state_new(&L, &err), 0);
   osc_collection_init(&c, "web");
-  assert_int_not_equal(osc_json_decode(L, "{", 1, "page 2", &err), 0);
+  assert_int_not_equal(osc_json_parse("{", 1, "page 2", &doc, &err), 0);
+  assert_null(doc);
   assert_non_null(strstr(err.msg, "page 2: invalid JSON"));
-  assert_int_equal(osc_json_decode(L, body, sizeof(body) - 1, "t", &err), 0);
-  assert_int_not_equal(osc_parse_vms(L, -1, &c, &err), 0);
+  doc = decode_text("[{\"name\":\"no-id\"}]");
+  assert_int_not_equal(osc_parse_vms(osc_json_root(doc), &c, &err), 0);
   assert_non_null(strstr(err.msg, "VM 1 has no id"));
-  assert_int_not_equal(osc_parse_targets(L, -1, &c, &err), 0);
+  assert_int_not_equal(osc_parse_targets(osc_json_root(doc), &c, &err), 0);
   osc_collection_free(&c);
-  lua_close(L);
-}
-
-static lua_State *decode_text(const char *text) {
-  struct osc_error err = OSC_ERROR_INIT;
-  lua_State *L = NULL;
-
-  assert_int_equal(osc_json_state_new(&L, &err), 0);
-  assert_int_equal(osc_json_decode(L, text, strlen(text), "test", &err), 0);
-  return L;
+  osc_json_doc_free(doc);
 }
 
 /* Capacity is range-checked: anything but an integer 0..max is unknown
@@ -232,10 +237,10 @@ static void test_parse__vmss_capacity_range(void **state) {
   for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
     struct osc_error err = OSC_ERROR_INIT;
     struct osc_collection c;
-    lua_State *L = decode_text(cases[i].body);
+    struct osc_json_doc *doc = decode_text(cases[i].body);
 
     osc_collection_init(&c, "web");
-    assert_int_equal(osc_parse_vmss(L, -1, &c, &err), 0);
+    assert_int_equal(osc_parse_vmss(osc_json_root(doc), &c, &err), 0);
     assert_int_equal(c.vmss.capacity, cases[i].capacity);
     if (cases[i].problem == NULL) {
       assert_null(c.vmss.capacity_problem);
@@ -244,7 +249,7 @@ static void test_parse__vmss_capacity_range(void **state) {
       assert_non_null(strstr(c.vmss.capacity_problem, cases[i].problem));
     }
     osc_collection_free(&c);
-    lua_close(L);
+    osc_json_doc_free(doc);
   }
 }
 
@@ -253,7 +258,7 @@ static void test_parse__vmss_capacity_range(void **state) {
 static void test_parse__pages_append_without_copying_all(void **state) {
   struct osc_error err = OSC_ERROR_INIT;
   struct osc_collection c;
-  lua_State *L = decode_text(
+  struct osc_json_doc *doc = decode_text(
       "[{\"id\":\"/subscriptions/s/resourceGroups/r/providers/"
       "Microsoft.Compute/virtualMachineScaleSets/v/virtualMachines/1\"},"
       "{\"id\":\"/subscriptions/s/resourceGroups/r/providers/"
@@ -265,7 +270,7 @@ static void test_parse__pages_append_without_copying_all(void **state) {
   (void)state;
   osc_collection_init(&c, "web");
   for (i = 0; i < 1000; i++) {
-    assert_int_equal(osc_parse_vms(L, -1, &c, &err), 0);
+    assert_int_equal(osc_parse_vms(osc_json_root(doc), &c, &err), 0);
     if ((const void *)c.vms != last)
       reallocs++;
     last = c.vms;
@@ -275,7 +280,7 @@ static void test_parse__pages_append_without_copying_all(void **state) {
   assert_true(reallocs <= 12); /* 16, 32, ... 2048 */
   assert_string_equal(c.vms[1999].instance_id, "2");
   osc_collection_free(&c);
-  lua_close(L);
+  osc_json_doc_free(doc);
 }
 
 int main(void) {
