@@ -55,17 +55,20 @@ int osc_reconcile_replan(struct osc_reconcile *r, size_t i,
   struct osc_reconcile_entry *e = &r->entries[i];
   struct osc_engine_input in;
   struct osc_error perr = OSC_ERROR_INIT;
+  struct osc_policy *policy = o->policy;
   int rc;
 
   osc_plan_free(e->plan);
   e->plan = NULL;
-  if (e->policy == NULL) {
+  if (policy == NULL && e->policy == NULL) {
     rc = osc_policy_load(e->config->policy, e->config, o->now, &e->policy,
                          &perr);
     if (rc < 0)
       goto failed;
   }
-  osc_policy_set_explain(e->policy, o->explain);
+  if (policy == NULL)
+    policy = e->policy;
+  osc_policy_set_explain(policy, o->explain);
   {
     const struct osc_state_scale_set *set =
         osc_state_find(r->state, e->config->name);
@@ -79,7 +82,7 @@ int osc_reconcile_replan(struct osc_reconcile *r, size_t i,
   in.collection = &e->collection;
   in.scope = &e->scope;
   in.orphans = state_orphans(r->state, e->config->name, &in.n_orphans);
-  in.policy = osc_policy_get_ops(e->policy);
+  in.policy = osc_policy_get_ops(policy);
   in.now = o->now;
   in.force = o->force;
   rc = osc_engine_plan(&in, &e->plan, err);

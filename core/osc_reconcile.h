@@ -27,6 +27,9 @@ struct osc_reconcile_options {
   /* borrowed: apply's locked state (core/osc_store.h), which it saves to;
    * NULL: the state is read through a store opened for the call */
   struct osc_store *store;
+  /* borrowed: plans every entry with this policy instead of the configured
+   * one (a script's what-if, core/lua/osc_bind_script.c) */
+  struct osc_policy *policy;
 };
 
 /* Per entry: what was collected, with which policy, and the plan. */

@@ -40,13 +40,20 @@ static struct osc_session *need_session(lua_State *L) {
 /* Reads the scale set argument at idx: {scale_set = NAME} (a config entry)
  * or {resource_group =, vmss =, subscription =}. Strings stay owned by the
  * argument table, which stays on the stack. */
+static const char *const spec_keys[] = {"scale_set", "resource_group", "vmss",
+                                        "subscription", NULL};
+static const char *const capacity_keys[] = {
+    "scale_set", "resource_group", "vmss", "subscription", "capacity", NULL};
+
 static const struct osc_config_scale_set *
 check_spec(lua_State *L, int idx, struct az_client *c, struct osc_session *s,
-           struct osc_config_scale_set *tmp) {
+           struct osc_config_scale_set *tmp, const char *fn,
+           const char *const *keys) {
   const struct osc_config *cfg = osc_session_config(s);
   const char *name;
 
   luaL_checktype(L, idx, LUA_TTABLE);
+  osc_bind_check_keys(L, idx, fn, keys);
   lua_getfield(L, idx, "scale_set");
   name = lua_tostring(L, -1);
   lua_pop(L, 1);
@@ -54,7 +61,8 @@ check_spec(lua_State *L, int idx, struct az_client *c, struct osc_session *s,
     const struct osc_config_scale_set *e = osc_config_find(cfg, name);
 
     if (e == NULL)
-      luaL_error(L, "no scale set named '%s' in the configuration", name);
+      osc_bind_raise_at_user(
+          L, "%s: no scale set named '%s' in the configuration", fn, name);
     return e;
   }
   memset(tmp, 0, sizeof(*tmp));
@@ -77,6 +85,8 @@ check_spec(lua_State *L, int idx, struct az_client *c, struct osc_session *s,
 
 /* ---- azure.client ------------------------------------------------------ */
 
+static const char *const client_keys[] = {"subscription", NULL};
+
 static int az_client(lua_State *L) {
   const char *why = NULL;
   const char *sub = NULL;
@@ -84,6 +94,7 @@ static int az_client(lua_State *L) {
 
   if (!lua_isnoneornil(L, 1)) {
     luaL_checktype(L, 1, LUA_TTABLE);
+    osc_bind_check_keys(L, 1, "azure.client", client_keys);
     lua_getfield(L, 1, "subscription");
     sub = lua_tostring(L, -1);
     lua_pop(L, 1);
@@ -151,7 +162,7 @@ static int push_vmss_l(lua_State *L) {
   lua_pushstring(L, v->mode == OSC_FLEXIBLE ? "Flexible" : "Uniform");
   lua_setfield(L, -2, "mode");
   if (v->provisioning_state) {
-    lua_pushstring(L, v->provisioning_state);
+    lua_pushstring(L, osc_bind_state_name(v->provisioning_state));
     lua_setfield(L, -2, "provisioning_state");
   }
   if (v->capacity >= 0) {
@@ -174,7 +185,8 @@ static int az_scale_set(lua_State *L) {
   struct osc_session *s = need_session(L);
   struct osc_azure *az = osc_session_azure(s);
   struct osc_config_scale_set tmp;
-  const struct osc_config_scale_set *e = check_spec(L, 2, c, s, &tmp);
+  const struct osc_config_scale_set *e =
+      check_spec(L, 2, c, s, &tmp, "scale_set", spec_keys);
   struct osc_http_response resp;
   struct osc_apierr detail;
   struct osc_error err = OSC_ERROR_INIT;
@@ -236,7 +248,8 @@ static int az_instances(lua_State *L) {
   struct az_client *c = check_client(L);
   struct osc_session *s = need_session(L);
   struct osc_config_scale_set tmp;
-  const struct osc_config_scale_set *e = check_spec(L, 2, c, s, &tmp);
+  const struct osc_config_scale_set *e =
+      check_spec(L, 2, c, s, &tmp, "instances", spec_keys);
   struct osc_collect_result res;
   struct osc_error err = OSC_ERROR_INIT;
   int status;
@@ -258,7 +271,8 @@ static int az_set_capacity(lua_State *L) {
   struct az_client *c = check_client(L);
   struct osc_session *s = need_session(L);
   struct osc_config_scale_set tmp;
-  const struct osc_config_scale_set *e = check_spec(L, 2, c, s, &tmp);
+  const struct osc_config_scale_set *e =
+      check_spec(L, 2, c, s, &tmp, "set_capacity", capacity_keys);
   struct osc_apierr detail;
   struct osc_error err = OSC_ERROR_INIT;
   lua_Integer capacity;

@@ -4,10 +4,16 @@
 
 #include <lauxlib.h>
 #include <lua-cjson.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
+#include "core/osc_suggest.h"
 #include "core/osc_time.h"
+
+/* Chunk names of the embedded library (lua/octoscale/). */
+#define LIBRARY_SOURCE "@lua/octoscale/"
 
 /* Registry keys (addresses, never strings). */
 static const char session_key = 's';
@@ -119,6 +125,76 @@ void osc_bind_push_strlist(lua_State *L, const struct osc_strlist *l) {
   }
 }
 
+void osc_bind_push_value(lua_State *L, const struct osc_value *v, int depth) {
+  size_t i;
+
+  luaL_checkstack(L, 4, "settings nested too deeply");
+  if (depth > 64) {
+    lua_pushnil(L);
+    return;
+  }
+  switch (v->type) {
+  case OSC_VALUE_BOOL:
+    lua_pushboolean(L, v->b);
+    break;
+  case OSC_VALUE_INT:
+    lua_pushinteger(L, (lua_Integer)v->i);
+    break;
+  case OSC_VALUE_NUMBER:
+    lua_pushnumber(L, v->d);
+    break;
+  case OSC_VALUE_STRING:
+    lua_pushstring(L, v->s ? v->s : "");
+    break;
+  case OSC_VALUE_LIST:
+    lua_createtable(L, (int)v->n, 0);
+    for (i = 0; i < v->n; i++) {
+      osc_bind_push_value(L, &v->items[i], depth + 1);
+      lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    break;
+  case OSC_VALUE_MAP:
+    lua_createtable(L, 0, (int)v->n);
+    for (i = 0; i < v->n; i++) {
+      osc_bind_push_value(L, &v->items[i], depth + 1);
+      lua_setfield(L, -2, v->keys[i] ? v->keys[i] : "");
+    }
+    break;
+  default:
+    lua_pushnil(L);
+    break;
+  }
+}
+
+void osc_bind_push_entry(lua_State *L, const struct osc_config_scale_set *e) {
+  lua_createtable(L, 0, 10);
+  set_str(L, "name", e->name);
+  set_str(L, "resource_group", e->resource_group);
+  set_str(L, "vmss", e->vmss);
+  set_str(L, "subscription", e->subscription);
+  set_str(L, "environment", e->environment);
+  osc_bind_push_strlist(L, &e->roles);
+  lua_setfield(L, -2, "roles");
+  set_str(L, "tenant", e->tenant);
+  set_str(L, "policy", e->policy);
+  osc_bind_push_value(L, &e->settings, 0);
+  lua_setfield(L, -2, "settings");
+}
+
+const char *osc_bind_state_name(const char *state) {
+  /* ARM's provisioning states, spelt as its documentation does. */
+  static const char *const known[] = {
+      "Creating", "Updating",  "Succeeded", "Failed",       "Deleting",
+      "Canceled", "Migrating", "Accepted",  "Deallocating", NULL};
+  size_t i;
+
+  for (i = 0; state != NULL && known[i] != NULL; i++) {
+    if (strcasecmp(state, known[i]) == 0)
+      return known[i];
+  }
+  return state;
+}
+
 /* Mirrors core/lua/osc_policy.c's vm table: scripts and policies see the same
  * fields. */
 void osc_bind_push_vm(lua_State *L, const struct osc_vm *vm) {
@@ -131,7 +207,7 @@ void osc_bind_push_vm(lua_State *L, const struct osc_vm *vm) {
   set_str(L, "instance_id", vm->instance_id);
   set_str(L, "computer_name", vm->computer_name);
   set_str(L, "vm_id", vm->vm_id);
-  set_str(L, "provisioning_state", vm->provisioning_state);
+  set_str(L, "provisioning_state", osc_bind_state_name(vm->provisioning_state));
   set_str(L, "power_state", vm->power_state);
   osc_bind_push_strlist(L, &vm->private_ips);
   lua_setfield(L, -2, "private_ips");
@@ -267,4 +343,89 @@ int osc_bind_push_collect_fail(lua_State *L, struct osc_collect_result *r) {
     snprintf(detail.code, sizeof(detail.code), "Incomplete");
   osc_collect_result_free(r);
   return osc_bind_push_fail(L, &detail, line);
+}
+
+/* --- errors at the user's line ------------------------------------- */
+
+void osc_bind_user_where(lua_State *L, char *out, size_t cap) {
+  lua_Debug ar;
+  int level;
+  bool fallback = false;
+
+  out[0] = '\0';
+  for (level = 1; lua_getstack(L, level, &ar); level++) {
+    if (!lua_getinfo(L, "Sl", &ar) || ar.currentline <= 0)
+      continue;
+    if (!fallback) {
+      snprintf(out, cap, "%s:%d: ", ar.short_src, ar.currentline);
+      fallback = true;
+    }
+    if (strncmp(ar.source, LIBRARY_SOURCE, strlen(LIBRARY_SOURCE)) != 0) {
+      snprintf(out, cap, "%s:%d: ", ar.short_src, ar.currentline);
+      return;
+    }
+  }
+}
+
+int osc_bind_raise_at_user(lua_State *L, const char *fmt, ...) {
+  char where[512];
+  char msg[OSC_ERROR_MAX];
+  va_list ap;
+
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof(msg), fmt, ap);
+  va_end(ap);
+  osc_bind_user_where(L, where, sizeof(where));
+  lua_pushfstring(L, "%s%s", where, msg);
+  return lua_error(L);
+}
+
+/* "a, b or c" of keys into out. */
+static void list_keys(const char *const *keys, char *out, size_t cap) {
+  size_t used = 0;
+  size_t i;
+
+  out[0] = '\0';
+  for (i = 0; keys[i] != NULL && used < cap; i++) {
+    const char *sep = i == 0 ? "" : keys[i + 1] == NULL ? " or " : ", ";
+    int n = snprintf(out + used, cap - used, "%s%s", sep, keys[i]);
+
+    if (n < 0)
+      break;
+    used += (size_t)n;
+  }
+}
+
+void osc_bind_check_keys(lua_State *L, int idx, const char *fn,
+                         const char *const *keys) {
+  size_t n_keys = 0;
+
+  if (lua_type(L, idx) != LUA_TTABLE)
+    return;
+  idx = lua_absindex(L, idx);
+  while (keys[n_keys] != NULL)
+    n_keys++;
+  lua_pushnil(L);
+  while (lua_next(L, idx) != 0) {
+    const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+    const char *hint;
+    char expected[512];
+    size_t i;
+
+    lua_pop(L, 1);
+    for (i = 0; k != NULL && i < n_keys && strcmp(k, keys[i]) != 0; i++)
+      ;
+    if (k != NULL && i < n_keys)
+      continue;
+    if (k == NULL)
+      osc_bind_raise_at_user(L, "%s: option names must be strings, got %s", fn,
+                             luaL_typename(L, -1));
+    hint = osc_suggest(k, keys, n_keys);
+    list_keys(keys, expected, sizeof(expected));
+    if (hint != NULL)
+      osc_bind_raise_at_user(L, "%s: unknown option '%s' (did you mean '%s'?)",
+                             fn, k, hint);
+    osc_bind_raise_at_user(L, "%s: unknown option '%s' (expected %s)", fn, k,
+                           expected);
+  }
 }

@@ -42,10 +42,26 @@ int osc_bind_push_collect_fail(lua_State *L, struct osc_collect_result *r);
  * object is on the stack: free C memory, then lua_error(L). */
 int osc_bind_ppush(lua_State *L, lua_CFunction fn, void *ud, int nresults);
 
+/* One casing for the states the API returns (docs/design.md §7): an ARM
+ * provisioning state as ARM documents it ("Succeeded", whatever case the
+ * response used: ARM writes "succeeded" on some scale sets); anything
+ * else unchanged. */
+const char *osc_bind_state_name(const char *state);
+
 /* Tables for the model (same fields as the policy hooks get). */
 void osc_bind_push_vm(lua_State *L, const struct osc_vm *vm);
 void osc_bind_push_target(lua_State *L, const struct osc_target *t);
 void osc_bind_push_strlist(lua_State *L, const struct osc_strlist *l);
+
+/* A config value (settings) as Lua values; nil past 64 levels. */
+struct osc_value;
+void osc_bind_push_value(lua_State *L, const struct osc_value *v, int depth);
+
+/* A config entry as ctx.scale_set and config.scale_sets() give it: name,
+ * resource_group, vmss, subscription, environment, roles, tenant, policy,
+ * settings. */
+struct osc_config_scale_set;
+void osc_bind_push_entry(lua_State *L, const struct osc_config_scale_set *e);
 
 /* Decodes buf with cjson and pushes the value; pushes nil when buf is empty
  * or not JSON (returns 0 then, 1 when decoded). */
@@ -64,5 +80,21 @@ const char *osc_bind_check_text(lua_State *L, int arg);
  * Raises (misuse) when malformed; returns def when absent. */
 long long osc_bind_duration(lua_State *L, int idx, const char *field,
                             long long def);
+
+/* "file:LINE: " of the innermost Lua caller outside the embedded library
+ * (lua/octoscale/), else of the innermost Lua caller; "" when none. */
+void osc_bind_user_where(lua_State *L, char *out, size_t cap);
+
+/* Raises "file:LINE: message" at the innermost Lua caller outside the
+ * embedded library (a script's or test's line): misuse of the API. */
+int osc_bind_raise_at_user(lua_State *L, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Option tables: every key of the table at idx must be one of keys
+ * (NULL-terminated); anything else raises at the caller's line:
+ * "fn: unknown option 'scaleset' (did you mean 'scale_set'?)". Nothing
+ * when idx is not a table. */
+void osc_bind_check_keys(lua_State *L, int idx, const char *fn,
+                         const char *const *keys);
 
 #endif

@@ -9,6 +9,7 @@
 #include "core/osc_collect.h"
 #include "core/osc_octopus.h"
 #include "core/osc_text.h"
+#include "core/osc_time.h"
 
 #define CLIENT_MT "octoscale.OctopusClient"
 #define BODY_MAX ((size_t)64 << 20)
@@ -130,6 +131,9 @@ static int push_targets_l(lua_State *L) {
   return 1;
 }
 
+static const char *const target_spec_keys[] = {
+    "scale_set", "environment", "roles", "tenant", "all", NULL};
+
 static int oc_targets(lua_State *L) {
   struct osc_session *s = NULL;
   struct osc_config_scale_set tmp;
@@ -143,6 +147,7 @@ static int oc_targets(lua_State *L) {
   check_client(L);
   need_octopus(L, &s);
   luaL_checktype(L, 2, LUA_TTABLE);
+  osc_bind_check_keys(L, 2, "targets", target_spec_keys);
   lua_getfield(L, 2, "all");
   p.all = lua_toboolean(L, -1);
   lua_pop(L, 1);
@@ -152,8 +157,8 @@ static int oc_targets(lua_State *L) {
   if (name != NULL) {
     e = osc_config_find(osc_session_config(s), name);
     if (e == NULL)
-      return luaL_error(L, "no scale set named '%s' in the configuration",
-                        name);
+      return osc_bind_raise_at_user(
+          L, "targets: no scale set named '%s' in the configuration", name);
   } else {
     memset(&tmp, 0, sizeof(tmp));
     lua_getfield(L, 2, "environment");
@@ -247,6 +252,9 @@ static void push_task(lua_State *L, const struct osc_octopus_task *t) {
   }
 }
 
+static const char *const health_keys[] = {"target_ids", "timeout",     "poll",
+                                          "wait",       "environment", NULL};
+
 static int oc_health_check(lua_State *L) {
   struct osc_octopus *o;
   struct osc_octopus_task task;
@@ -263,6 +271,7 @@ static int oc_health_check(lua_State *L) {
   check_client(L);
   o = need_octopus(L, NULL);
   luaL_checktype(L, 2, LUA_TTABLE);
+  osc_bind_check_keys(L, 2, "health_check", health_keys);
   lua_getfield(L, 2, "target_ids");
   ids = check_strings(L, -1, "target_ids");
   if (ids.n == 0)
@@ -407,6 +416,13 @@ static void query_value(lua_State *L, const char *key) {
   } else if (t == LUA_TBOOLEAN) {
     lua_pushstring(L, lua_toboolean(L, -1) ? "true" : "false");
     lua_remove(L, -2);
+  } else if (t == LUA_TNUMBER && lua_isinteger(L, -1) &&
+             (strcmp(key, "from") == 0 || strcmp(key, "to") == 0)) {
+    char when[64]; /* Unix seconds, like every time the API returns */
+
+    osc_time_format_rfc3339((int64_t)lua_tointeger(L, -1), when, sizeof(when));
+    lua_pushstring(L, when);
+    lua_remove(L, -2);
   } else if (t == LUA_TSTRING || t == LUA_TNUMBER) {
     luaL_tolstring(L, -1, NULL);
     lua_remove(L, -2);
@@ -414,6 +430,110 @@ static void query_value(lua_State *L, const char *key) {
     luaL_error(L, "events: %s must be a string, number, boolean or array", key);
   }
   escape_top(L);
+}
+
+/* The query parameters Octopus's /api/events link template names. */
+static const char *const event_query_keys[] = {"skip",
+                                               "take",
+                                               "regarding",
+                                               "regardingAny",
+                                               "user",
+                                               "users",
+                                               "projects",
+                                               "projectGroups",
+                                               "environments",
+                                               "eventGroups",
+                                               "eventCategories",
+                                               "eventAgents",
+                                               "tags",
+                                               "tenants",
+                                               "from",
+                                               "to",
+                                               "internal",
+                                               "fromAutoId",
+                                               "toAutoId",
+                                               "documentTypes",
+                                               "ids",
+                                               "spaces",
+                                               "includeSystem",
+                                               "excludeDifference",
+                                               NULL};
+
+/* [.., s] -> [.., s'] with PascalCase turned into snake_case
+ * ("RelatedDocumentIds" -> "related_document_ids"). */
+static void snake_top(lua_State *L) {
+  size_t n;
+  size_t i;
+  const char *s = lua_tolstring(L, -1, &n);
+  luaL_Buffer b;
+
+  luaL_buffinit(L, &b);
+  for (i = 0; i < n; i++) {
+    unsigned char ch = (unsigned char)s[i];
+
+    if (ch >= 'A' && ch <= 'Z') {
+      if (i > 0 && !(s[i - 1] >= 'A' && s[i - 1] <= 'Z'))
+        luaL_addchar(&b, '_');
+      ch = (unsigned char)(ch - 'A' + 'a');
+    }
+    luaL_addchar(&b, (char)ch);
+  }
+  luaL_pushresult(&b);
+  lua_remove(L, -2);
+}
+
+/* [.., v] -> [.., v'] an event value with snake_case keys, JSON nulls and
+ * Links dropped, and Occurred as Unix seconds. */
+static void normalise_value(lua_State *L, int depth) {
+  int src;
+
+  if (lua_type(L, -1) != LUA_TTABLE || depth > 16)
+    return;
+  luaL_checkstack(L, 6, "events nested too deeply");
+  src = lua_gettop(L);
+  lua_newtable(L); /* [.., src, dst] */
+  lua_pushnil(L);
+  while (lua_next(L, src) != 0) { /* [.., src, dst, k, v] */
+    if (lua_type(L, -1) == LUA_TLIGHTUSERDATA ||
+        (lua_type(L, -2) == LUA_TSTRING &&
+         strcmp(lua_tostring(L, -2), "Links") == 0)) {
+      lua_pop(L, 1);
+      continue;
+    }
+    if (lua_type(L, -2) == LUA_TSTRING &&
+        strcmp(lua_tostring(L, -2), "Occurred") == 0 &&
+        lua_type(L, -1) == LUA_TSTRING) {
+      int64_t t = 0;
+
+      if (osc_time_parse_rfc3339(lua_tostring(L, -1), &t, NULL) == 0) {
+        lua_pop(L, 1);
+        lua_pushinteger(L, (lua_Integer)t);
+      }
+    }
+    normalise_value(L, depth + 1);
+    lua_pushvalue(L, -2); /* [.., k, v, k] */
+    if (lua_type(L, -1) == LUA_TSTRING)
+      snake_top(L);
+    lua_insert(L, -2); /* [.., k, k', v] */
+    lua_rawset(L, src + 1);
+  }
+  lua_remove(L, src);
+}
+
+/* [.., page] -> [.., list]: the page's Items, normalised (nil stays). */
+static int normalise_events(lua_State *L) {
+  if (lua_type(L, -1) != LUA_TTABLE)
+    return osc_bind_push_fail(L, NULL,
+                              "Octopus events query: the response is not "
+                              "an events page");
+  lua_getfield(L, -1, "Items");
+  lua_remove(L, -2);
+  if (lua_type(L, -1) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+  }
+  normalise_value(L, 0);
+  return 1;
 }
 
 static int oc_events(lua_State *L) {
@@ -432,6 +552,7 @@ static int oc_events(lua_State *L) {
   if (!lua_isnoneornil(L, 2))
     luaL_checktype(L, 2, LUA_TTABLE);
   lua_settop(L, 2);
+  osc_bind_check_keys(L, 2, "events", event_query_keys);
   space_name = osc_session_config(s)->octopus.space;
   if (osc_octopus_resolve(o, OSC_OCTOPUS_SPACE,
                           space_name ? space_name : "Default", &space, &detail,
@@ -466,7 +587,10 @@ static int oc_events(lua_State *L) {
   lua_concat(L, (int)n); /* [self, opts, pieces, path] */
   if (osc_octopus_url(o, lua_tostring(L, -1), &url, &err) < 0)
     return luaL_error(L, "events: %s", err.msg);
-  return send_push(L, o, "GET", url, NULL, 0, "Octopus events query", true, 1);
+  if (send_push(L, o, "GET", url, NULL, 0, "Octopus events query", true, 1) ==
+      2)
+    return 2; /* nil, err */
+  return normalise_events(L);
 }
 
 static const char *check_method(lua_State *L, int idx) {

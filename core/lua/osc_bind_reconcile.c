@@ -1,6 +1,5 @@
 #include "core/lua/osc_bind_reconcile.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,12 +7,11 @@
 
 #include <lauxlib.h>
 
+#include "core/lua/osc_bind_common.h"
 #include "core/osc_model.h"
 #include "core/lua/osc_policy.h"
 #include "core/lua/osc_sandbox.h"
 #include "core/osc_time.h"
-
-#define LIBRARY_SOURCE "@lua/octoscale/"
 
 static const char live_key = 'L';
 
@@ -22,6 +20,7 @@ static const char live_key = 'L';
 struct plan_ud {
   struct osc_plan *plan;
   bool closed;
+  bool what_if; /* live, with a policy other than the configured one */
   bool have_input;
   struct osc_collection col;
   struct osc_arena scratch; /* scope, orphans */
@@ -45,61 +44,9 @@ static int plan_gc(lua_State *L) {
   return 0;
 }
 
-/* --- errors at the user's line ------------------------------------- */
-
-/* "file:LINE: " of the innermost Lua caller outside the embedded library
- * (falls back to the innermost Lua caller). */
-static void user_where(lua_State *L, char *out, size_t cap) {
-  lua_Debug ar;
-  int level;
-  bool fallback = false;
-
-  out[0] = '\0';
-  for (level = 1; lua_getstack(L, level, &ar); level++) {
-    if (!lua_getinfo(L, "Sl", &ar) || ar.currentline <= 0)
-      continue;
-    if (!fallback) {
-      snprintf(out, cap, "%s:%d: ", ar.short_src, ar.currentline);
-      fallback = true;
-    }
-    if (strncmp(ar.source, LIBRARY_SOURCE, strlen(LIBRARY_SOURCE)) != 0) {
-      snprintf(out, cap, "%s:%d: ", ar.short_src, ar.currentline);
-      return;
-    }
-  }
-}
-
-static int raise_at_user(lua_State *L, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static int raise_at_user(lua_State *L, const char *fmt, ...) {
-  char where[512];
-  char msg[OSC_ERROR_MAX];
-  va_list ap;
-
-  va_start(ap, fmt);
-  vsnprintf(msg, sizeof(msg), fmt, ap);
-  va_end(ap);
-  user_where(L, where, sizeof(where));
-  lua_pushfstring(L, "%s%s", where, msg);
-  return lua_error(L);
-}
-
-int osc_bind_raise_at_user(lua_State *L, const char *fmt, ...) {
-  char where[512];
-  char msg[OSC_ERROR_MAX];
-  va_list ap;
-
-  va_start(ap, fmt);
-  vsnprintf(msg, sizeof(msg), fmt, ap);
-  va_end(ap);
-  user_where(L, where, sizeof(where));
-  lua_pushfstring(L, "%s%s", where, msg);
-  return lua_error(L);
-}
-
 #define bad_arg(L, ...)                                                        \
-  raise_at_user(L, "bad argument #1 to 'reconcile.plan' (" __VA_ARGS__)
+  osc_bind_raise_at_user(L, "bad argument #1 to 'reconcile.plan' "             \
+                            "(" __VA_ARGS__)
 
 /* --- reading the argument tables ----------------------------------- */
 
@@ -481,7 +428,7 @@ static void resolve_beside_caller(lua_State *L) {
   path = lua_tostring(L, -1);
   if (path[0] == '/')
     return;
-  user_where(L, where, sizeof(where)); /* "dir/x_test.lua:12: " */
+  osc_bind_user_where(L, where, sizeof(where)); /* "dir/x_test.lua:12: " */
   colon = strchr(where, ':');
   if (colon != NULL)
     *colon = '\0';
@@ -499,14 +446,102 @@ static void resolve_beside_caller(lua_State *L) {
 
 /* --- reconcile.plan ------------------------------------------------ */
 
+/* The keys each option table of reconcile.plan accepts. */
+static const char *const offline_keys[] = {"instances",
+                                           "targets",
+                                           "policy",
+                                           "now",
+                                           "state",
+                                           "scope",
+                                           "scale_set",
+                                           "settings",
+                                           "capacity",
+                                           "complete",
+                                           "incomplete_reason",
+                                           "force",
+                                           "computer_name_prefix",
+                                           NULL};
+static const char *const live_keys[] = {"scale_set", "policy", "force", "now",
+                                        NULL};
+static const char *const scope_keys[] = {"environment_id", "roles", "tenant_id",
+                                         NULL};
+static const char *const state_keys[] = {"orphaned_since", "disabled_since",
+                                         NULL};
+/* A config entry's fields, as config.scale_sets() and ctx.scale_set give
+ * them. */
+static const char *const entry_keys[] = {
+    "name",  "resource_group", "vmss",   "subscription", "environment",
+    "roles", "tenant",         "policy", "settings",     NULL};
+
+/* Unknown keys anywhere in the argument table (at 1) raise at the caller's
+ * line, before anything is read. */
+static void check_plan_keys(lua_State *L, bool live) {
+  osc_bind_check_keys(L, 1, "reconcile.plan", live ? live_keys : offline_keys);
+  if (live)
+    return;
+  lua_getfield(L, 1, "scope");
+  osc_bind_check_keys(L, -1, "reconcile.plan: scope", scope_keys);
+  lua_getfield(L, 1, "state");
+  osc_bind_check_keys(L, -1, "reconcile.plan: state", state_keys);
+  lua_getfield(L, 1, "scale_set");
+  osc_bind_check_keys(L, -1, "reconcile.plan: scale_set", entry_keys);
+  lua_pop(L, 3);
+}
+
 struct osc_plan **osc_bind_reconcile_new_plan(lua_State *L) {
-  struct plan_ud *u = lua_newuserdatauv(L, sizeof(*u), 0);
+  struct plan_ud *u = lua_newuserdatauv(L, sizeof(*u), 1);
 
   memset(u, 0, sizeof(*u));
   u->closed = true; /* until the plan is in */
   luaL_setmetatable(L, OSC_PLAN_METATABLE);
   u->closed = false;
   return &u->plan;
+}
+
+struct inventory {
+  const struct osc_collection *col;
+  const struct osc_scope *scope;
+};
+
+/* [ud] -> {vms = {...}, targets = {...}}: the VMs and in-scope targets a
+ * plan was made from, for plan:vms() and plan:targets(). */
+static int push_inventory_l(lua_State *L) {
+  const struct inventory *inv = lua_touserdata(L, 1);
+  lua_Integer k = 0;
+  size_t i;
+
+  lua_createtable(L, 0, 2);
+  lua_createtable(L, (int)inv->col->n_vms, 0);
+  for (i = 0; i < inv->col->n_vms; i++) {
+    osc_bind_push_vm(L, &inv->col->vms[i]);
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+  lua_setfield(L, -2, "vms");
+  lua_createtable(L, (int)inv->col->n_targets, 0);
+  for (i = 0; i < inv->col->n_targets; i++) {
+    if (!osc_scope_contains(inv->scope, &inv->col->targets[i]))
+      continue;
+    osc_bind_push_target(L, &inv->col->targets[i]);
+    lua_rawseti(L, -2, ++k);
+  }
+  lua_setfield(L, -2, "targets");
+  return 1;
+}
+
+int osc_bind_reconcile_set_inventory(lua_State *L, int idx,
+                                     const struct osc_collection *col,
+                                     const struct osc_scope *scope) {
+  struct inventory inv;
+  int status;
+
+  idx = lua_absindex(L, idx);
+  inv.col = col;
+  inv.scope = scope;
+  status = osc_bind_ppush(L, push_inventory_l, &inv, 1);
+  if (status != LUA_OK)
+    return status;
+  lua_setiuservalue(L, idx, 1);
+  return LUA_OK;
 }
 
 static int live_call(lua_State *L, bool apply) {
@@ -516,45 +551,105 @@ static int live_call(lua_State *L, bool apply) {
   live = lua_touserdata(L, -1);
   lua_pop(L, 1);
   if (live == NULL || (apply ? live->apply : live->plan) == NULL)
-    return raise_at_user(
+    return osc_bind_raise_at_user(
         L, "%s is not available here (offline: pass instances and targets)",
         apply ? "Plan:apply()" : "reconcile.plan{scale_set = NAME}");
   return apply ? live->apply(L, live->payload) : live->plan(L, live->payload);
 }
 
-static int r_plan(lua_State *L) {
-  struct plan_ud *u;
+/* The offline input besides VMs and targets: now, force, the VMSS facts
+ * and the entry's names, from the argument table at 1. */
+static void read_options(lua_State *L, struct plan_ud *u, int64_t *now,
+                         bool *force) {
+  struct reader r;
+  const char *entry_name = NULL;
+  const char *vmss_name = NULL;
+
+  r.L = L;
+  r.arena = &u->col.arena;
+  lua_pushvalue(L, 1);
+  snprintf(r.path, sizeof(r.path), "plan");
+  *now = opt_int(&r, "now", INT64_MIN);
+  /* Offline, the caller's instances are the list: their number is the
+   * capacity unless one is given (-1: unknown). */
+  u->col.vmss.capacity = opt_int(&r, "capacity", (int64_t)u->col.n_vms);
+  /* The ownership rule's prefix; without it (and without a policy owns)
+   * every target no VM claims is foreign. */
+  u->col.vmss.computer_name_prefix = opt_str(&r, "computer_name_prefix");
+  u->col.complete = opt_bool(&r, "complete", true);
+  *force = opt_bool(&r, "force", false);
+  if (!u->col.complete) {
+    const char *why = opt_str(&r, "incomplete_reason");
+
+    osc_collection_mark_incomplete(
+        &u->col, why != NULL ? why : "incomplete data (complete = false)");
+  }
+  lua_pop(L, 1);
+  if (lua_getfield(L, 1, "scale_set") == LUA_TTABLE) {
+    snprintf(r.path, sizeof(r.path), "scale_set");
+    entry_name = opt_str(&r, "name");
+    vmss_name = opt_str(&r, "vmss");
+  } else if (lua_type(L, -1) == LUA_TSTRING) {
+    entry_name = copy_str(&r, lua_tostring(L, -1));
+  } else if (!lua_isnil(L, -1)) {
+    bad_arg(L, "scale_set: expected a table or a name, got %s)",
+            luaL_typename(L, -1));
+  }
+  lua_pop(L, 1);
+  u->col.entry_name = entry_name != NULL ? entry_name : "offline";
+  u->col.have_vmss = true;
+  u->col.vmss.name = vmss_name != NULL ? vmss_name : u->col.entry_name;
+  u->col.vmss.provisioning_state = "Succeeded";
+}
+
+int osc_bind_reconcile_load_policy(lua_State *L, int args, int64_t now,
+                                   struct osc_policy **out) {
+  struct osc_error err = OSC_ERROR_INIT;
+  int rc;
+
+  args = lua_absindex(L, args);
+  lua_getfield(L, args, "policy");
+  resolve_beside_caller(L);
+  if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TTABLE &&
+      lua_type(L, -1) != LUA_TSTRING)
+    return bad_arg(L, "policy: expected a table or a path, got %s)",
+                   luaL_typename(L, -1));
+  lua_getfield(L, args, "scale_set");
+  if (lua_type(L, -1) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_pushnil(L);
+  }
+  lua_getfield(L, args, "settings"); /* nil: the entry's */
+  if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TTABLE)
+    return bad_arg(L, "settings: expected a table, got %s)",
+                   luaL_typename(L, -1));
+  luaL_checkstack(L, 8, "reconcile.plan");
+  rc = osc_policy_from_lua(L, now, out, &err); /* pops 3 */
+  if (rc == OSC_OK)
+    return OSC_OK;
+  /* The policy file's name or position when it has one, else the caller's
+   * line (a table policy). */
+  if (strncmp(err.msg, "policy:", 7) == 0 ||
+      strncmp(err.msg, "policy must", 11) == 0)
+    return osc_bind_raise_at_user(L, "%s", err.msg);
+  lua_pushstring(L, err.msg);
+  return lua_error(L);
+}
+
+/* Offline: reads the tables into the Plan userdata u (which owns
+ * everything C allocates, so a raise frees it), then plans. */
+static int plan_offline(lua_State *L, struct plan_ud *u) {
   struct osc_policy *policy = NULL;
   struct osc_engine_input in;
   struct osc_scope scope;
   struct osc_orphan_entry *orphans;
   struct osc_orphan_entry *disabled;
   struct osc_error err = OSC_ERROR_INIT;
-  const char *entry_name = NULL;
-  const char *vmss_name = NULL;
   size_t n_orphans;
   size_t n_disabled;
   int64_t now;
   bool force;
   int rc;
-
-  if (lua_type(L, 1) != LUA_TTABLE)
-    return bad_arg(L, "expected a table, got %s)", luaL_typename(L, 1));
-  lua_settop(L, 1);
-  if (lua_getfield(L, 1, "instances") == LUA_TNIL &&
-      lua_getfield(L, 1, "scale_set") == LUA_TSTRING) {
-    lua_settop(L, 1);
-    return live_call(L, false);
-  }
-  lua_settop(L, 1);
-
-  u = lua_newuserdatauv(L, sizeof(*u), 0); /* [args, ud] */
-  memset(u, 0, sizeof(*u));
-  luaL_setmetatable(L, OSC_PLAN_METATABLE);
-  osc_collection_init(&u->col, NULL);
-  u->have_input = true;
-  if (u->col.entry_name == NULL)
-    return luaL_error(L, "not enough memory");
 
   read_collection(L, u);
   read_scope(L, u, &scope);
@@ -562,75 +657,13 @@ static int r_plan(lua_State *L) {
   read_times(L, u, "disabled_since", &disabled, &n_disabled);
   if (osc_collection_mark_disabled(&u->col, disabled, n_disabled) < 0)
     return luaL_error(L, "not enough memory");
-  {
-    struct reader r;
-
-    r.L = L;
-    r.arena = &u->col.arena;
-    lua_pushvalue(L, 1);
-    snprintf(r.path, sizeof(r.path), "plan");
-    now = opt_int(&r, "now", INT64_MIN);
-    /* Offline, the caller's instances are the list: their number is the
-     * capacity unless one is given (-1: unknown). */
-    u->col.vmss.capacity = opt_int(&r, "capacity", (int64_t)u->col.n_vms);
-    /* The ownership rule's prefix; without it (and without a policy
-     * owns) every target no VM claims is foreign. */
-    u->col.vmss.computer_name_prefix = opt_str(&r, "computer_name_prefix");
-    u->col.complete = opt_bool(&r, "complete", true);
-    force = opt_bool(&r, "force", false);
-    if (!u->col.complete) {
-      const char *why = opt_str(&r, "incomplete_reason");
-
-      osc_collection_mark_incomplete(
-          &u->col, why != NULL ? why : "incomplete data (complete = false)");
-    }
-    lua_pop(L, 1);
-    if (lua_getfield(L, 1, "scale_set") == LUA_TTABLE) {
-      snprintf(r.path, sizeof(r.path), "scale_set");
-      entry_name = opt_str(&r, "name");
-      vmss_name = opt_str(&r, "vmss");
-    } else if (lua_type(L, -1) == LUA_TSTRING) {
-      entry_name = copy_str(&r, lua_tostring(L, -1));
-    } else if (!lua_isnil(L, -1)) {
-      return bad_arg(L, "scale_set: expected a table or a name, got %s)",
-                     luaL_typename(L, -1));
-    }
-    lua_pop(L, 1);
-  }
-  u->col.entry_name = entry_name != NULL ? entry_name : "offline";
-  u->col.have_vmss = true;
-  u->col.vmss.name = vmss_name != NULL ? vmss_name : u->col.entry_name;
-  u->col.vmss.provisioning_state = "Succeeded";
+  read_options(L, u, &now, &force);
   if (now == INT64_MIN && osc_time_now(&now, &err) < 0)
-    return raise_at_user(L, "%s", err.msg);
-
-  /* The policy last: from here on nothing raises until it is freed. */
-  lua_getfield(L, 1, "policy");
-  resolve_beside_caller(L);
-  if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TTABLE &&
-      lua_type(L, -1) != LUA_TSTRING)
-    return bad_arg(L, "policy: expected a table or a path, got %s)",
-                   luaL_typename(L, -1));
-  lua_getfield(L, 1, "scale_set");
-  if (lua_type(L, -1) != LUA_TTABLE) {
-    lua_pop(L, 1);
-    lua_pushnil(L);
-  }
-  lua_getfield(L, 1, "settings");
-  if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TTABLE)
-    return bad_arg(L, "settings: expected a table, got %s)",
-                   luaL_typename(L, -1));
-  luaL_checkstack(L, 8, "reconcile.plan");
-  rc = osc_policy_from_lua(L, now, &policy, &err); /* pops 3 */
-  if (rc < 0) {
-    /* The policy file's name or position when it has one, else the
-     * caller's line (a table policy). */
-    if (strncmp(err.msg, "policy:", 7) == 0 ||
-        strncmp(err.msg, "policy must", 11) == 0)
-      return raise_at_user(L, "%s", err.msg);
-    lua_pushstring(L, err.msg);
+    return osc_bind_raise_at_user(L, "%s", err.msg);
+  if (osc_bind_reconcile_set_inventory(L, 2, &u->col, &scope) != LUA_OK)
     return lua_error(L);
-  }
+  /* The policy last: from here on nothing raises until it is freed. */
+  osc_bind_reconcile_load_policy(L, 1, now, &policy);
   memset(&in, 0, sizeof(in));
   in.force = force;
   in.collection = &u->col;
@@ -645,6 +678,29 @@ static int r_plan(lua_State *L) {
   if (rc < 0)
     return luaL_error(L, "reconcile.plan: %s", err.msg);
   return 1; /* [args, ud] */
+}
+
+static int r_plan(lua_State *L) {
+  struct plan_ud *u;
+  bool live;
+
+  if (lua_type(L, 1) != LUA_TTABLE)
+    return bad_arg(L, "expected a table, got %s)", luaL_typename(L, 1));
+  lua_settop(L, 1);
+  live = lua_getfield(L, 1, "instances") == LUA_TNIL &&
+         lua_getfield(L, 1, "scale_set") == LUA_TSTRING;
+  lua_settop(L, 1);
+  check_plan_keys(L, live);
+  if (live)
+    return live_call(L, false);
+  u = lua_newuserdatauv(L, sizeof(*u), 1); /* [args, ud] */
+  memset(u, 0, sizeof(*u));
+  luaL_setmetatable(L, OSC_PLAN_METATABLE);
+  osc_collection_init(&u->col, NULL);
+  u->have_input = true;
+  if (u->col.entry_name == NULL)
+    return luaL_error(L, "not enough memory");
+  return plan_offline(L, u);
 }
 
 /* --- Plan methods -------------------------------------------------- */
@@ -672,6 +728,69 @@ void osc_bind_reconcile_replace_plan(lua_State *L, int idx,
   osc_plan_free(u->plan);
   u->plan = plan;
   u->closed = plan == NULL;
+}
+
+/* [t] -> a deep copy of t (VM and target tables: strings, numbers,
+ * booleans, nested lists and maps). */
+static int copy_table_l(lua_State *L) {
+  luaL_checkstack(L, 6, "table nested too deeply");
+  lua_newtable(L); /* [t, copy] */
+  lua_pushnil(L);
+  while (lua_next(L, 1) != 0) { /* [t, copy, k, v] */
+    lua_pushvalue(L, -2);
+    lua_insert(L, -2); /* [t, copy, k, k, v] */
+    if (lua_type(L, -1) == LUA_TTABLE) {
+      lua_pushcfunction(L, copy_table_l);
+      lua_insert(L, -2);
+      lua_call(L, 1, 1);
+    }
+    lua_rawset(L, 2);
+  }
+  return 1;
+}
+
+void osc_bind_reconcile_set_what_if(lua_State *L, int idx) {
+  struct plan_ud *u = luaL_checkudata(L, idx, OSC_PLAN_METATABLE);
+
+  u->what_if = true;
+}
+
+bool osc_bind_reconcile_is_what_if(lua_State *L, int idx) {
+  return ((struct plan_ud *)luaL_checkudata(L, idx, OSC_PLAN_METATABLE))
+      ->what_if;
+}
+
+/* plan:vms() / plan:targets(): copies of the lists the plan was made from
+ * (a script may change them freely). */
+static int push_inventory_list(lua_State *L, const char *field) {
+  size_t n;
+  size_t i;
+
+  check_open(L);
+  lua_getiuservalue(L, 1, 1);
+  if (lua_type(L, -1) != LUA_TTABLE ||
+      lua_getfield(L, -1, field) != LUA_TTABLE) {
+    lua_newtable(L);
+    return 1;
+  }
+  n = lua_rawlen(L, -1);
+  lua_createtable(L, (int)n, 0); /* [.., inv, list, copy] */
+  for (i = 1; i <= n; i++) {
+    lua_rawgeti(L, -2, (lua_Integer)i);
+    lua_pushcfunction(L, copy_table_l);
+    lua_insert(L, -2);
+    lua_call(L, 1, 1);
+    lua_rawseti(L, -2, (lua_Integer)i);
+  }
+  return 1;
+}
+
+static int m_vms(lua_State *L) {
+  return push_inventory_list(L, "vms");
+}
+
+static int m_targets(lua_State *L) {
+  return push_inventory_list(L, "targets");
 }
 
 static void set_opt(lua_State *L, const char *key, const char *value) {
@@ -853,6 +972,7 @@ static const luaL_Reg plan_methods[] = {
     {"message", m_message}, {"exit_code", m_exit_code},
     {"orphans", m_orphans}, {"disabled", m_disabled},
     {"apply", m_apply},     {"close", plan_gc},
+    {"vms", m_vms},         {"targets", m_targets},
     {NULL, NULL},
 };
 

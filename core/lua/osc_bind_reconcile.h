@@ -20,6 +20,9 @@
 #ifndef OSC_BIND_RECONCILE_H
 #define OSC_BIND_RECONCILE_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 #include <lua.h>
 
 #include "core/osc_engine.h"
@@ -56,6 +59,30 @@ int osc_bind_reconcile_set_live(struct osc_sandbox *sb,
  * before allocating the plan. */
 struct osc_plan **osc_bind_reconcile_new_plan(lua_State *L);
 
+/* Keeps tables of col's VMs and of its targets in scope in the Plan
+ * userdata at idx, for plan:vms() and plan:targets(). Builds them in
+ * protected mode: returns the lua_pcall status (on failure the error is on
+ * the stack: free C memory, then lua_error). */
+struct osc_collection;
+struct osc_scope;
+int osc_bind_reconcile_set_inventory(lua_State *L, int idx,
+                                     const struct osc_collection *col,
+                                     const struct osc_scope *scope);
+
+/* A what-if plan (a live plan made with a script's policy) is never
+ * applied: plan:apply() raises. */
+void osc_bind_reconcile_set_what_if(lua_State *L, int idx);
+bool osc_bind_reconcile_is_what_if(lua_State *L, int idx);
+
+/* [..] -> [..]: loads args.policy (a table, a path resolved beside the
+ * caller, or nil for the defaults) with args.scale_set (a table, else none)
+ * and args.settings as ctx.scale_set and ctx.settings, for the table at
+ * args. Raises at the caller's line when it does not load (hold no C memory
+ * when calling). */
+struct osc_policy;
+int osc_bind_reconcile_load_policy(lua_State *L, int args, int64_t now,
+                                   struct osc_policy **out);
+
 /* The plan of the Plan userdata at idx; raises when idx is not an open
  * Plan. */
 struct osc_plan *osc_bind_reconcile_check_plan(lua_State *L, int idx);
@@ -64,10 +91,5 @@ struct osc_plan *osc_bind_reconcile_check_plan(lua_State *L, int idx);
  * then owns), freeing the old one: plan:apply() shows the applied plan. */
 void osc_bind_reconcile_replace_plan(lua_State *L, int idx,
                                      struct osc_plan *plan);
-
-/* Raises "file:LINE: message" at the innermost Lua caller outside the
- * embedded library (a script's or test's line): misuse of the API. */
-int osc_bind_raise_at_user(struct lua_State *L, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
 
 #endif

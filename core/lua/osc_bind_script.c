@@ -96,15 +96,53 @@ int luaopen_osc_script(lua_State *L) {
   return 1;
 }
 
+/* ---- the config namespace ------------------------------------------------ */
+
+static const char config_key = 'c';
+
+void osc_bind_script_set_config(lua_State *L, const struct osc_config *cfg) {
+  lua_pushlightuserdata(L, (void *)cfg);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &config_key);
+}
+
+/* config.scale_sets(): the configured entries in file order, each as a
+ * policy's ctx.scale_set sees it. */
+static int c_scale_sets(lua_State *L) {
+  const struct osc_config *cfg;
+  size_t i;
+
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &config_key);
+  cfg = lua_touserdata(L, -1);
+  lua_pop(L, 1);
+  lua_createtable(L, cfg ? (int)cfg->n_scale_sets : 0, 0);
+  for (i = 0; cfg != NULL && i < cfg->n_scale_sets; i++) {
+    osc_bind_push_entry(L, &cfg->scale_sets[i]);
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+  return 1;
+}
+
+static const luaL_Reg config_funcs[] = {
+    {"scale_sets", c_scale_sets},
+    {NULL, NULL},
+};
+
+int luaopen_osc_config(lua_State *L) {
+  luaL_newlib(L, config_funcs);
+  return 1;
+}
+
 /* ---- live reconcile.plan{scale_set = NAME} --------------------------------
  */
 
 /* One entry through the CLI's pipeline (core/osc_reconcile.h) on the
- * script's session: the same collection, state, policy and engine. */
+ * script's session: the same collection, state, policy (or the what-if's,
+ * when policy is not NULL) and engine. */
 static int reconcile_one(struct osc_session *s,
                          const struct osc_config_scale_set *entry, int64_t now,
                          bool force, struct osc_store *store,
-                         struct osc_reconcile **out, struct osc_error *err) {
+                         struct osc_policy *policy, struct osc_reconcile **out,
+                         struct osc_error *err) {
   struct osc_reconcile_options ro;
   const char *only[1];
 
@@ -116,16 +154,25 @@ static int reconcile_one(struct osc_session *s,
   ro.force = force;
   ro.session = s;
   ro.store = store;
+  ro.policy = policy;
   return osc_reconcile_plan(osc_session_config(s), &ro, out, err);
 }
 
-/* Takes the plan of the single entry out of r. */
-static struct osc_plan *take_plan(struct osc_reconcile *r) {
-  struct osc_plan *p = r->entries[0].plan;
+/* Takes the plan of the single entry out of r into the Plan userdata at
+ * idx, with the VMs and targets it was made from (plan:vms(),
+ * plan:targets()); frees r. Returns the lua_pcall status of building those
+ * tables (on failure the error is on the stack, and nothing is held). */
+static int take_plan(lua_State *L, int idx, struct osc_reconcile *r) {
+  struct osc_reconcile_entry *e = &r->entries[0];
+  struct osc_plan *p = e->plan;
+  int status;
 
-  r->entries[0].plan = NULL;
+  e->plan = NULL;
   r->plans[0] = NULL;
-  return p;
+  osc_bind_reconcile_replace_plan(L, idx, p);
+  status = osc_bind_reconcile_set_inventory(L, idx, &e->collection, &e->scope);
+  osc_reconcile_free(r);
+  return status;
 }
 
 /* Reads {scale_set=, force=, now=} (misuse raises before any C memory is
@@ -147,37 +194,67 @@ live_args(lua_State *L, struct osc_session *s, int idx, const char *fn,
     lua_getfield(L, idx, "now");
     *now = (int64_t)lua_tointegerx(L, -1, &isnum);
     if (!isnum && !lua_isnil(L, -1))
-      luaL_error(L, "%s: now must be Unix seconds", fn);
+      osc_bind_raise_at_user(L, "%s: now must be Unix seconds", fn);
     lua_pop(L, 3);
   }
   entry = name ? osc_config_find(osc_session_config(s), name) : NULL;
   if (entry == NULL)
-    luaL_error(L, "%s: no scale set named '%s' in the configuration", fn,
-               name ? name : "?");
+    osc_bind_raise_at_user(L,
+                           "%s: no scale set named '%s' in the configuration",
+                           fn, name ? name : "?");
   if (!isnum && osc_time_now(now, &err) < 0)
     luaL_error(L, "%s", err.msg);
   return entry;
 }
 
+/* [args] -> [args, policy value, entry, settings] -> policy: a live
+ * what-if's policy sees the configured entry and its settings. Raises on a
+ * policy that does not load (nothing held yet). */
+static struct osc_policy *
+what_if_policy(lua_State *L, const struct osc_config_scale_set *entry,
+               int64_t now) {
+  struct osc_policy *policy = NULL;
+
+  lua_createtable(L, 0, 2); /* the arguments the policy loader reads */
+  lua_getfield(L, 1, "policy");
+  lua_setfield(L, -2, "policy");
+  osc_bind_push_entry(L, entry);
+  lua_setfield(L, -2, "scale_set");
+  osc_bind_reconcile_load_policy(L, -1, now, &policy);
+  lua_pop(L, 1);
+  return policy;
+}
+
+/* reconcile.plan{scale_set = NAME [, policy = P]}: the CLI's plan of one
+ * entry; with a policy, a what-if with that policy in place of the
+ * configured one. Either way read-only: no lock, nothing written. */
 static int live_plan(lua_State *L, void *payload) {
   struct osc_session *s = payload;
   const struct osc_config_scale_set *entry;
   struct osc_error err = OSC_ERROR_INIT;
   struct osc_reconcile *r = NULL;
-  struct osc_plan **slot;
+  struct osc_policy *policy = NULL;
   int64_t now = 0;
   bool force;
+  int rc;
 
   luaL_checktype(L, 1, LUA_TTABLE);
   entry = live_args(L, s, 1, "reconcile.plan", NULL, &now, &force);
   lua_settop(L, 1);
-  slot = osc_bind_reconcile_new_plan(L); /* [args, plan] */
-  if (reconcile_one(s, entry, now, force, NULL, &r, &err) < 0) {
+  osc_bind_reconcile_new_plan(L); /* [args, plan] */
+  if (lua_getfield(L, 1, "policy") != LUA_TNIL) {
+    osc_bind_reconcile_set_what_if(L, 2);
+    policy = what_if_policy(L, entry, now); /* nothing raises after this */
+  }
+  lua_settop(L, 2);
+  rc = reconcile_one(s, entry, now, force, NULL, policy, &r, &err);
+  osc_policy_free(policy); /* the plan holds no reference to it */
+  if (rc < 0) {
     lua_pop(L, 1);
     return osc_bind_push_fail(L, NULL, err.msg);
   }
-  *slot = take_plan(r);
-  osc_reconcile_free(r);
+  if (take_plan(L, 2, r) != LUA_OK)
+    return lua_error(L);
   return 1;
 }
 
@@ -242,25 +319,6 @@ static void limit_to_seen(struct osc_plan *fresh, const struct osc_plan *seen,
 static const char *const apply_keys[] = {"only_new", "force",  "now",
                                          "only",     "filter", NULL};
 
-/* Unknown keys of the option table at idx raise (typos must not pass). */
-static void check_apply_keys(lua_State *L, int idx) {
-  lua_pushnil(L);
-  while (lua_next(L, idx) != 0) {
-    const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "";
-    size_t i;
-
-    for (i = 0; apply_keys[i] != NULL && strcmp(k, apply_keys[i]) != 0; i++)
-      ;
-    if (apply_keys[i] == NULL)
-      osc_bind_raise_at_user(
-          L,
-          "plan:apply: unknown option '%s' (expected only_new, "
-          "force, now, only or filter)",
-          lua_type(L, -2) == LUA_TSTRING ? k : luaL_typename(L, -2));
-    lua_pop(L, 1);
-  }
-}
-
 /* [.., set] -> the selection over the set's keys (set stays on the stack). */
 static void selection_from_set(lua_State *L, struct selection *sel) {
   int set = lua_gettop(L);
@@ -311,7 +369,7 @@ static void read_selection(lua_State *L, int idx, const struct osc_plan *seen,
   sel->ids = NULL;
   if (!lua_istable(L, idx))
     return;
-  check_apply_keys(L, idx);
+  osc_bind_check_keys(L, idx, "plan:apply", apply_keys);
   lua_getfield(L, idx, "only");
   lua_getfield(L, idx, "filter");
   if (!lua_isnil(L, -2) && !lua_isnil(L, -1))
@@ -396,87 +454,120 @@ static void report_skipped(const struct osc_plan *fresh,
   }
 }
 
-/* plan:apply{only_new=, force=}: lock, plan afresh, apply what the script
- * saw, record state: the CLI's apply for one scale set. Returns the plan
- * (now showing results), or nil, err. */
-static int live_apply(lua_State *L, void *payload) {
-  struct osc_session *s = payload;
-  const struct osc_plan *seen = osc_bind_reconcile_check_plan(L, 1);
+/* plan:apply's options, read (and checked) before the lock is taken. */
+struct apply_call {
   const struct osc_config_scale_set *entry;
-  struct osc_reconcile_options ro;
-  struct osc_apply_options ao;
-  struct osc_apply_result res;
-  struct osc_error err = OSC_ERROR_INIT;
-  struct osc_reconcile *r = NULL;
-  struct osc_store *store = NULL;
-  struct osc_plan *applied = NULL;
-  struct selection sel;
-  char message[OSC_ERROR_MAX] = "";
-  int64_t now = 0;
+  int64_t now;
   bool force;
-  const char *only_new = NULL;
-  int rc;
+  const char *only_new; /* referenced by the options table */
+  struct selection sel;
+};
 
+static void read_apply_args(lua_State *L, struct osc_session *s,
+                            const struct osc_plan *seen, struct apply_call *c) {
+  c->only_new = NULL;
   if (lua_istable(L, 2)) {
     /* true: the "default" baseline; a string names one. The string stays
      * referenced by the options table for the whole call. */
     lua_getfield(L, 2, "only_new");
     if (lua_type(L, -1) == LUA_TSTRING)
-      only_new = lua_tostring(L, -1);
+      c->only_new = lua_tostring(L, -1);
     else if (lua_toboolean(L, -1))
-      only_new = OSC_STATE_DEFAULT_BASELINE;
+      c->only_new = OSC_STATE_DEFAULT_BASELINE;
     lua_pop(L, 1);
   }
-  entry = live_args(L, s, 2, "plan:apply", seen->scale_set, &now, &force);
-  read_selection(L, 2, seen, &sel); /* raises before the lock is taken */
-  memset(&res, 0, sizeof(res));
-  rc = osc_store_open(osc_session_config(s), &store, &err);
-  if (rc == OSC_OK)
-    rc = osc_store_lock(store, &err);
-  if (rc < 0)
-    goto done;
-  rc = reconcile_one(s, entry, now, force, store, &r, &err);
-  if (rc < 0)
-    goto done;
-  limit_to_seen(r->plans[0], seen, &sel);
-  report_skipped(r->plans[0], seen, &sel);
-  /* A budget stop is judged again on what remains; stops for incomplete or
-   * implausible data stand. */
-  {
-    const struct osc_collection *c = &r->entries[0].collection;
-    struct osc_plan *p = r->plans[0];
-    char why[OSC_ERROR_MAX];
+  read_selection(L, 2, seen, &c->sel); /* checks the keys first */
+  c->entry =
+      live_args(L, s, 2, "plan:apply", seen->scale_set, &c->now, &c->force);
+}
 
-    if (p->status == OSC_PLAN_SAFETY_STOP &&
-        !osc_engine_data_stop(c, why, sizeof(why)) &&
-        p->n_destructive <= p->budget) {
-      p->status = OSC_PLAN_OK;
-      p->message[0] = '\0';
-    }
+/* A budget stop is judged again on what remains after the selection;
+ * stops for incomplete or implausible data stand. */
+static void rejudge_budget(struct osc_reconcile *r) {
+  const struct osc_collection *col = &r->entries[0].collection;
+  struct osc_plan *p = r->plans[0];
+  char why[OSC_ERROR_MAX];
+
+  if (p->status == OSC_PLAN_SAFETY_STOP &&
+      !osc_engine_data_stop(col, why, sizeof(why)) &&
+      p->n_destructive <= p->budget) {
+    p->status = OSC_PLAN_OK;
+    p->message[0] = '\0';
   }
+}
+
+/* Under the state's lock: plans afresh, keeps what the script saw and
+ * selected, applies and records state, like `octoscale apply` for one
+ * scale set. *out receives the reconcile (its plan shows the results);
+ * message says why the apply did not succeed, if it did not. */
+static int apply_locked(struct osc_session *s, const struct osc_plan *seen,
+                        const struct apply_call *c, struct osc_reconcile **out,
+                        char *message, size_t cap, struct osc_error *err) {
+  struct osc_reconcile_options ro;
+  struct osc_apply_options ao;
+  struct osc_apply_result res;
+  struct osc_store *store = NULL;
+  struct osc_plan *p;
+  int rc;
+
+  *out = NULL;
+  memset(&res, 0, sizeof(res));
+  rc = osc_store_open(osc_session_config(s), &store, err);
+  if (rc == OSC_OK)
+    rc = osc_store_lock(store, err);
+  if (rc == OSC_OK)
+    rc = reconcile_one(s, c->entry, c->now, c->force, store, NULL, out, err);
+  if (rc < 0)
+    goto done;
+  p = (*out)->plans[0];
+  limit_to_seen(p, seen, &c->sel);
+  report_skipped(p, seen, &c->sel);
+  rejudge_budget(*out);
   memset(&ro, 0, sizeof(ro));
-  ro.now = now;
+  ro.now = c->now;
   ro.store = store;
   memset(&ao, 0, sizeof(ao));
-  ao.only_new = only_new;
+  ao.only_new = c->only_new;
   ao.poll_interval_seconds = 10;
-  rc = osc_apply_run(r, &ro, &ao, &res, &err);
+  rc = osc_apply_run(*out, &ro, &ao, &res, err);
   if (rc < 0)
     goto done;
-  applied = take_plan(r);
-  if (applied->status != OSC_PLAN_OK)
-    snprintf(message, sizeof(message), "%s: %s: %s", applied->scale_set,
-             osc_plan_status_name(applied->status), applied->message);
+  if (p->status != OSC_PLAN_OK)
+    snprintf(message, cap, "%s: %s: %s", p->scale_set,
+             osc_plan_status_name(p->status), p->message);
   else if (res.n_failed > 0)
-    snprintf(message, sizeof(message), "%s: %zu action(s) failed",
-             applied->scale_set, res.n_failed);
+    snprintf(message, cap, "%s: %zu action(s) failed", p->scale_set,
+             res.n_failed);
 done:
   osc_apply_result_free(&res);
-  osc_reconcile_free(r);
   osc_store_free(store);
-  if (rc < 0)
+  if (rc < 0) {
+    osc_reconcile_free(*out);
+    *out = NULL;
+  }
+  return rc;
+}
+
+/* plan:apply{only_new=, force=, now=, only=, filter=}: returns the plan
+ * (now showing results), or nil, err. A what-if plan (made with a policy
+ * other than the configured one) is never applied. */
+static int live_apply(lua_State *L, void *payload) {
+  struct osc_session *s = payload;
+  const struct osc_plan *seen = osc_bind_reconcile_check_plan(L, 1);
+  struct osc_error err = OSC_ERROR_INIT;
+  struct osc_reconcile *r = NULL;
+  struct apply_call c;
+  char message[OSC_ERROR_MAX] = "";
+
+  if (osc_bind_reconcile_is_what_if(L, 1))
+    return osc_bind_raise_at_user(
+        L, "plan:apply: this plan is a what-if (reconcile.plan with a "
+           "policy); plan without one to apply the configured policy");
+  read_apply_args(L, s, seen, &c); /* raises before the lock is taken */
+  if (apply_locked(s, seen, &c, &r, message, sizeof(message), &err) < 0)
     return osc_bind_push_fail(L, NULL, err.msg);
-  osc_bind_reconcile_replace_plan(L, 1, applied);
+  if (take_plan(L, 1, r) != LUA_OK)
+    return lua_error(L);
   if (message[0] != '\0')
     return osc_bind_push_fail(L, NULL, message);
   lua_settop(L, 1);

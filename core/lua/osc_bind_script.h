@@ -7,7 +7,9 @@
  *    reconcile.plan{scale_set = NAME [, force = bool] [, now = t]} collects
  *    that entry through the run's session (token and names cached) and
  *    plans it with the entry's configured policy and the state file's
- *    orphan times, exactly like `octoscale plan -s NAME`;
+ *    orphan times, exactly like `octoscale plan -s NAME`; with
+ *    policy = P it plans with P instead (a what-if: read-only, and
+ *    plan:apply() refuses it);
  *  - running the script: `arg`, varargs, exit code, error line. */
 #ifndef OSC_BIND_SCRIPT_H
 #define OSC_BIND_SCRIPT_H
@@ -20,6 +22,13 @@ struct osc_sandbox;
 struct osc_session;
 
 int luaopen_osc_script(lua_State *L);
+
+/* The `config` namespace: config.scale_sets() lists the configured entries
+ * (each like a policy's ctx.scale_set). set_config gives it the run's
+ * configuration (borrowed; must outlive L). */
+struct osc_config;
+int luaopen_osc_config(lua_State *L);
+void osc_bind_script_set_config(lua_State *L, const struct osc_config *cfg);
 
 /* Pushes a print() that writes to stdout (scripts report there; policies'
  * print logs). Published as the "print" library of a run sandbox, which

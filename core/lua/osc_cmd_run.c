@@ -53,6 +53,7 @@ static void env_config(struct osc_config *cfg) {
 }
 
 struct setup_args {
+  const struct osc_config *cfg;
   struct osc_session *s;
   const char *why;
   bool service_messages;
@@ -63,6 +64,7 @@ static int setup_l(lua_State *L) {
   struct setup_args *a = lua_touserdata(L, 1);
 
   osc_bind_set_session(L, a->s, a->why);
+  osc_bind_script_set_config(L, a->cfg);
   osc_bind_octopus_service_messages(L, a->service_messages);
   return 0;
 }
@@ -77,8 +79,11 @@ static bool env_true(const char *name) {
 int osc_cmd_run(const struct osc_config *cfg, const char *script, int argc,
                 char **argv, int *out_exit, struct osc_error *err) {
   static const struct osc_sandbox_lib libs[] = {
-      {"reconcile", osc_bind_reconcile_open}, {"azure", luaopen_osc_azure},
-      {"octopus", luaopen_osc_octopus},       {"script", luaopen_osc_script},
+      {"reconcile", osc_bind_reconcile_open},
+      {"azure", luaopen_osc_azure},
+      {"octopus", luaopen_osc_octopus},
+      {"script", luaopen_osc_script},
+      {"config", luaopen_osc_config},
       {"print", osc_bind_script_open_print}, /* stdout, not the log */
   };
   struct osc_sandbox_options opts;
@@ -125,6 +130,7 @@ int osc_cmd_run(const struct osc_config *cfg, const char *script, int argc,
     if (rc < 0)
       goto done;
   }
+  setup.cfg = cfg;
   setup.s = s;
   setup.why = s ? NULL : serr.msg;
   setup.service_messages = env_true("OCTOSCALE_OCTOPUS_OUTPUT");

@@ -516,69 +516,6 @@ static int validate_table(lua_State *L) {
 
 /* --- building ctx, vm and target tables ---------------------------- */
 
-static void set_str(lua_State *L, const char *key, const char *value) {
-  if (value == NULL)
-    return;
-  lua_pushstring(L, value);
-  lua_setfield(L, -2, key);
-}
-
-static void push_value(lua_State *L, const struct osc_value *v, int depth) {
-  size_t i;
-
-  luaL_checkstack(L, 4, "settings nested too deeply");
-  if (depth > 64) {
-    lua_pushnil(L);
-    return;
-  }
-  switch (v->type) {
-  case OSC_VALUE_BOOL:
-    lua_pushboolean(L, v->b);
-    break;
-  case OSC_VALUE_INT:
-    lua_pushinteger(L, (lua_Integer)v->i);
-    break;
-  case OSC_VALUE_NUMBER:
-    lua_pushnumber(L, v->d);
-    break;
-  case OSC_VALUE_STRING:
-    lua_pushstring(L, v->s ? v->s : "");
-    break;
-  case OSC_VALUE_LIST:
-    lua_createtable(L, (int)v->n, 0);
-    for (i = 0; i < v->n; i++) {
-      push_value(L, &v->items[i], depth + 1);
-      lua_rawseti(L, -2, (lua_Integer)i + 1);
-    }
-    break;
-  case OSC_VALUE_MAP:
-    lua_createtable(L, 0, (int)v->n);
-    for (i = 0; i < v->n; i++) {
-      push_value(L, &v->items[i], depth + 1);
-      lua_setfield(L, -2, v->keys[i] ? v->keys[i] : "");
-    }
-    break;
-  default:
-    lua_pushnil(L);
-    break;
-  }
-}
-
-static void push_entry(lua_State *L, const struct osc_config_scale_set *e) {
-  lua_createtable(L, 0, 10);
-  set_str(L, "name", e->name);
-  set_str(L, "resource_group", e->resource_group);
-  set_str(L, "vmss", e->vmss);
-  set_str(L, "subscription", e->subscription);
-  set_str(L, "environment", e->environment);
-  osc_bind_push_strlist(L, &e->roles);
-  lua_setfield(L, -2, "roles");
-  set_str(L, "tenant", e->tenant);
-  set_str(L, "policy", e->policy);
-  push_value(L, &e->settings, 0);
-  lua_setfield(L, -2, "settings");
-}
-
 /* The ctx table, built once per policy and kept in the record. */
 static void push_ctx(lua_State *L, struct osc_policy *p, int rec) {
   if (lua_rawgeti(L, rec, SLOT_CTX) == LUA_TTABLE)
@@ -588,7 +525,7 @@ static void push_ctx(lua_State *L, struct osc_policy *p, int rec) {
   lua_pushinteger(L, (lua_Integer)p->now);
   lua_setfield(L, -2, "now");
   if (p->entry != NULL) {
-    push_entry(L, p->entry);
+    osc_bind_push_entry(L, p->entry);
     lua_getfield(L, -1, "settings");
     lua_setfield(L, -3, "settings");
     lua_pushstring(L, p->entry->name ? p->entry->name : "");

@@ -4,7 +4,14 @@
 --
 -- Operational failures (HTTP errors, timeouts, an incomplete list) return
 -- `nil, err`; misuse (bad arguments, a closed client, an unknown scale set
--- name) raises at the caller's line.
+-- name, an unknown key in an option table) raises at the caller's line.
+--
+-- Casing: a state of an Azure or Octopus resource is spelt as the service
+-- documents it, whatever case a response used (provisioning_state
+-- "Succeeded" on scale sets and VMs alike, mode "Uniform", health
+-- "Healthy", task state "Success"; ARM's power state code "running");
+-- octoscale's own words are lower-case (actions, classes, statuses,
+-- comm_style). Times are Unix seconds.
 
 --- @class octoscale.Error
 --- @field status? integer HTTP status (absent when no response came back)
@@ -25,7 +32,7 @@
 --- @field instance_id string "3" (Uniform) or the VM name (Flexible)
 --- @field computer_name? string
 --- @field vm_id? string Azure's GUID
---- @field provisioning_state? string Creating, Succeeded, Failed, Deleting, ...
+--- @field provisioning_state? string Creating, Succeeded, Failed, Deleting, ... (ARM's casing, always)
 --- @field power_state? string running, stopped, deallocated, ... (nil when unknown)
 --- @field private_ips string[] primary NIC's primary IPv4 first
 --- @field created_at? integer Unix seconds
@@ -37,7 +44,7 @@
 --- @field id string
 --- @field name string
 --- @field mode "Uniform"|"Flexible"
---- @field provisioning_state? string
+--- @field provisioning_state? string "Succeeded", ... (ARM's casing, even where its body says "succeeded")
 --- @field capacity? integer sku.capacity
 --- @field overprovision boolean
 --- @field computer_name_prefix? string

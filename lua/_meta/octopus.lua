@@ -28,6 +28,28 @@
 --- @field succeeded boolean
 --- @field error_message? string
 
+--- An audit event, normalised: Octopus's PascalCase keys in snake_case
+--- (nested ones too), JSON nulls and Links left out, Occurred in Unix
+--- seconds.
+--- @class octopus.Event
+--- @field id string Events-N
+--- @field category string Created, Modified, MachineHealthy, DeploymentStarted, ...
+--- @field occurred integer Unix seconds
+--- @field message string
+--- @field message_html? string
+--- @field message_references? table[] {referenced_document_id, start_index, length}
+--- @field related_document_ids string[]
+--- @field user_id? string
+--- @field username? string
+--- @field is_service? boolean
+--- @field identity_established_with? string
+--- @field user_agent? string
+--- @field space_id? string
+--- @field comments? string
+--- @field details? string
+--- @field change_details? table
+--- @field ip_address? string
+
 --- @class octopus.Client: userdata
 local Client = {}
 
@@ -64,9 +86,14 @@ function Client:enable_target(id) end
 function Client:health_check(opts) end
 
 --- GET /api/{space}/events with the given query (arrays comma-joined),
---- e.g. {regarding = "Machines-1", eventCategories = "Created", take = 30}.
+--- e.g. {regarding = "Machines-1", eventCategories = "Created", take = 30};
+--- `from` and `to` may be Unix seconds. The keys are Octopus's: skip,
+--- take, regarding, regardingAny, user, users, projects, projectGroups,
+--- environments, eventGroups, eventCategories, eventAgents, tags, tenants,
+--- from, to, internal, fromAutoId, toAutoId, documentTypes, ids, spaces,
+--- includeSystem, excludeDifference; any other raises.
 --- @param query? table<string, string|number|boolean|string[]>
---- @return table|nil page decoded {Items = {...}, ...}
+--- @return octopus.Event[]|nil events the page's events, newest first
 --- @return octoscale.Error|nil err
 function Client:events(query) end
 

@@ -8,7 +8,7 @@
 --- @field instance_id string
 --- @field computer_name? string host name
 --- @field vm_id? string Azure's GUID
---- @field provisioning_state string "Succeeded", "Creating", "Failed", "Deleting", ...
+--- @field provisioning_state string "Succeeded", "Creating", "Failed", "Deleting", ... (ARM's casing, always)
 --- @field power_state? string "running", "deallocated", ...
 --- @field private_ips string[]
 --- @field created_at? integer Unix seconds
@@ -31,6 +31,8 @@
 --- @field disabled_since? integer Unix seconds: when octoscale disabled it (policy hooks only)
 --- @field disabled_by_octoscale? boolean true when octoscale disabled it (policy hooks only)
 
+--- A config entry: ctx.scale_set in hooks, an item of config.scale_sets()
+--- in scripts.
 --- @class octoscale.ScaleSet
 --- @field name string
 --- @field resource_group string
@@ -40,7 +42,7 @@
 --- @field roles string[]
 --- @field tenant? string
 --- @field policy? string
---- @field settings table
+--- @field settings table (nil values absent; an entry without settings: {})
 
 --- @class octoscale.Ctx
 --- @field now integer Unix seconds: the only clock a policy may use
@@ -150,6 +152,14 @@ function Plan:disabled() end
 --- @return octoscale.Error|nil err
 function Plan:apply(opts) end
 
+--- The VMs the plan was made from (copies; the same fields hooks see).
+--- @return octoscale.Vm[]
+function Plan:vms() end
+
+--- The targets in the scale set's scope the plan was made from (copies).
+--- @return octoscale.Target[]
+function Plan:targets() end
+
 --- Frees the plan; later calls raise.
 function Plan:close() end
 
@@ -170,10 +180,21 @@ function Plan:close() end
 
 reconcile = {}
 
---- Plans with the engine, the safety rules and the policy.
---- Misuse raises at the caller's line.
---- @param args octoscale.PlanArgs
---- @return octoscale.Plan
+--- @class octoscale.LivePlanArgs
+--- @field scale_set string a config entry's name (`octoscale run` only)
+--- @field policy? octoscale.Policy|string plan with this policy instead of the configured one: a what-if, read-only like every plan; plan:apply() refuses it. The policy sees the entry as ctx.scale_set and its settings.
+--- @field force? boolean lift the deletion budget
+--- @field now? integer Unix seconds
+
+--- Plans with the engine, the safety rules and the policy. Offline (with
+--- `instances`) it always returns a plan. Live (`scale_set = NAME`, no
+--- `instances`) it collects like `octoscale plan -s NAME` and returns
+--- nil, err when that fails (authentication, a read that failed). Misuse
+--- raises at the caller's line: a wrong type, an unknown scale set, an
+--- unknown key in any option table ("did you mean" when one is close).
+--- @param args octoscale.PlanArgs|octoscale.LivePlanArgs
+--- @return octoscale.Plan|nil plan
+--- @return octoscale.Error|nil err
 function reconcile.plan(args) end
 
 return reconcile

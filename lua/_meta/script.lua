@@ -1,8 +1,9 @@
 --- @meta
 -- LuaCATS stubs for the `script` namespace of `octoscale run` scripts
 -- (core/lua/osc_bind_script.c). Scripts also get `arg` (arg[0] the script,
--- arg[1..] its arguments, also `...`), a print() that writes to stdout, and
--- reconcile.plan{scale_set = NAME [, force = bool] [, now = t]} (live).
+-- arg[1..] its arguments, also `...`), a print() that writes to stdout,
+-- reconcile.plan{scale_set = NAME [, policy = P] [, force = bool]
+-- [, now = t]} (live; see lua/_meta/reconcile.lua) and `config`.
 
 --- @class script
 script = {}
@@ -23,5 +24,13 @@ function script.clock() end
 --- @param name string
 --- @return string|nil
 function script.getenv(name) end
+
+--- @class config
+config = {}
+
+--- The configured scale set entries, in the file's order (an empty list
+--- without a config file).
+--- @return octoscale.ScaleSet[]
+function config.scale_sets() end
 
 return script

@@ -85,7 +85,7 @@ check("health check completes", task and task.completed and task.succeeded
   and task.id:find("^ServerTasks%-"), task and task.state)
 
 local events = oc:events{ regarding = t.id, eventCategories = "Modified", take = 10 }
-check("events query", events and type(events.Items) == "table", events)
+check("events query", type(events) == "table", events)
 
 local gone_ok, gone = oc:delete_target(by_name.web000002.id)
 check("delete", gone_ok == true and gone == false)
@@ -94,6 +94,72 @@ check("delete again: 404 counts as done", gone_ok == true and gone == true)
 
 local bad, berr = oc:disable_target("Machines-99999")
 check("disable of a missing machine: nil, err", bad == nil and berr.status == 404, berr and tostring(berr))
+
+-- one casing: provisioning states as ARM documents them, on the scale set
+-- (whose ARM body says "succeeded") and on its VMs alike
+check("scale set provisioning_state as ARM documents it",
+  set.provisioning_state == "Succeeded", set.provisioning_state)
+check("VM provisioning_state in the same casing",
+  vm.provisioning_state == set.provisioning_state, vm.provisioning_state)
+
+-- events: normalised tables, snake_case keys, Unix times
+check("events: a list of events", events and #events >= 1, events and #events)
+local ev = events and events[1] or {}
+check("event fields", type(ev.id) == "string" and type(ev.category) == "string"
+  and math.type(ev.occurred) == "integer" and ev.occurred > 1500000000
+  and type(ev.message) == "string" and type(ev.related_document_ids) == "table",
+  ev.id)
+local pascal
+for _, e in ipairs(events or {}) do
+  for k in pairs(e) do if k:find("%u") then pascal = k end end
+end
+check("no PascalCase key in any event", pascal == nil, pascal)
+local since = oc:events{ regarding = t.id, from = ev.occurred or 0, take = 10 }
+check("events from = Unix seconds", since and #since >= 1, since and #since)
+
+-- config.scale_sets(): the configured entries
+local entries = config.scale_sets()
+check("config.scale_sets lists the entries", #entries == 1
+  and entries[1].name == "web-prod" and entries[1].vmss == "vmss-web"
+  and entries[1].resource_group == "rg-web"
+  and entries[1].environment == "Production"
+  and entries[1].roles[1] == "web-server"
+  and type(entries[1].settings) == "table", #entries)
+
+-- plan:vms() and plan:targets(): what a live plan was made from
+local lp = assert(reconcile.plan{ scale_set = "web-prod" })
+local pv, pt = lp:vms(), lp:targets()
+check("plan:vms() the scale set's VMs", #pv == 3 and pv[1].scale_set == "vmss-web"
+  and pv[1].provisioning_state == "Succeeded", #pv)
+check("plan:targets() the targets in scope (one deleted above)", #pt == 3 and type(pt[1].id) == "string", #pt)
+pv[1].name = "changed"
+check("plan:vms() gives copies", lp:vms()[1].name ~= "changed")
+
+-- unknown keys in option tables raise at this line, with a hint
+local function raises(fn, pattern)
+  local ok_, m = pcall(fn)
+  return not ok_ and tostring(m):find(pattern) ~= nil, m
+end
+check("reconcile.plan{scaleset=}", raises(function() return reconcile.plan{ scaleset = "web-prod" } end,
+  "^[^:]*api%.lua:%d+: reconcile%.plan: unknown option 'scaleset' %(did you mean 'scale_set'%?%)"))
+check("reconcile.plan{scale_set=, polcy=}", raises(function() return reconcile.plan{ scale_set = "web-prod", polcy = {} } end,
+  "api%.lua:%d+: reconcile%.plan: unknown option 'polcy' %(did you mean 'policy'%?%)"))
+check("offline scope typo", raises(function() return reconcile.plan{ instances = {}, scope = { enviroment_id = "x" } } end,
+  "api%.lua:%d+: reconcile%.plan: scope: unknown option 'enviroment_id'"))
+check("oc:targets{enviroment=}", raises(function() return oc:targets{ enviroment = "Production" } end,
+  "api%.lua:%d+: targets: unknown option 'enviroment' %(did you mean 'environment'%?%)"))
+check("oc:health_check typo", raises(function() return oc:health_check{ target_id = { "x" } } end,
+  "api%.lua:%d+: health_check: unknown option 'target_id' %(did you mean 'target_ids'%?%)"))
+check("oc:events typo", raises(function() return oc:events{ regardin = "x" } end,
+  "api%.lua:%d+: events: unknown option 'regardin' %(did you mean 'regarding'%?%)"))
+check("az:instances typo", raises(function() return az:instances{ scale_sett = "web-prod" } end,
+  "api%.lua:%d+: instances: unknown option 'scale_sett' %(did you mean 'scale_set'%?%)"))
+check("az:set_capacity typo", raises(function() return az:set_capacity{ scale_set = "web-prod", capcity = 3 } end,
+  "api%.lua:%d+: set_capacity: unknown option 'capcity' %(did you mean 'capacity'%?%)"))
+check("azure.client typo", raises(function() return azure.client{ subscripton = "x" } end,
+  "api%.lua:%d+: azure%.client: unknown option 'subscripton' %(did you mean 'subscription'%?%)"))
+check("a key far from any: the list", raises(function() return oc:targets{ zzz = 1 } end,
+  "unknown option 'zzz' %(expected scale_set, environment, roles, tenant or all%)"))
 
 -- closed clients
 az:close()
