@@ -24,6 +24,9 @@ struct plan_ud {
   bool have_input;
   struct osc_collection col;
   struct osc_arena scratch; /* scope, orphans */
+  /* offline: kept with col until plan:vms()/targets() first asks (or the
+   * plan is freed), so a plan nobody asks pays nothing for them */
+  struct osc_scope scope;
 };
 
 static void free_input(struct plan_ud *u) {
@@ -660,8 +663,6 @@ static int plan_offline(lua_State *L, struct plan_ud *u) {
   read_options(L, u, &now, &force);
   if (now == INT64_MIN && osc_time_now(&now, &err) < 0)
     return osc_bind_raise_at_user(L, "%s", err.msg);
-  if (osc_bind_reconcile_set_inventory(L, 2, &u->col, &scope) != LUA_OK)
-    return lua_error(L);
   /* The policy last: from here on nothing raises until it is freed. */
   osc_bind_reconcile_load_policy(L, 1, now, &policy);
   memset(&in, 0, sizeof(in));
@@ -674,7 +675,7 @@ static int plan_offline(lua_State *L, struct plan_ud *u) {
   in.now = now;
   rc = osc_engine_plan(&in, &u->plan, &err);
   osc_policy_free(policy);
-  free_input(u);
+  u->scope = scope; /* its strings live in u->scratch */
   if (rc < 0)
     return luaL_error(L, "reconcile.plan: %s", err.msg);
   return 1; /* [args, ud] */
@@ -763,11 +764,17 @@ bool osc_bind_reconcile_is_what_if(lua_State *L, int idx) {
 /* plan:vms() / plan:targets(): copies of the lists the plan was made from
  * (a script may change them freely). */
 static int push_inventory_list(lua_State *L, const char *field) {
+  struct plan_ud *u = check_open(L);
   size_t n;
   size_t i;
 
-  check_open(L);
-  lua_getiuservalue(L, 1, 1);
+  if (lua_getiuservalue(L, 1, 1) != LUA_TTABLE && u->have_input) {
+    lua_pop(L, 1); /* offline: built on first use from the kept input */
+    if (osc_bind_reconcile_set_inventory(L, 1, &u->col, &u->scope) != LUA_OK)
+      return lua_error(L);
+    free_input(u);
+    lua_getiuservalue(L, 1, 1);
+  }
   if (lua_type(L, -1) != LUA_TTABLE ||
       lua_getfield(L, -1, field) != LUA_TTABLE) {
     lua_newtable(L);

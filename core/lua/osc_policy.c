@@ -15,6 +15,7 @@
 #include "core/lua/osc_bind_reconcile.h"
 #include "core/lua/osc_coverage.h"
 #include "core/osc_log.h"
+#include "core/lua/osc_readonly.h"
 #include "core/osc_suggest.h"
 #include "core/lua/osc_sandbox.h"
 #include "core/lua/osc_schema.h"
@@ -527,6 +528,9 @@ static void push_ctx(lua_State *L, struct osc_policy *p, int rec) {
   if (p->entry != NULL) {
     osc_bind_push_entry(L, p->entry);
     lua_getfield(L, -1, "settings");
+    osc_readonly_view(L, "ctx.settings"); /* hooks read, never write */
+    lua_pushvalue(L, -1);
+    lua_setfield(L, -3, "settings");
     lua_setfield(L, -3, "settings");
     lua_pushstring(L, p->entry->name ? p->entry->name : "");
   } else {
@@ -541,6 +545,7 @@ static void push_ctx(lua_State *L, struct osc_policy *p, int rec) {
         lua_newtable(L);
       }
     }
+    osc_readonly_view(L, "ctx.settings");
     lua_setfield(L, -3, "settings");
     if (lua_getfield(L, -1, "name") != LUA_TSTRING) {
       lua_pop(L, 1);
@@ -597,7 +602,8 @@ struct call_args {
   const struct osc_target *target;
   int64_t orphaned_since;
   struct result result;
-  struct result reason; /* the optional second value */
+  struct result reason;     /* the optional second value */
+  char returned[WHERE_MAX]; /* explain: "file:LINE" of the answering return */
 };
 
 /* [ud] -> calls the hook with its arguments, captures the result. */
@@ -628,7 +634,18 @@ static int call_hook(lua_State *L) {
 /* Runs one hook; a raised error becomes "x.lua:LINE: <label>: message". */
 static int run_hook(struct call_args *c, const char *label,
                     struct osc_error *err) {
-  int rc = osc_sandbox_cpcall(c->policy->sb, call_hook, c, 0, err);
+  struct osc_policy *p = c->policy;
+  bool explain = p->explain || osc_log_enabled(OSC_LOG_DEBUG);
+  int rc;
+
+  if (explain) /* which `return` answered, for the explain line */
+    osc_sandbox_track_returns(p->sb, true);
+  rc = osc_sandbox_cpcall(p->sb, call_hook, c, 0, err);
+  if (explain) {
+    snprintf(c->returned, sizeof(c->returned), "%s",
+             osc_sandbox_last_return(p->sb));
+    osc_sandbox_track_returns(p->sb, false);
+  }
 
   if (rc < 0 && err != NULL) {
     char msg[OSC_ERROR_MAX];
@@ -711,7 +728,7 @@ static void explain_call(struct osc_policy *p, const char *hook,
   osc_log(p->explain ? OSC_LOG_INFO : OSC_LOG_DEBUG,
           p->entry != NULL ? p->entry->name : NULL,
           "explain: %s(%s) -> %s%s at %s", hook, subject, answer, reason,
-          where);
+          c->returned[0] != '\0' ? c->returned : where);
 }
 
 static int decide(struct osc_policy *p, enum osc_policy_hook h,
@@ -987,15 +1004,16 @@ static int settings_check_l(lua_State *L) {
   rec = lua_gettop(L);
   push_ctx(L, p, rec); /* [ud, rec, ctx] */
   ctx = lua_gettop(L);
-  lua_getfield(L, ctx, "settings"); /* [.., settings] */
+  lua_getfield(L, ctx, "settings"); /* [.., settings (a view)] */
   if (p->have_schema) {
+    osc_readonly_push_real(L, -1); /* the schema iterates the table */
     lua_rawgeti(L, rec, SLOT_SCHEMA);
     if (osc_schema_validate(L, -1, -2, &f) < 0) {
       snprintf(c->msg, sizeof(c->msg), "%s", f.msg);
       c->line = p->entry != NULL ? settings_line(p->entry, &f.path) : 0;
       return 0;
     }
-    lua_pop(L, 1);
+    lua_pop(L, 2);
   }
   if (p->validate_where[0] != '\0') {
     lua_rawgeti(L, rec, SLOT_VALIDATE);
@@ -1004,6 +1022,35 @@ static int settings_check_l(lua_State *L) {
     lua_call(L, 2, 0);
   }
   return 0;
+}
+
+/* The line of the policy file where `field = ...` is first written (the
+ * table value of settings_schema carries no line of its own); 0 when the
+ * policy is no file or the field is not found. */
+static int source_line_of(const char *path, const char *field) {
+  char line[1024];
+  size_t len = strlen(field);
+  FILE *f = fopen(path, "r");
+  int n = 0;
+  int found = 0;
+
+  while (f != NULL && found == 0 && fgets(line, sizeof(line), f) != NULL) {
+    const char *s = line;
+
+    n++;
+    while (*s == ' ' || *s == '\t')
+      s++;
+    if (strncmp(s, field, len) != 0)
+      continue;
+    s += len;
+    while (*s == ' ' || *s == '\t')
+      s++;
+    if (*s == '=' && s[1] != '=')
+      found = n;
+  }
+  if (f != NULL)
+    fclose(f);
+  return found;
 }
 
 /* `check` and `plan`: the entry's settings against the policy's
@@ -1028,12 +1075,28 @@ static int check_settings(struct osc_policy *p, struct osc_error *err) {
                                     : e->line);
   if (rc < 0 && err != NULL) {
     osc_sandbox_tag_message(err->msg, "validate_settings", msg, sizeof(msg));
+    /* a raise with no position of its own (error(msg, 0)) still names
+     * the policy's line: where validate_settings is */
+    if (strstr(msg, p->name) == NULL && p->validate_where[0] != '\0')
+      return osc_error_set(err, rc == OSC_E_NOMEM ? rc : OSC_E_CONFIG,
+                           "%ssettings rejected by %s (validate_settings at "
+                           "%s)",
+                           where, msg, p->validate_where);
     return osc_error_set(err, rc == OSC_E_NOMEM ? rc : OSC_E_CONFIG,
                          "%ssettings rejected by %s", where, msg);
   }
-  if (c.msg[0] != '\0')
+  if (c.msg[0] != '\0') {
+    size_t n = strlen(p->name);
+    int line = n > 4 && strcmp(p->name + n - 4, ".lua") == 0
+                   ? source_line_of(p->name, "settings_schema")
+                   : 0;
+
+    if (line > 0)
+      return osc_error_set(err, OSC_E_CONFIG, "%s%s (settings_schema at %s:%d)",
+                           where, c.msg, p->name, line);
     return osc_error_set(err, OSC_E_CONFIG, "%s%s (settings_schema of %s)",
                          where, c.msg, p->name);
+  }
   return OSC_OK;
 }
 

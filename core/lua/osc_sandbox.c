@@ -55,13 +55,27 @@ struct osc_sandbox {
   size_t refused_nsize;
 
   char traceback[TRACEBACK_MAX];
-  lua_Hook line_hook; /* coverage: called on every line event */
+  lua_Hook line_hook;    /* coverage: called on every line event */
+  bool track_returns;    /* plan --explain: where the answer came from */
+  char last_return[256]; /* "policies/x.lua:12" of the last Lua return */
 };
 
 static void sb_hook(lua_State *L, lua_Debug *ar);
 
 static int hook_mask(const struct osc_sandbox *sb) {
-  return LUA_MASKCOUNT | (sb->line_hook != NULL ? LUA_MASKLINE : 0);
+  return LUA_MASKCOUNT | (sb->line_hook != NULL ? LUA_MASKLINE : 0) |
+         (sb->track_returns ? LUA_MASKRET : 0);
+}
+
+void osc_sandbox_track_returns(struct osc_sandbox *sb, bool on) {
+  sb->track_returns = on;
+  sb->last_return[0] = '\0';
+  if (!sb->tripped)
+    lua_sethook(sb->L, sb_hook, hook_mask(sb), HOOK_EVERY);
+}
+
+const char *osc_sandbox_last_return(const struct osc_sandbox *sb) {
+  return sb->last_return;
 }
 
 void osc_sandbox_set_line_hook(struct osc_sandbox *sb, lua_Hook hook) {
@@ -193,6 +207,14 @@ static void sb_hook(lua_State *L, lua_Debug *ar) {
   if (ar->event == LUA_HOOKLINE) {
     if (sb->line_hook != NULL && !sb->tripped)
       sb->line_hook(L, ar);
+    return;
+  }
+  if (ar->event == LUA_HOOKRET) {
+    /* The outermost function of a call returns last: its line stays. */
+    if (sb->track_returns && !sb->tripped && lua_getinfo(L, "Sl", ar) &&
+        ar->currentline > 0)
+      snprintf(sb->last_return, sizeof(sb->last_return), "%s:%d", ar->short_src,
+               ar->currentline);
     return;
   }
   if (sb->depth == 0 && !sb->tripped) {
@@ -471,6 +493,18 @@ static void make_readonly(lua_State *L, const char *name) {
   lua_pushstring(L, name);
   lua_rawset(L, -3);
   lua_pop(L, 1); /* [proxy] */
+}
+
+void osc_sandbox_mark_readonly(lua_State *L, int idx, const char *what) {
+  idx = lua_absindex(L, idx);
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &readonly_key) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    return;
+  }
+  lua_pushvalue(L, idx);
+  lua_pushstring(L, what);
+  lua_rawset(L, -3);
+  lua_pop(L, 1);
 }
 
 /* rawset(t, k, v), refused on a library: a raw field in the proxy would
@@ -788,6 +822,25 @@ static void copy_global(lua_State *L, int base, const char *name) {
   lua_setfield(L, base, name);
 }
 
+/* [lib] -> [lib] with what a sandbox must not have removed or bounded. */
+static void tailor_lib(lua_State *L, lua_CFunction open) {
+  if (open == luaopen_string) {
+    lua_pushnil(L);
+    lua_setfield(L, -2, "dump"); /* also unreachable through ("").dump */
+    lua_getfield(L, -1, "rep");  /* ("x"):rep too: the same table */
+    lua_pushcclosure(L, sb_rep, 1);
+    lua_setfield(L, -2, "rep");
+    osc_lpattern_install(L, -1); /* pattern matching under the budget */
+  } else if (open == luaopen_math) {
+    /* Deterministic random numbers (plans must be reproducible). */
+    lua_getfield(L, -1, "randomseed");
+    lua_pushinteger(L, 0);
+    lua_call(L, 1, 0);
+    lua_pushnil(L);
+    lua_setfield(L, -2, "randomseed");
+  }
+}
+
 static int sb_setup(lua_State *L) {
   static const char *const allowed[] = {
       "assert",   "error",    "getmetatable", "ipairs",   "next",   "pairs",
@@ -826,22 +879,7 @@ static int sb_setup(lua_State *L) {
 
   for (i = 0; i < sizeof(libs) / sizeof(libs[0]); i++) {
     luaL_requiref(L, libs[i].name, libs[i].func, 0); /* [base, lib] */
-    if (libs[i].func == luaopen_string) {
-      lua_pushnil(L);
-      lua_setfield(L, -2, "dump"); /* also unreachable through ("").dump */
-      lua_getfield(L, -1, "rep");  /* ("x"):rep too: the same table */
-      lua_pushcclosure(L, sb_rep, 1);
-      lua_setfield(L, -2, "rep");
-    } else if (libs[i].func == luaopen_math) {
-      /* Deterministic random numbers (plans must be reproducible). */
-      lua_getfield(L, -1, "randomseed");
-      lua_pushinteger(L, 0);
-      lua_call(L, 1, 0);
-      lua_pushnil(L);
-      lua_setfield(L, -2, "randomseed");
-    }
-    if (libs[i].func == luaopen_string)
-      osc_lpattern_install(L, -1); /* pattern matching under the budget */
+    tailor_lib(L, libs[i].func);
     make_readonly(L, libs[i].name);
     lua_setfield(L, base, libs[i].name);
   }

@@ -129,6 +129,45 @@ t.test("hooks: arguments carry the documented fields", function()
   ctx.log("ctx.log works")
 end)
 
+t.test("hooks: ctx.settings is read-only, a write raises at the hook's line", function()
+  local settings = { answer = 42, nested = { list = { 1, 2 } } }
+  local function plan_writing(write)
+    return orphan_plan({ on_scale_in = function(target, ctx)
+      write(ctx.settings)
+      return "keep"
+    end }, { settings = settings })
+  end
+  local writes = {
+    function(s) s.answer = 43 end,
+    function(s) s.added = true end,
+    function(s) s.nested.list[3] = 3 end,
+    function(s) table.insert(s.nested.list, 3) end,
+    function(s) rawset(s, "answer", 43) end,
+  }
+  for i, write in ipairs(writes) do
+    local plan = plan_writing(write)
+    t.expect_status(plan, "error")
+    t.ok(plan:message():find("^tests/lua/hooks_test%.lua:%d+: .*attempt to modify read%-only") ~= nil,
+      "write " .. i .. ": " .. plan:message())
+  end
+  -- the line named is the line that wrote
+  local here = tonumber(select(2, pcall(error, "", 2)):match(":(%d+):"))
+  local msg = plan_writing(function(s) s.answer = 43 end):message()
+  t.eq(msg, ("tests/lua/hooks_test.lua:%d: on_scale_in: attempt to modify read-only "
+    .. "ctx.settings (copy it to change it)"):format(here + 1))
+  -- the caller's table is untouched; reading works as before
+  t.eq(settings, { answer = 42, nested = { list = { 1, 2 } } })
+  local seen = {}
+  orphan_plan({ on_scale_in = function(target, ctx)
+    seen.n = #ctx.settings.nested.list
+    for i, v in ipairs(ctx.settings.nested.list) do seen[i] = v end
+    for k in pairs(ctx.settings) do seen[k] = true end
+    seen.same = ctx.settings.nested == ctx.settings.nested
+    return "keep"
+  end }, { settings = settings })
+  t.eq(seen, { n = 2, 1, 2, answer = true, nested = true, same = true })
+end)
+
 t.test("hooks: on_scale_in sees orphaned_since", function()
   local since
   orphan_plan { on_scale_in = function(target) since = target.orphaned_since; return "keep" end }

@@ -1,0 +1,19 @@
+/* Read-only views of Lua tables (ctx.settings inside policy hooks,
+ * docs/design.md §7): a view reads through to its table, nested tables
+ * come back as views too, and any write (assignment or rawset) raises
+ * "policies/x.lua:LINE: attempt to modify read-only ctx.settings" at the
+ * line that tried. Length, ipairs and pairs work; `next` on a view sees
+ * nothing (a view holds no fields of its own). */
+#ifndef OSC_READONLY_H
+#define OSC_READONLY_H
+
+#include <lua.h>
+
+/* [.., t] -> [.., view of t] named `what` in errors; other values stay. */
+void osc_readonly_view(lua_State *L, const char *what);
+
+/* Pushes the table behind the view at idx, or the value at idx itself
+ * when it is no view (C validators iterate the real table). */
+void osc_readonly_push_real(lua_State *L, int idx);
+
+#endif
