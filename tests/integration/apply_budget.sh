@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # apply's deletion budget (docs/design.md §6, safety rule 3): 6 of 10 targets
 # orphaned with max_delete = "50%" -> after the grace, exit 4 with the
-# numbers in the message and nothing deleted (request log); --force does
+# numbers in the message and nothing deleted (request log); max_delete = 0
+# deletes and disables nothing, even with --force; --force does
 # not lift the incomplete-data rule (a failing VM list still stops it);
 # with --force and complete data, exactly the 6 are deleted.
 # Usage: bash tests/integration/apply_budget.sh BUILD_DIR
@@ -35,6 +36,19 @@ a_check "JSON: safety_stop naming 6 and the budget of 5" "$OUT" \
 expect_in "stderr carries the numbers" "$ERR" "6 targets to delete or disable, max_delete 50% of 10 in-scope targets allows 5"
 a_check "state: the orphans' first sighting is kept" "$W/state.json" \
   "join(keys(J.scale_sets['web-prod'].orphans)) == '$ORPHANS' and (function() for _, t in pairs(J.scale_sets['web-prod'].orphans) do if t ~= '$T0' then return false end end return true end)()"
+
+# ---- max_delete = 0: no delete and no disable at all, --force included -----------
+for answer in delete disable; do
+  a_config "$W/zero-$answer.yaml" "return { grace = { orphan = \"10m\" }, max_delete = 0, on_scale_in = \"$answer\" }"
+  for force in "" --force; do
+    a_reset_log
+    NOW=$(at 11) a_osc -c "$W/zero-$answer.yaml" apply $force
+    expect_rc "max_delete = 0, on_scale_in $answer ${force:-(no --force)}: safety stop" 4
+    a_log "$W/lz.json"
+    expect_eq "max_delete = 0, $answer ${force}: nothing deleted or disabled" "" "$(a_writes "$W/lz.json")"
+    expect_in "the stop names the budget" "$ERR" "max_delete"
+  done
+done
 
 # ---- --force never lifts the incomplete-data rule -----------------------------------
 a_faults '[{"name":"vm-list","route":"arm.vm_list","status":503}]' || exit 1
