@@ -425,6 +425,9 @@ void osc_bind_check_keys(lua_State *L, int idx, const char *fn,
     if (hint != NULL)
       osc_bind_raise_at_user(L, "%s: unknown option '%s' (did you mean '%s'?)",
                              fn, k, hint);
+    if (n_keys == 0)
+      osc_bind_raise_at_user(L, "%s: unknown option '%s' (it takes none)", fn,
+                             k);
     osc_bind_raise_at_user(L, "%s: unknown option '%s' (expected %s)", fn, k,
                            expected);
   }

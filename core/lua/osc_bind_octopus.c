@@ -46,10 +46,13 @@ static struct osc_octopus *need_octopus(lua_State *L,
 /* ---- octopus.client ----------------------------------------------------- */
 
 static int oc_client(lua_State *L) {
+  static const char *const no_keys[] = {NULL};
   const char *why = NULL;
   struct osc_session *s = osc_bind_get_session(L, &why);
   struct oc_client *c;
 
+  /* no options: the URL and key come from the configuration */
+  osc_bind_check_keys(L, 1, "octopus.client", no_keys);
   if (s == NULL)
     return osc_bind_push_fail(L, NULL, why);
   if (osc_session_octopus(s) == NULL)

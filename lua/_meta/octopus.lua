@@ -117,7 +117,8 @@ function Client:close() end
 --- @class octopus
 octopus = {}
 
---- A client on the run's session. Returns nil, err without an Octopus URL.
+--- A client on the run's session (it takes no options: the URL and key
+--- come from the configuration). Returns nil, err without an Octopus URL.
 --- @return octopus.Client|nil client
 --- @return octoscale.Error|nil err
 function octopus.client() end

@@ -158,6 +158,8 @@ check("az:set_capacity typo", raises(function() return az:set_capacity{ scale_se
   "api%.lua:%d+: set_capacity: unknown option 'capcity' %(did you mean 'capacity'%?%)"))
 check("azure.client typo", raises(function() return azure.client{ subscripton = "x" } end,
   "api%.lua:%d+: azure%.client: unknown option 'subscripton' %(did you mean 'subscription'%?%)"))
+check("octopus.client takes no options", raises(function() return octopus.client{ url = "x" } end,
+  "api%.lua:%d+: octopus%.client: unknown option 'url' %(it takes none%)"))
 check("a key far from any: the list", raises(function() return oc:targets{ zzz = 1 } end,
   "unknown option 'zzz' %(expected scale_set, environment, roles, tenant or all%)"))
 
