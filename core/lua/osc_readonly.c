@@ -120,3 +120,23 @@ void osc_readonly_push_real(lua_State *L, int idx) {
   }
   lua_pushvalue(L, idx);
 }
+
+int osc_readonly_lua_next(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_settop(L, 2);
+  osc_readonly_push_real(L, 1); /* [t, k, real] */
+  if (lua_rawequal(L, 1, 3)) {  /* no view: the plain next */
+    lua_pop(L, 1);
+    if (lua_next(L, 1))
+      return 2;
+    lua_pushnil(L);
+    return 1;
+  }
+  lua_replace(L, 1); /* [real, k] */
+  if (!lua_next(L, 1)) {
+    lua_pushnil(L);
+    return 1;
+  }
+  osc_readonly_view(L, "ctx.settings"); /* a nested table: a view too */
+  return 2;
+}

@@ -2,8 +2,8 @@
  * docs/design.md §7): a view reads through to its table, nested tables
  * come back as views too, and any write (assignment or rawset) raises
  * "policies/x.lua:LINE: attempt to modify read-only ctx.settings" at the
- * line that tried. Length, ipairs and pairs work; `next` on a view sees
- * nothing (a view holds no fields of its own). */
+ * line that tried. Length, ipairs, pairs and next (the sandbox's, below)
+ * work; rawget and rawlen see an empty table. */
 #ifndef OSC_READONLY_H
 #define OSC_READONLY_H
 
@@ -15,5 +15,9 @@ void osc_readonly_view(lua_State *L, const char *what);
 /* Pushes the table behind the view at idx, or the value at idx itself
  * when it is no view (C validators iterate the real table). */
 void osc_readonly_push_real(lua_State *L, int idx);
+
+/* The sandbox's next(t, k): a view's fields (nested tables as views),
+ * else the plain next. */
+int osc_readonly_lua_next(lua_State *L);
 
 #endif

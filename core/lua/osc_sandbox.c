@@ -16,6 +16,7 @@
 #include "core/lua/osc_embedded.h"
 #include "core/osc_log.h"
 #include "core/lua/osc_lpattern.h"
+#include "core/lua/osc_readonly.h"
 #include "core/osc_time.h"
 
 /* The count hook fires every HOOK_EVERY VM instructions while armed; once a
@@ -874,6 +875,8 @@ static int sb_setup(lua_State *L) {
   lua_setfield(L, base, "require");
   lua_pushcfunction(L, sb_rawset);
   lua_setfield(L, base, "rawset");
+  lua_pushcfunction(L, osc_readonly_lua_next); /* sees read-only views */
+  lua_setfield(L, base, "next");
   lua_newtable(L);
   lua_rawsetp(L, LUA_REGISTRYINDEX, &readonly_key);
 

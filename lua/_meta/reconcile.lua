@@ -47,7 +47,7 @@
 --- @class octoscale.Ctx
 --- @field now integer Unix seconds: the only clock a policy may use
 --- @field scale_set octoscale.ScaleSet
---- @field settings table the entry's settings, read-only: a write raises at its line (copy the table to change it; `next` sees nothing, use pairs)
+--- @field settings table the entry's settings, read-only: a write raises at its line (copy the table to change it); pairs, ipairs, next and # work, rawget and rawlen see an empty table
 --- @field log fun(...: any) logs like print, tagged with the scale set
 
 --- @alias octoscale.Duration string|integer "90s", "10m", "1h30m" or seconds

@@ -163,9 +163,10 @@ t.test("hooks: ctx.settings is read-only, a write raises at the hook's line", fu
     for i, v in ipairs(ctx.settings.nested.list) do seen[i] = v end
     for k in pairs(ctx.settings) do seen[k] = true end
     seen.same = ctx.settings.nested == ctx.settings.nested
+    seen.next = next(ctx.settings) ~= nil and next(ctx.settings.nested.list) == 1
     return "keep"
   end }, { settings = settings })
-  t.eq(seen, { n = 2, 1, 2, answer = true, nested = true, same = true })
+  t.eq(seen, { n = 2, 1, 2, answer = true, nested = true, same = true, next = true })
 end)
 
 t.test("hooks: on_scale_in sees orphaned_since", function()
