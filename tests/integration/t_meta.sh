@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # lua/_meta stays true: every documented class's fields against the tables
 # the API pushes (scripts and policy hooks), every documented method and
-# function against what exists, and every method the C sources register
+# function against what exists, the embedded modules lua/_meta/octoscale.lua
+# documents against their fields, and every method the C sources register
 # against the stubs. A drift in either direction fails.
 source "$(dirname "$0")/lib.sh"
 
