@@ -688,8 +688,12 @@ static int r_plan(lua_State *L) {
   if (lua_type(L, 1) != LUA_TTABLE)
     return bad_arg(L, "expected a table, got %s)", luaL_typename(L, 1));
   lua_settop(L, 1);
+  /* Live: no instances or targets, and a config entry's name (or the
+   * entry itself, as config.scale_sets() gives it). */
   live = lua_getfield(L, 1, "instances") == LUA_TNIL &&
-         lua_getfield(L, 1, "scale_set") == LUA_TSTRING;
+         lua_getfield(L, 1, "targets") == LUA_TNIL &&
+         (lua_getfield(L, 1, "scale_set") == LUA_TSTRING ||
+          (lua_istable(L, -1) && lua_getfield(L, -1, "name") == LUA_TSTRING));
   lua_settop(L, 1);
   check_plan_keys(L, live);
   if (live)

@@ -186,8 +186,14 @@ live_args(lua_State *L, struct osc_session *s, int idx, const char *fn,
 
   *force = false;
   if (lua_istable(L, idx)) {
-    lua_getfield(L, idx, "scale_set");
-    if (name == NULL)
+    if (lua_getfield(L, idx, "scale_set") == LUA_TTABLE) /* an entry */
+      lua_getfield(L, -1, "name");
+    else
+      lua_pushnil(L);
+    /* strings only: the tables keep them alive once popped */
+    if (name == NULL && lua_type(L, -2) == LUA_TSTRING)
+      name = lua_tostring(L, -2);
+    else if (name == NULL && lua_type(L, -1) == LUA_TSTRING)
       name = lua_tostring(L, -1);
     lua_getfield(L, idx, "force");
     *force = lua_toboolean(L, -1);
@@ -195,7 +201,7 @@ live_args(lua_State *L, struct osc_session *s, int idx, const char *fn,
     *now = (int64_t)lua_tointegerx(L, -1, &isnum);
     if (!isnum && !lua_isnil(L, -1))
       osc_bind_raise_at_user(L, "%s: now must be Unix seconds", fn);
-    lua_pop(L, 3);
+    lua_pop(L, 4);
   }
   entry = name ? osc_config_find(osc_session_config(s), name) : NULL;
   if (entry == NULL)

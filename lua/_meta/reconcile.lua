@@ -170,7 +170,7 @@ function Plan:close() end
 --- @field now? integer Unix seconds (default: OCTOSCALE_NOW or the clock)
 --- @field state? { orphaned_since?: table<string, integer>, disabled_since?: table<string, integer> }
 --- @field scope? { environment_id?: string, roles?: string[], tenant_id?: string }
---- @field scale_set? octoscale.ScaleSet|string the entry (ctx.scale_set); a name alone and no instances asks the live binding
+--- @field scale_set? octoscale.ScaleSet|string the entry (ctx.scale_set); without instances and targets, a name or an entry asks the live binding
 --- @field settings? table ctx.settings (default: scale_set.settings)
 --- @field capacity? integer the VMSS capacity (default: the number of instances; -1: unknown)
 --- @field computer_name_prefix? string the VMSS computerNamePrefix (the default ownership rule: prefix + 6 base-36 characters)
@@ -181,14 +181,14 @@ function Plan:close() end
 reconcile = {}
 
 --- @class octoscale.LivePlanArgs
---- @field scale_set string a config entry's name (`octoscale run` only)
+--- @field scale_set string|octoscale.ScaleSet a config entry's name, or the entry (config.scale_sets()) (`octoscale run` only)
 --- @field policy? octoscale.Policy|string plan with this policy instead of the configured one: a what-if, read-only like every plan; plan:apply() refuses it. The policy sees the entry as ctx.scale_set and its settings.
 --- @field force? boolean lift the deletion budget
 --- @field now? integer Unix seconds
 
 --- Plans with the engine, the safety rules and the policy. Offline (with
---- `instances`) it always returns a plan. Live (`scale_set = NAME`, no
---- `instances`) it collects like `octoscale plan -s NAME` and returns
+--- `instances`) it always returns a plan. Live (`scale_set = NAME` or an
+--- entry, and neither `instances` nor `targets`) it collects like `octoscale plan -s NAME` and returns
 --- nil, err when that fails (authentication, a read that failed). Misuse
 --- raises at the caller's line: a wrong type, an unknown scale set, an
 --- unknown key in any option table ("did you mean" when one is close).

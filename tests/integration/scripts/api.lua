@@ -126,6 +126,11 @@ check("config.scale_sets lists the entries", #entries == 1
   and entries[1].roles[1] == "web-server"
   and type(entries[1].settings) == "table", #entries)
 
+-- an entry from config.scale_sets() names the scale set to plan live
+local by_entry = assert(reconcile.plan{ scale_set = entries[1] })
+check("reconcile.plan{scale_set = entry} plans live", by_entry:summary().scale_set == "web-prod"
+  and #by_entry:vms() == 3, by_entry:summary().scale_set)
+
 -- plan:vms() and plan:targets(): what a live plan was made from
 local lp = assert(reconcile.plan{ scale_set = "web-prod" })
 local pv, pt = lp:vms(), lp:targets()
