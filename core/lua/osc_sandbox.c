@@ -491,7 +491,7 @@ static void make_readonly(lua_State *L, const char *name) {
   /* rawset would write into the proxy, past __newindex: it looks here. */
   lua_rawgetp(L, LUA_REGISTRYINDEX, &readonly_key);
   lua_pushvalue(L, -2);
-  lua_pushstring(L, name);
+  lua_pushfstring(L, "library '%s'", name);
   lua_rawset(L, -3);
   lua_pop(L, 1); /* [proxy] */
 }
@@ -516,8 +516,7 @@ static int sb_rawset(lua_State *L) {
   lua_rawgetp(L, LUA_REGISTRYINDEX, &readonly_key);
   lua_pushvalue(L, 1);
   if (lua_rawget(L, -2) == LUA_TSTRING)
-    return luaL_error(L, "attempt to modify read-only library '%s'",
-                      lua_tostring(L, -1));
+    return luaL_error(L, "attempt to modify read-only %s", lua_tostring(L, -1));
   lua_settop(L, 3);
   lua_rawset(L, 1);
   lua_settop(L, 1);
