@@ -21,6 +21,7 @@
 #include "core/osc_log.h"
 #include "core/osc_octout.h"
 #include "core/lua/osc_policy.h"
+#include "core/lua/osc_testrun.h"
 #include "core/osc_progress.h"
 #include "core/osc_reconcile.h"
 #include "core/osc_report.h"
@@ -939,8 +940,8 @@ static int cmd_test(const struct osc_cli_options *o) {
   to.json = o->format == OSC_FORMAT_JSON;
   to.junit_path = o->junit_path;
   to.coverage = o->coverage;
-  if (osc_policy_run_tests_with((const char *const *)files.items, files.n, &to,
-                                &failed, &err) < 0) {
+  if (osc_test_run_with((const char *const *)files.items, files.n, &to, &failed,
+                        &err) < 0) {
     fprintf(stderr, "octoscale: error: %s\n", err.msg);
     code = osc_error_exit_code(err.code);
   } else {

@@ -1,7 +1,8 @@
 /* Lua's pattern matching (string.find, match, gmatch, gsub and the string
  * methods), with a step counter: every STEP_CHARGE steps of the matcher are
- * charged to the sandbox's budget (core/lua/osc_sandbox.h osc_sandbox_charge),
- * which raises once the instruction or time budget is spent. The stock
+ * charged to a budget through the function given to osc_lpattern_install
+ * (the sandbox's, core/lua/osc_sandbox.h osc_sandbox_charge), which raises
+ * once the instruction or time budget is spent. The stock
  * matcher runs inside one VM instruction, where the count hook never fires,
  * so `s:find(".-.-.-.-.-.-b")` on 30 kB would run for minutes.
  *
@@ -41,8 +42,6 @@
 
 #include <lauxlib.h>
 
-#include "core/lua/osc_sandbox.h"
-
 #if !defined(LUA_MAXCAPTURES)
 #define LUA_MAXCAPTURES 32
 #endif
@@ -79,6 +78,7 @@ typedef struct MatchState {
   int matchdepth; /* control for recursive depth (to avoid C stack overflow) */
   unsigned char level; /* total number of captures (finished or unfinished) */
   unsigned steps;      /* octoscale: steps not charged yet */
+  osc_lpattern_charge_fn charge; /* octoscale: where steps are charged */
   struct {
     const char *init;
     ptrdiff_t len;
@@ -306,7 +306,7 @@ static const char *match(MatchState *ms, const char *s, const char *p) {
 init: /* using goto's to optimize tail recursion */
   if (++ms->steps == STEP_CHARGE) { /* octoscale: may raise */
     ms->steps = 0;
-    osc_sandbox_charge(ms->L, STEP_CHARGE);
+    ms->charge(ms->L, STEP_CHARGE);
   }
   if (p != ms->p_end) { /* end of pattern? */
     switch (*p) {
@@ -420,6 +420,12 @@ init: /* using goto's to optimize tail recursion */
   return s;
 }
 
+/* octoscale: the charge function, from the upvalue of the running one of
+ * pattern_functions (osc_lpattern_install); only they call what uses it. */
+static osc_lpattern_charge_fn charge_of(lua_State *L) {
+  return *(osc_lpattern_charge_fn *)lua_touserdata(L, lua_upvalueindex(1));
+}
+
 static const char *lmemfind(lua_State *L, const char *s1, size_t l1,
                             const char *s2, size_t l2) {
   unsigned steps = 0; /* octoscale: one per candidate and 64 bytes */
@@ -435,7 +441,7 @@ static const char *lmemfind(lua_State *L, const char *s1, size_t l1,
       init++; /* 1st char is already checked */
       steps += 1 + (unsigned)(l2 / 64);
       if (steps >= STEP_CHARGE) { /* octoscale: may raise */
-        osc_sandbox_charge(L, steps);
+        charge_of(L)(L, steps);
         steps = 0;
       }
       if (memcmp(init, s2 + 1, l2) == 0)
@@ -511,6 +517,7 @@ static void prepstate(MatchState *ms, lua_State *L, const char *s, size_t ls,
   ms->L = L;
   ms->matchdepth = MAXCCALLS;
   ms->steps = 0;
+  ms->charge = charge_of(L);
   ms->src_init = s;
   ms->src_end = s + ls;
   ms->p_end = p + lp;
@@ -731,8 +738,14 @@ static const luaL_Reg pattern_functions[] = {
     {"gsub", str_gsub}, {NULL, NULL},
 };
 
-void osc_lpattern_install(lua_State *L, int lib) {
+void osc_lpattern_install(lua_State *L, int lib,
+                          osc_lpattern_charge_fn charge) {
+  osc_lpattern_charge_fn *slot;
+
   lua_pushvalue(L, lib);
-  luaL_setfuncs(L, pattern_functions, 0);
+  /* A function pointer is not a void *: it travels in a userdata. */
+  slot = lua_newuserdatauv(L, sizeof(*slot), 0);
+  *slot = charge;
+  luaL_setfuncs(L, pattern_functions, 1);
   lua_pop(L, 1);
 }

@@ -71,27 +71,4 @@ const char *osc_policy_name(const struct osc_policy *policy);
 int osc_policy_from_lua(struct lua_State *L, int64_t now,
                         struct osc_policy **out, struct osc_error *err);
 
-/* `octoscale test [FILE...]`: runs Lua policy tests (files that use
- * require "octoscale.testing") in the sandbox, printing one line per test
- * and a closing "N passed, N failed" line to stdout. *out_failed receives
- * the number of failed tests (a file that fails to load counts as one). */
-int osc_policy_run_tests(const char *const *files, size_t n_files,
-                         int *out_failed, struct osc_error *err);
-
-/* The same with `octoscale test` options: filter runs only the tests whose
- * name contains it; json prints one JSON document (core/lua/osc_testrun.h)
- * instead of the lines; junit_path also writes a JUnit XML file; coverage
- * prints the line coverage of the policy files after each test file
- * (core/lua/osc_coverage.h; on stderr with json). */
-struct osc_test_options {
-  const char *filter;
-  bool json;
-  const char *junit_path;
-  bool coverage;
-};
-
-int osc_policy_run_tests_with(const char *const *files, size_t n_files,
-                              const struct osc_test_options *opts,
-                              int *out_failed, struct osc_error *err);
-
 #endif

@@ -2,12 +2,36 @@
 
 #include <lauxlib.h>
 
-#include "core/lua/osc_sandbox.h"
-
 /* Registry keys: view -> table (weak keys), and table -> view (an
- * ephemeron: one view per table, so views compare equal). */
+ * ephemeron: one view per table, so views compare equal); and the marks
+ * rawset looks up: read-only table -> what it is. */
 static const char real_key = 'r';
 static const char view_key = 'v';
+static const char mark_key = 'm';
+
+void osc_readonly_mark(lua_State *L, int idx, const char *what) {
+  idx = lua_absindex(L, idx);
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &mark_key) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &mark_key);
+  }
+  lua_pushvalue(L, idx);
+  lua_pushstring(L, what);
+  lua_rawset(L, -3);
+  lua_pop(L, 1);
+}
+
+int osc_readonly_push_mark(lua_State *L, int idx) {
+  idx = lua_absindex(L, idx);
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &mark_key) != LUA_TTABLE)
+    return lua_type(L, -1); /* nil: nothing marked yet */
+  lua_pushvalue(L, idx);
+  lua_rawget(L, -2);
+  lua_remove(L, -2);
+  return lua_type(L, -1);
+}
 
 static void push_weak(lua_State *L, const void *key) {
   if (lua_rawgetp(L, LUA_REGISTRYINDEX, key) == LUA_TTABLE)
@@ -100,7 +124,7 @@ void osc_readonly_view(lua_State *L, const char *what) {
   lua_pushvalue(L, real);
   lua_rawset(L, -3); /* reals[view] = real */
   lua_pop(L, 1);
-  osc_sandbox_mark_readonly(L, -1, what); /* rawset refuses it too */
+  osc_readonly_mark(L, -1, what); /* rawset refuses it too */
   lua_replace(L, real);
   lua_pop(L, 1);
 }

@@ -20,4 +20,14 @@ void osc_readonly_push_real(lua_State *L, int idx);
  * else the plain next. */
 int osc_readonly_lua_next(lua_State *L);
 
+/* rawset refuses the table at idx from now on ("attempt to modify
+ * read-only <what>"): the sandbox's libraries and the views. The marks
+ * live here so that the sandbox, which uses this module, is not used by
+ * it. */
+void osc_readonly_mark(lua_State *L, int idx, const char *what);
+
+/* Pushes what the table at idx was marked as (a string), or nil; returns
+ * its Lua type. */
+int osc_readonly_push_mark(lua_State *L, int idx);
+
 #endif

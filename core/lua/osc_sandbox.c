@@ -90,7 +90,6 @@ static const char base_key = 'b';
 static const char envmt_key = 'e';
 static const char loaded_key = 'l';
 static const char loading_key = 'i';
-static const char readonly_key = 'r'; /* proxy -> library name */
 
 static void sb_hook(lua_State *L, lua_Debug *ar);
 
@@ -489,23 +488,9 @@ static void make_readonly(lua_State *L, const char *name) {
   lua_setmetatable(L, -2); /* [real, proxy] */
   lua_remove(L, real);     /* [proxy] */
   /* rawset would write into the proxy, past __newindex: it looks here. */
-  lua_rawgetp(L, LUA_REGISTRYINDEX, &readonly_key);
-  lua_pushvalue(L, -2);
   lua_pushfstring(L, "library '%s'", name);
-  lua_rawset(L, -3);
+  osc_readonly_mark(L, -2, lua_tostring(L, -1));
   lua_pop(L, 1); /* [proxy] */
-}
-
-void osc_sandbox_mark_readonly(lua_State *L, int idx, const char *what) {
-  idx = lua_absindex(L, idx);
-  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &readonly_key) != LUA_TTABLE) {
-    lua_pop(L, 1);
-    return;
-  }
-  lua_pushvalue(L, idx);
-  lua_pushstring(L, what);
-  lua_rawset(L, -3);
-  lua_pop(L, 1);
 }
 
 /* rawset(t, k, v), refused on a library: a raw field in the proxy would
@@ -513,9 +498,7 @@ void osc_sandbox_mark_readonly(lua_State *L, int idx, const char *what) {
 static int sb_rawset(lua_State *L) {
   luaL_checktype(L, 1, LUA_TTABLE);
   lua_settop(L, 3);
-  lua_rawgetp(L, LUA_REGISTRYINDEX, &readonly_key);
-  lua_pushvalue(L, 1);
-  if (lua_rawget(L, -2) == LUA_TSTRING)
+  if (osc_readonly_push_mark(L, 1) == LUA_TSTRING)
     return luaL_error(L, "attempt to modify read-only %s", lua_tostring(L, -1));
   lua_settop(L, 3);
   lua_rawset(L, 1);
@@ -830,7 +813,7 @@ static void tailor_lib(lua_State *L, lua_CFunction open) {
     lua_getfield(L, -1, "rep");  /* ("x"):rep too: the same table */
     lua_pushcclosure(L, sb_rep, 1);
     lua_setfield(L, -2, "rep");
-    osc_lpattern_install(L, -1); /* pattern matching under the budget */
+    osc_lpattern_install(L, -1, osc_sandbox_charge); /* under the budget */
   } else if (open == luaopen_math) {
     /* Deterministic random numbers (plans must be reproducible). */
     lua_getfield(L, -1, "randomseed");
@@ -876,8 +859,6 @@ static int sb_setup(lua_State *L) {
   lua_setfield(L, base, "rawset");
   lua_pushcfunction(L, osc_readonly_lua_next); /* sees read-only views */
   lua_setfield(L, base, "next");
-  lua_newtable(L);
-  lua_rawsetp(L, LUA_REGISTRYINDEX, &readonly_key);
 
   for (i = 0; i < sizeof(libs) / sizeof(libs[0]); i++) {
     luaL_requiref(L, libs[i].name, libs[i].func, 0); /* [base, lib] */

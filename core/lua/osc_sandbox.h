@@ -138,10 +138,6 @@ int osc_sandbox_lua_print(lua_State *L);
 void osc_sandbox_track_returns(struct osc_sandbox *sb, bool on);
 const char *osc_sandbox_last_return(const struct osc_sandbox *sb);
 
-/* rawset refuses the table at idx from now on ("attempt to modify
- * read-only <what>"), like the libraries (core/lua/osc_readonly.h). */
-void osc_sandbox_mark_readonly(lua_State *L, int idx, const char *what);
-
 /* Inserts "name: " after the "file:LINE: " position of msg (or at the start
  * when msg has none): "p.lua:3: boom" -> "p.lua:3: on_scale_in: boom". */
 void osc_sandbox_tag_message(const char *msg, const char *name, char *out,

@@ -1,13 +1,22 @@
 #include "core/lua/osc_testrun.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <lua.h>
+
+#include "core/lua/osc_bind_reconcile.h"
+#include "core/lua/osc_coverage.h"
+#include "core/lua/osc_sandbox.h"
 #include "core/osc_buf.h"
 #include "core/osc_fs.h"
 #include "core/osc_jsonw.h"
+#include "core/osc_log.h"
+#include "core/osc_time.h"
 
 #define REPORT_MAX (64u << 20)
+#define DISPLAY_MAX 512
 
 int osc_test_report_add(struct osc_test_report *r, const char *file,
                         const char *name, bool ok, const char *message,
@@ -195,4 +204,163 @@ int osc_test_report_junit(const char *path, const struct osc_test_report *r,
     osc_error_prefix(err, "--junit");
   osc_buf_free(&b);
   return rc;
+}
+
+/* --- the runner ------------------------------------------------ */
+
+/* [ud] -> pushes require("octoscale.testing")._take_tests() or nil when the
+ * file never required the testing module. */
+static int take_tests(lua_State *L) {
+  osc_sandbox_require(L, "octoscale.testing");
+  lua_getfield(L, -1, "_take_tests");
+  lua_call(L, 0, 1);
+  return 1;
+}
+
+/* [ud, list, i] -> pushes list[i].name, list[i].fn */
+static int test_at(lua_State *L) {
+  lua_Integer i = lua_tointeger(L, 3);
+
+  lua_rawgeti(L, 2, i);
+  lua_getfield(L, -1, "name");
+  lua_getfield(L, -2, "fn");
+  lua_remove(L, -3);
+  return 2;
+}
+
+struct test_run {
+  const struct osc_test_options *opts;
+  struct osc_test_report report;
+  int passed;
+  int failed;
+};
+
+static int record(struct test_run *run, const char *file, const char *name,
+                  bool ok, const char *msg, int64_t ms, struct osc_error *err) {
+  if (!run->opts->json) {
+    if (ok)
+      printf("ok - %s\n", name);
+    else
+      printf("not ok - %s: %s\n", name, msg);
+    fflush(stdout);
+  }
+  if (ok)
+    run->passed++;
+  else
+    run->failed++;
+  return osc_test_report_add(&run->report, file, name, ok, msg, ms, err);
+}
+
+/* Runs test i of the list at -1 (a function on the stack is called
+ * protected); records the result. < 0 only when the sandbox failed. */
+static int run_one(struct osc_sandbox *sb, const char *display, lua_Integer i,
+                   struct test_run *run, struct osc_error *err) {
+  lua_State *L = osc_sandbox_state(sb);
+  struct osc_error e = OSC_ERROR_INIT;
+  char name[256];
+  int64_t start;
+  int rc;
+
+  lua_pushcfunction(L, test_at);
+  lua_pushnil(L);
+  lua_pushvalue(L, -3);
+  lua_pushinteger(L, i);
+  rc = osc_sandbox_pcall(sb, 3, 2, err); /* [list, name, fn] */
+  if (rc < 0)
+    return rc;
+  snprintf(name, sizeof(name), "%s",
+           lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?");
+  lua_remove(L, -2); /* [list, fn] */
+  if (run->opts->filter != NULL && strstr(name, run->opts->filter) == NULL) {
+    lua_pop(L, 1);
+    return OSC_OK;
+  }
+  start = osc_time_monotonic_ms();
+  rc = osc_sandbox_pcall(sb, 0, 0, &e);
+  return record(run, display, name, rc == OSC_OK, e.msg,
+                osc_time_monotonic_ms() - start, err);
+}
+
+/* Runs one test file in a sandbox of its own. Failures of the file or of
+ * its tests are counted, not returned: < 0 only when no sandbox could be
+ * made or used. */
+static int run_file(const char *path, struct test_run *run,
+                    struct osc_error *err) {
+  static const struct osc_sandbox_lib reconcile_lib = {"reconcile",
+                                                       osc_bind_reconcile_open};
+  struct osc_sandbox_options opts = {NULL, OSC_SANDBOX_LIMITS_DEFAULT};
+  struct osc_sandbox *sb = NULL;
+  struct osc_error e = OSC_ERROR_INIT;
+  char display[DISPLAY_MAX];
+  lua_State *L;
+  lua_Integer i;
+  lua_Integer n;
+  int rc;
+
+  osc_sandbox_display_name(path, display, sizeof(display));
+  opts.tag = display;
+  rc = osc_sandbox_new(&opts, &sb, err);
+  if (rc < 0)
+    return rc;
+  L = osc_sandbox_state(sb);
+  if (!run->opts->json) {
+    printf("# %s\n", display);
+    fflush(stdout);
+  }
+  rc = osc_sandbox_add_lib(sb, &reconcile_lib, err);
+  if (rc == OSC_OK && run->opts->coverage)
+    rc = osc_coverage_enable(sb, err);
+  if (rc < 0)
+    goto done;
+  rc = osc_sandbox_load_file(sb, path, &e);
+  if (rc == OSC_OK)
+    rc = osc_sandbox_pcall(sb, 0, 0, &e);
+  if (rc == OSC_OK)
+    rc = osc_sandbox_cpcall(sb, take_tests, NULL, 1, &e); /* [list] */
+  if (rc < 0) {
+    rc = record(run, display, display, false, e.msg, 0, err);
+    goto done;
+  }
+  n = lua_type(L, -1) == LUA_TTABLE ? (lua_Integer)lua_rawlen(L, -1) : 0;
+  if (n == 0)
+    osc_log_warn("%s: no tests (register them with t.test)", display);
+  for (i = 1; i <= n && rc == OSC_OK; i++)
+    rc = run_one(sb, display, i, run, err);
+  lua_pop(L, 1);
+  if (rc == OSC_OK && run->opts->coverage)
+    rc = osc_coverage_print(sb, run->opts->json ? stderr : stdout, err);
+done:
+  osc_sandbox_free(sb);
+  return rc;
+}
+
+int osc_test_run_with(const char *const *files, size_t n_files,
+                      const struct osc_test_options *opts, int *out_failed,
+                      struct osc_error *err) {
+  struct test_run run;
+  size_t i;
+  int rc = OSC_OK;
+
+  memset(&run, 0, sizeof(run));
+  run.opts = opts;
+  for (i = 0; i < n_files && rc == OSC_OK; i++)
+    rc = run_file(files[i], &run, err);
+  if (rc == OSC_OK && opts->json)
+    rc = osc_test_report_json(stdout, &run.report, err);
+  else if (rc == OSC_OK) {
+    printf("%d passed, %d failed\n", run.passed, run.failed);
+    fflush(stdout);
+  }
+  if (rc == OSC_OK && opts->junit_path != NULL)
+    rc = osc_test_report_junit(opts->junit_path, &run.report, err);
+  osc_test_report_free(&run.report);
+  *out_failed = run.failed;
+  return rc;
+}
+
+int osc_test_run(const char *const *files, size_t n_files, int *out_failed,
+                 struct osc_error *err) {
+  static const struct osc_test_options defaults = {NULL, false, NULL, false};
+
+  return osc_test_run_with(files, n_files, &defaults, out_failed, err);
 }
