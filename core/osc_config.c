@@ -1832,3 +1832,7 @@ const struct osc_config_scale_set *osc_config_find(const struct osc_config *cfg,
   }
   return NULL;
 }
+
+const char *osc_config_yaml_version(void) {
+  return yaml_get_version_string();
+}

@@ -194,6 +194,9 @@ int osc_config_load_string(const char *name, const char *text, size_t len,
 
 void osc_config_free(struct osc_config *cfg);
 
+/* The version of the libyaml the config is read with ("0.2.5"). */
+const char *osc_config_yaml_version(void);
+
 /* The entry named `name`, or NULL. */
 const struct osc_config_scale_set *osc_config_find(const struct osc_config *cfg,
                                                    const char *name);

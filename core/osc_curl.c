@@ -97,3 +97,11 @@ int osc_curl_load(struct osc_error *err) {
 bool osc_curl_loaded(void) {
   return loaded;
 }
+
+const char *osc_curl_version(void) {
+#ifdef OSC_CURL_TLS /* from CMake: libcurl4-openssl-dev uses OpenSSL */
+  return LIBCURL_VERSION " (" OSC_CURL_TLS ")";
+#else
+  return LIBCURL_VERSION;
+#endif
+}

@@ -64,6 +64,11 @@ int osc_curl_load(struct osc_error *err);
 /* Whether osc_curl_load() ran (for tests: offline commands never do). */
 bool osc_curl_loaded(void);
 
+/* libcurl's version as built against, with its TLS library when the build
+ * knows it: "7.88.1 (OpenSSL/3.0.15)". Loads nothing (`version` stays
+ * offline and quick). */
+const char *osc_curl_version(void);
+
 /* curl.h defines these four as macros (fixing their argument count). */
 #undef curl_easy_setopt
 #undef curl_easy_getinfo

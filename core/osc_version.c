@@ -1,8 +1,8 @@
 #include "core/osc_version.h"
 
-#include <curl/curlver.h>
-#include <lua.h>
-#include <yaml.h>
+#include "core/lua/osc_lua.h"
+#include "core/osc_config.h"
+#include "core/osc_curl.h"
 
 #include "generated/osc_build_info.h"
 
@@ -10,13 +10,10 @@
 #define OSC_VERSION "dev"
 #endif
 
+/* Each layer names its own library (the Lua layer Lua, the HTTP layer
+ * libcurl, the config libyaml), so this module includes none of them. */
 void osc_version_print(FILE *out) {
-  /* libcurl and its TLS library as built against: loading libcurl only to
-   * ask would cost more than the rest of the command (core/osc_curl.h). */
   fprintf(out, "octoscale %s (commit %s)\n", OSC_VERSION, OSC_GIT_COMMIT);
-  fprintf(out, "%s, libcurl %s", LUA_RELEASE, LIBCURL_VERSION);
-#ifdef OSC_CURL_TLS
-  fprintf(out, " (%s)", OSC_CURL_TLS);
-#endif
-  fprintf(out, ", libyaml %s\n", yaml_get_version_string());
+  fprintf(out, "%s, libcurl %s, libyaml %s\n", osc_lua_release(),
+          osc_curl_version(), osc_config_yaml_version());
 }

@@ -8,8 +8,9 @@
 /* Two lines:
  *   octoscale 0.1.0 (commit 3363bc8c1a2b)
  *   Lua 5.4.4, libcurl 7.88.1 (OpenSSL/3.0.15), libyaml 0.2.5
- * libcurl's and libyaml's versions are those of the loaded libraries;
- * Lua's is the one compiled in. Needs no curl_global_init. */
+ * libcurl's is the one built against (loading libcurl only to ask would
+ * cost more than the rest of the command: core/osc_curl.h), libyaml's the
+ * loaded library's, Lua's the one compiled in. Needs no curl_global_init. */
 void osc_version_print(FILE *out);
 
 #endif

@@ -20,7 +20,6 @@ lua_allowlist=(
   core/osc_blob.c
   core/osc_octopus.c
   core/osc_state.c
-  core/osc_version.c
 )
 
 root=${1:-$(cd "$(dirname "$0")/.." && pwd)}

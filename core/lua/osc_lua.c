@@ -1,0 +1,7 @@
+#include "core/lua/osc_lua.h"
+
+#include <lua.h>
+
+const char *osc_lua_release(void) {
+  return LUA_RELEASE;
+}
