@@ -248,24 +248,90 @@ static int select_entries(const struct osc_config *cfg, const char *const *only,
   return OSC_OK;
 }
 
+/* The entries whose collection failed: a runtime error leaves an entry
+ * out, incomplete data keeps it (marked); the first of each kind is the
+ * command's error. */
+struct failures {
+  size_t n_runtime;
+  size_t n_safety;
+  char first_runtime[OSC_ERROR_MAX];
+  char first_safety[OSC_ERROR_MAX];
+};
+
+/* Writes the snapshot document of the n collected entries into out. */
+static int write_document(struct osc_buf *out, const char *captured,
+                          const struct osc_config_scale_set *const *sel,
+                          const struct osc_collect_result *results, size_t n,
+                          struct failures *f, struct osc_error *err) {
+  struct osc_jsonw w;
+  size_t i;
+  int rc;
+
+  osc_jsonw_init(&w, out, true);
+  osc_jsonw_object_begin(&w);
+  osc_jsonw_key(&w, "format_version");
+  osc_jsonw_int(&w, 1);
+  osc_jsonw_key(&w, "captured_at");
+  osc_jsonw_string(&w, captured);
+  osc_jsonw_key(&w, "scale_sets");
+  osc_jsonw_array_begin(&w);
+  for (i = 0; i < n; i++) {
+    const struct osc_collect_result *r = &results[i];
+
+    if (r->error_code != OSC_OK) {
+      osc_log_error("%s: %s", sel[i]->name, r->error);
+      if (f->n_runtime++ == 0)
+        snprintf(f->first_runtime, sizeof(f->first_runtime), "%s: %s",
+                 sel[i]->name, r->error);
+      continue;
+    }
+    if (!r->collection.complete) {
+      osc_log_error("%s: %s", sel[i]->name, r->collection.incomplete_reason);
+      if (f->n_safety++ == 0)
+        snprintf(f->first_safety, sizeof(f->first_safety), "%s: %s",
+                 sel[i]->name, r->collection.incomplete_reason);
+    }
+    rc = write_entry(&w, r, err);
+    if (rc < 0) {
+      osc_error_prefix(err, "snapshot of '%s'", sel[i]->name);
+      return rc;
+    }
+  }
+  osc_jsonw_array_end(&w);
+  osc_jsonw_object_end(&w);
+  rc = osc_jsonw_finish(&w, err);
+  if (rc >= 0)
+    rc = osc_buf_puts(out, "\n", err);
+  return rc;
+}
+
+/* The command's result once the file is written: OSC_E_RUNTIME before
+ * OSC_E_SAFETY (core/osc_commands.h). */
+static int failures_result(const struct failures *f, struct osc_error *err) {
+  if (f->n_runtime > 0)
+    return osc_error_set(err, OSC_E_RUNTIME, "%s%s", f->first_runtime,
+                         f->n_runtime + f->n_safety > 1 ? " (and more)" : "");
+  if (f->n_safety > 0)
+    return osc_error_set(err, OSC_E_SAFETY, "%s%s", f->first_safety,
+                         f->n_safety > 1 ? " (and more)" : "");
+  return OSC_OK;
+}
+
 int osc_cmd_snapshot(const struct osc_config *cfg, const char *const *only,
                      size_t n_only, const char *out_path,
                      struct osc_error *err) {
   const struct osc_config_scale_set **sel = NULL;
   struct osc_collect_result *results = NULL;
   struct osc_session *s = NULL;
+  struct failures f;
   struct osc_buf out;
-  struct osc_jsonw w;
   char captured[64];
-  char first_runtime[OSC_ERROR_MAX] = "";
-  char first_safety[OSC_ERROR_MAX] = "";
-  size_t n_runtime = 0;
-  size_t n_safety = 0;
   size_t n = 0;
   size_t i;
   int64_t now;
   int rc;
 
+  memset(&f, 0, sizeof(f));
   osc_buf_init(&out, SNAPSHOT_OUT_MAX);
   rc = select_entries(cfg, only, n_only, &sel, &n, err);
   if (rc < 0)
@@ -288,54 +354,14 @@ int osc_cmd_snapshot(const struct osc_config *cfg, const char *const *only,
     results = NULL;
     goto done;
   }
-
-  osc_jsonw_init(&w, &out, true);
-  osc_jsonw_object_begin(&w);
-  osc_jsonw_key(&w, "format_version");
-  osc_jsonw_int(&w, 1);
-  osc_jsonw_key(&w, "captured_at");
-  osc_jsonw_string(&w, captured);
-  osc_jsonw_key(&w, "scale_sets");
-  osc_jsonw_array_begin(&w);
-  for (i = 0; i < n; i++) {
-    const struct osc_collect_result *r = &results[i];
-
-    if (r->error_code != OSC_OK) {
-      osc_log_error("%s: %s", sel[i]->name, r->error);
-      if (n_runtime++ == 0)
-        snprintf(first_runtime, sizeof(first_runtime), "%s: %s", sel[i]->name,
-                 r->error);
-      continue;
-    }
-    if (!r->collection.complete) {
-      osc_log_error("%s: %s", sel[i]->name, r->collection.incomplete_reason);
-      if (n_safety++ == 0)
-        snprintf(first_safety, sizeof(first_safety), "%s: %s", sel[i]->name,
-                 r->collection.incomplete_reason);
-    }
-    rc = write_entry(&w, r, err);
-    if (rc < 0) {
-      osc_error_prefix(err, "snapshot of '%s'", sel[i]->name);
-      goto done;
-    }
-  }
-  osc_jsonw_array_end(&w);
-  osc_jsonw_object_end(&w);
-  rc = osc_jsonw_finish(&w, err);
-  if (rc >= 0)
-    rc = osc_buf_puts(&out, "\n", err);
+  rc = write_document(&out, captured, sel, results, n, &f, err);
   if (rc >= 0)
     rc = write_atomic(out_path, out.data, out.len, err);
   if (rc < 0)
     goto done;
-  osc_log_info("wrote %s (%zu scale set%s)", out_path, n - n_runtime,
-               n - n_runtime == 1 ? "" : "s");
-  if (n_runtime > 0)
-    rc = osc_error_set(err, OSC_E_RUNTIME, "%s%s", first_runtime,
-                       n_runtime + n_safety > 1 ? " (and more)" : "");
-  else if (n_safety > 0)
-    rc = osc_error_set(err, OSC_E_SAFETY, "%s%s", first_safety,
-                       n_safety > 1 ? " (and more)" : "");
+  osc_log_info("wrote %s (%zu scale set%s)", out_path, n - f.n_runtime,
+               n - f.n_runtime == 1 ? "" : "s");
+  rc = failures_result(&f, err);
 done:
   if (results != NULL) {
     for (i = 0; i < n; i++)
@@ -346,4 +372,23 @@ done:
   osc_session_free(s);
   osc_buf_free(&out);
   return rc;
+}
+
+int osc_cmd_snapshot_main(const struct osc_cmd_options *o) {
+  struct osc_error err = OSC_ERROR_INIT;
+  struct osc_config *cfg = NULL;
+  int code;
+
+  if (o->output_path == NULL)
+    return osc_cmd_usage_error("snapshot", "snapshot needs -o FILE");
+  code = osc_cmd_load_config(o, &cfg);
+  if (code != 0)
+    return code;
+  if (osc_cmd_snapshot(cfg, o->scale_sets, o->n_scale_sets, o->output_path,
+                       &err) < 0) {
+    fprintf(stderr, "octoscale: error: %s\n", err.msg);
+    code = osc_error_exit_code(err.code);
+  }
+  osc_config_free(cfg);
+  return code;
 }

@@ -237,3 +237,39 @@ int osc_cmd_state_copy(const struct osc_config *cfg, const char *src,
   osc_store_free(to);
   return rc;
 }
+
+int osc_cmd_state_main(const struct osc_cmd_options *o) {
+  struct osc_error err = OSC_ERROR_INIT;
+  struct osc_config *cfg = NULL;
+  const char *sub = o->n_args > 0 ? o->args[0] : NULL;
+  int want = 1;
+  int code;
+  int rc;
+
+  if (sub != NULL && strcmp(sub, "copy") == 0)
+    want = 3;
+  if (sub == NULL || (strcmp(sub, "show") != 0 && strcmp(sub, "unlock") != 0 &&
+                      strcmp(sub, "copy") != 0))
+    return osc_cmd_usage_error("state", "state needs show, unlock or copy");
+  if (o->n_args != want)
+    return osc_cmd_usage_error("state", "state %s takes %s", sub,
+                               want == 3 ? "SRC and DST" : "no arguments");
+  if (o->yes && strcmp(sub, "unlock") != 0)
+    return osc_cmd_usage_error("state", "--yes is for state unlock");
+  code = osc_cmd_load_config(o, &cfg);
+  if (code != 0)
+    return code;
+  if (strcmp(sub, "show") == 0)
+    rc = osc_cmd_state_show(cfg, o->format == OSC_FORMAT_JSON, stdout, &err);
+  else if (strcmp(sub, "unlock") == 0)
+    rc = osc_cmd_state_unlock(cfg, o->yes, stdout, &err);
+  else
+    rc = osc_cmd_state_copy(cfg, o->args[1], o->args[2], stdout, &err);
+  fflush(stdout);
+  if (rc < 0) {
+    fprintf(stderr, "octoscale: error: %s\n", err.msg);
+    code = osc_error_exit_code(rc);
+  }
+  osc_config_free(cfg);
+  return code;
+}

@@ -43,85 +43,110 @@ static int add_output(struct osc_outputs *o, size_t cap, const char *name,
   return OSC_OK;
 }
 
-int osc_outputs_build(struct osc_plan *const *plans, size_t n_plans,
-                      const struct osc_state *state, const char *only_new,
-                      struct osc_outputs *out, struct osc_error *err) {
-  struct osc_buf all_ids, all_names, ids, names;
-  size_t cap = 3 * (n_plans + 1);
-  size_t total = 0;
-  size_t i;
+/* The comma-separated target ids and names of one scope: a scale set, or
+ * all of them. */
+struct target_lists {
+  struct osc_buf ids;
+  struct osc_buf names;
+  size_t count;
+};
+
+static void lists_init(struct target_lists *l) {
+  osc_buf_init(&l->ids, 64u << 20);
+  osc_buf_init(&l->names, 64u << 20);
+  l->count = 0;
+}
+
+static void lists_free(struct target_lists *l) {
+  osc_buf_free(&l->ids);
+  osc_buf_free(&l->names);
+}
+
+static int lists_add(struct target_lists *l, const struct osc_target_ref *t,
+                     struct osc_error *err) {
+  if ((l->count > 0 && (osc_buf_puts(&l->ids, ",", err) < 0 ||
+                        osc_buf_puts(&l->names, ",", err) < 0)) ||
+      osc_buf_puts(&l->ids, t->id, err) < 0 ||
+      osc_buf_puts(&l->names, t->name, err) < 0)
+    return err ? err->code : OSC_E_NOMEM;
+  l->count++;
+  return OSC_OK;
+}
+
+/* The three outputs of a scope: suffix is the scale set, NULL for all. */
+static int add_scope(struct osc_outputs *out, size_t cap, const char *suffix,
+                     const struct target_lists *l, struct osc_error *err) {
+  if (add_output(out, cap, "VMSSHasServersToDeployTo", suffix,
+                 l->count ? "True" : "False") < 0 ||
+      add_output(out, cap, "VMSSDeploymentTargetIds", suffix,
+                 osc_buf_str(&l->ids)) < 0 ||
+      add_output(out, cap, "VMSSDeploymentTargetNames", suffix,
+                 osc_buf_str(&l->names)) < 0)
+    return osc_error_set(err, OSC_E_NOMEM, "out of memory");
+  return OSC_OK;
+}
+
+/* One plan's scope, its targets also added to all. */
+static int add_plan(struct osc_outputs *out, size_t cap,
+                    const struct osc_plan *p,
+                    const struct osc_state_baseline *base,
+                    struct target_lists *one, struct target_lists *all,
+                    struct osc_error *err) {
   size_t j;
   int rc = OSC_OK;
 
-  memset(out, 0, sizeof(*out));
-  osc_buf_init(&all_ids, 64u << 20);
-  osc_buf_init(&all_names, 64u << 20);
-  osc_buf_init(&ids, 64u << 20);
-  osc_buf_init(&names, 64u << 20);
-  out->items = osc_arena_alloc(&out->arena, cap * sizeof(*out->items));
-  if (out->items == NULL) {
-    rc = osc_error_set(err, OSC_E_NOMEM, "out of memory");
-    goto done;
+  osc_buf_reset(&one->ids);
+  osc_buf_reset(&one->names);
+  one->count = 0;
+  for (j = 0; j < p->n_deployable && rc == OSC_OK; j++) {
+    const struct osc_target_ref *t = &p->deployable[j];
+
+    if (osc_baseline_has(base, t->id))
+      continue;
+    rc = lists_add(one, t, err);
+    if (rc == OSC_OK)
+      rc = lists_add(all, t, err);
   }
+  if (rc == OSC_OK)
+    rc = add_scope(out, cap, p->scale_set, one, err);
+  return rc;
+}
+
+int osc_outputs_build(struct osc_plan *const *plans, size_t n_plans,
+                      const struct osc_state *state, const char *only_new,
+                      struct osc_outputs *out, struct osc_error *err) {
+  struct target_lists all;
+  struct target_lists one;
+  size_t cap = 3 * (n_plans + 1);
+  size_t i;
+  int rc = OSC_OK;
+
+  memset(out, 0, sizeof(*out));
+  lists_init(&all);
+  lists_init(&one);
+  out->items = osc_arena_alloc(&out->arena, cap * sizeof(*out->items));
+  if (out->items == NULL)
+    rc = osc_error_set(err, OSC_E_NOMEM, "out of memory");
   /* Combined outputs first: reserve their three slots. */
   out->n = 3;
-  for (i = 0; i < n_plans; i++) {
+  for (i = 0; i < n_plans && rc == OSC_OK; i++) {
     const struct osc_plan *p = plans[i];
     const struct osc_state_baseline *base =
         only_new
             ? osc_state_baseline(osc_state_find(state, p->scale_set), only_new)
             : NULL;
-    size_t count = 0;
 
-    osc_buf_reset(&ids);
-    osc_buf_reset(&names);
-    for (j = 0; j < p->n_deployable; j++) {
-      const struct osc_target_ref *t = &p->deployable[j];
-
-      if (osc_baseline_has(base, t->id))
-        continue;
-      if ((count > 0 && (osc_buf_puts(&ids, ",", err) < 0 ||
-                         osc_buf_puts(&names, ",", err) < 0)) ||
-          osc_buf_puts(&ids, t->id, err) < 0 ||
-          osc_buf_puts(&names, t->name, err) < 0 ||
-          (total > 0 && (osc_buf_puts(&all_ids, ",", err) < 0 ||
-                         osc_buf_puts(&all_names, ",", err) < 0)) ||
-          osc_buf_puts(&all_ids, t->id, err) < 0 ||
-          osc_buf_puts(&all_names, t->name, err) < 0) {
-        rc = err ? err->code : OSC_E_NOMEM;
-        goto done;
-      }
-      count++;
-      total++;
-    }
-    if (add_output(out, cap, "VMSSHasServersToDeployTo", p->scale_set,
-                   count ? "True" : "False") < 0 ||
-        add_output(out, cap, "VMSSDeploymentTargetIds", p->scale_set,
-                   osc_buf_str(&ids)) < 0 ||
-        add_output(out, cap, "VMSSDeploymentTargetNames", p->scale_set,
-                   osc_buf_str(&names)) < 0) {
-      rc = osc_error_set(err, OSC_E_NOMEM, "out of memory");
-      goto done;
-    }
+    rc = add_plan(out, cap, p, base, &one, &all, err);
   }
-  {
+  if (rc == OSC_OK) {
     size_t n = out->n;
 
     out->n = 0;
-    if (add_output(out, cap, "VMSSHasServersToDeployTo", NULL,
-                   total ? "True" : "False") < 0 ||
-        add_output(out, cap, "VMSSDeploymentTargetIds", NULL,
-                   osc_buf_str(&all_ids)) < 0 ||
-        add_output(out, cap, "VMSSDeploymentTargetNames", NULL,
-                   osc_buf_str(&all_names)) < 0)
-      rc = osc_error_set(err, OSC_E_NOMEM, "out of memory");
+    rc = add_scope(out, cap, NULL, &all, err);
     out->n = n;
   }
-done:
-  osc_buf_free(&all_ids);
-  osc_buf_free(&all_names);
-  osc_buf_free(&ids);
-  osc_buf_free(&names);
+  lists_free(&all);
+  lists_free(&one);
   if (rc < 0)
     osc_outputs_free(out);
   return rc;

@@ -13,8 +13,8 @@
  *   c:space_id()             -> "Spaces-1" | nil, err
  *   octopus.set_output(name, value)
  *
- * set_output: with service messages on (OCTOSCALE_OCTOPUS_OUTPUT=1, or
- * osc_bind_octopus_service_messages), prints
+ * set_output: with service messages on (osc_bind_octopus_service_messages:
+ * run --octopus-output or OCTOSCALE_OCTOPUS_OUTPUT=1), prints
  * ##octopus[setVariable name='<b64>' value='<b64>'] at once; otherwise
  * records the value and `run` prints "name=value" lines after the script.
  * Stubs: lua/_meta/octopus.lua. */

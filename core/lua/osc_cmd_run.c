@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "core/lua/osc_bind_azure.h"
 #include "core/lua/osc_bind_common.h"
@@ -77,7 +78,8 @@ static bool env_true(const char *name) {
 }
 
 int osc_cmd_run(const struct osc_config *cfg, const char *script, int argc,
-                char **argv, int *out_exit, struct osc_error *err) {
+                char **argv, bool octopus_output, int *out_exit,
+                struct osc_error *err) {
   static const struct osc_sandbox_lib libs[] = {
       {"reconcile", osc_bind_reconcile_open},
       {"azure", luaopen_osc_azure},
@@ -133,7 +135,8 @@ int osc_cmd_run(const struct osc_config *cfg, const char *script, int argc,
   setup.cfg = cfg;
   setup.s = s;
   setup.why = s ? NULL : serr.msg;
-  setup.service_messages = env_true("OCTOSCALE_OCTOPUS_OUTPUT");
+  setup.service_messages =
+      octopus_output || env_true("OCTOSCALE_OCTOPUS_OUTPUT");
   rc = osc_sandbox_cpcall(sb, setup_l, &setup, 0, err);
   if (rc < 0)
     goto done;
@@ -151,4 +154,30 @@ done:
   osc_sandbox_free(sb); /* before the session its clients point at */
   osc_session_free(s);
   return rc;
+}
+
+/* `run` works without a config file (the clients then read OCTOPUS_* and
+ * AZURE_* from the environment), but a named or present one must load. */
+int osc_cmd_run_main(const struct osc_cmd_options *o) {
+  struct osc_error err = OSC_ERROR_INIT;
+  struct osc_config *cfg = NULL;
+  const char *path = osc_cmd_config_path(o);
+  struct stat st;
+  int exit_code = 0;
+  int code;
+
+  if (o->n_args == 0)
+    return osc_cmd_usage_error("run", "run needs a script FILE");
+  if (o->config_path != NULL || stat(path, &st) == 0) {
+    code = osc_cmd_load_config(o, &cfg);
+    if (code != 0)
+      return code;
+  }
+  if (osc_cmd_run(cfg, o->args[0], o->n_args, o->args, o->octopus_output,
+                  &exit_code, &err) < 0) {
+    fprintf(stderr, "octoscale: error: %s\n", err.msg);
+    exit_code = osc_error_exit_code(err.code);
+  }
+  osc_config_free(cfg);
+  return exit_code;
 }

@@ -123,8 +123,8 @@ octopus = {}
 --- @return octoscale.Error|nil err
 function octopus.client() end
 
---- Sets an output variable. With OCTOSCALE_OCTOPUS_OUTPUT=1 (a step
---- running under Octopus) it prints
+--- Sets an output variable. With `run --octopus-output` or
+--- OCTOSCALE_OCTOPUS_OUTPUT=1 (a step running under Octopus) it prints
 --- ##octopus[setVariable name='<b64>' value='<b64>'] at once; otherwise the
 --- value is recorded and `run` prints "name=value" lines after the script.
 --- @param name string
