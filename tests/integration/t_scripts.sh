@@ -33,6 +33,16 @@ expect_not_in "no name=value lines under Octopus" "$OUT" "Answer=forty two"
 osc -c "$WORK/t.yaml" run --octopus-output "$SCRIPTS/outputs.lua"
 expect_rc "run --octopus-output" 0
 expect_in "the flag turns on service messages" "$OUT" "##octopus[setVariable name='QW5zd2Vy' value='Zm9ydHkgdHdv']"
+# The option reaches the script through the command's options, not the
+# process environment.
+cat >"$WORK/env.lua" <<'LUA'
+print("env=" .. tostring(script.getenv("OCTOSCALE_OCTOPUS_OUTPUT")))
+octopus.set_output("Flag", "on")
+LUA
+osc -c "$WORK/t.yaml" run --octopus-output "$WORK/env.lua"
+expect_rc "run --octopus-output (a script reading the environment)" 0
+expect_in "no OCTOSCALE_OCTOPUS_OUTPUT set for it" "$OUT" "env=nil"
+expect_in "... and still service messages" "$OUT" "##octopus[setVariable name='RmxhZw==' value='b24=']"
 
 # ---- errors and exit codes -----------------------------------------------------------
 osc -c "$WORK/t.yaml" run "$SCRIPTS/fail.lua"
