@@ -1,3 +1,36 @@
+/* Live collection as a set of callbacks on one osc_http event loop.
+ *
+ * A run (osc_collect_parts) goes through three phases:
+ *  1. Access, once for every entry: the Azure token and the Octopus space
+ *     id (authorize_all). A failure here is every entry's failure.
+ *  2. Reads, all in flight together (run_start, then osc_http_run):
+ *     - Azure, per entry: the VMSS GET (on_vmss); its answer gives the
+ *       orchestration mode, which picks the VM and NIC list URLs, and both
+ *       lists start. Each list page (on_vm_page, on_nic_page) is decoded,
+ *       its items fed to the list's loop guard (core/osc_paging.h: no id
+ *       or link twice, no more pages than the scale set's capacity makes
+ *       plausible) and the next page is sent from its nextLink (checked by
+ *       osc_azure_next_link to stay on the ARM host); a page without one ends
+ *       the list (vms_done, nics_done). VM pages are parsed as they come;
+ *       NIC pages are only kept, because joining IPs to VMs needs them all.
+ *     - Octopus: an environment or tenant name is looked up once per run
+ *       however many entries name it (need_name, on_lookup). An entry whose
+ *       environment id is known joins that environment's machine list
+ *       (mlist_join); every entry that knows it before the list starts
+ *       shares it, so one environment is read once. mlists_flush sends the
+ *       first page of each list. Page 1 either fans out (mlist_fan_out:
+ *       TotalResults and ItemsPerPage known and the next link pages by
+ *       skip, so pages 2..n go out at once and each is checked to sit
+ *       where its position says) or the list follows Page.Next links. The
+ *       same guard watches these pages, and TotalResults too (it may not
+ *       change between pages). Each page is parsed into every subscriber's
+ *       collection.
+ *     Any read that fails marks the entry incomplete (or in error for
+ *     refusals) and stops that list; the other reads go on.
+ *  3. Completion, per entry (finish_entry): the kept NIC pages are parsed
+ *     onto the VMs, then every list must have reached its end and the
+ *     machine list must hold TotalResults machines, or the collection is
+ *     incomplete, which keeps the engine from deleting anything. */
 #include "core/osc_collect.h"
 
 #include <stdio.h>
@@ -1168,118 +1201,151 @@ static void finish_entry(struct run *r, struct entry *e) {
   }
 }
 
+/* Sets up the run and every entry's result (all freed on failure). */
+static int run_init(struct run *r, struct osc_session *s,
+                    const struct osc_config_scale_set *const *entries, size_t n,
+                    unsigned parts, bool keep_raw,
+                    struct osc_collect_result *results) {
+  size_t i;
+
+  memset(r, 0, sizeof(*r));
+  r->s = s;
+  r->n = n;
+  r->parts = parts;
+  r->keep_raw = keep_raw;
+  r->entries = calloc(n ? n : 1, sizeof(*r->entries));
+  if (r->entries == NULL)
+    return OSC_E_NOMEM;
+  for (i = 0; i < n; i++) {
+    r->entries[i].run = r;
+    r->entries[i].cfg = entries[i];
+    r->entries[i].res = &results[i];
+    if (init_result(&r->entries[i], keep_raw) < 0) {
+      size_t j;
+
+      for (j = 0; j <= i; j++)
+        osc_collect_result_free(&results[j]);
+      free(r->entries);
+      r->entries = NULL;
+      return OSC_E_NOMEM;
+    }
+  }
+  return OSC_OK;
+}
+
+static void run_free(struct run *r) {
+  size_t i;
+
+  while (r->mlists != NULL) {
+    struct mlist *l = r->mlists;
+
+    r->mlists = l->next;
+    osc_paging_free(&l->pages);
+    free(l->par);
+    free(l->subs);
+    free(l);
+  }
+  while (r->lookups != NULL) {
+    struct lookup *l = r->lookups;
+
+    r->lookups = l->next;
+    free(l);
+  }
+  for (i = 0; i < r->n; i++) {
+    pages_free(&r->entries[i].nic_bodies);
+    osc_paging_free(&r->entries[i].vm_pages);
+    osc_paging_free(&r->entries[i].nic_pages);
+  }
+  free(r->entries);
+}
+
+/* Phase 1: the Azure token and the Octopus space, once for every entry;
+ * a failure is each entry's (detail says what the server answered). */
+struct run_access {
+  bool az_ok;
+  bool oc_ok;
+  struct osc_error az_err;
+  struct osc_error oc_err;
+  struct osc_apierr az_detail;
+  struct osc_apierr oc_detail;
+};
+
+static void authorize_all(struct run *r, struct run_access *a) {
+  struct osc_session *s = r->s;
+  struct osc_http_header auth;
+
+  memset(a, 0, sizeof(*a));
+  osc_apierr_clear(&a->az_detail);
+  osc_apierr_clear(&a->oc_detail);
+  if (r->parts & OSC_COLLECT_AZURE)
+    a->az_ok = osc_azure_authorize(s->azure, &auth, &a->az_detail,
+                                   &a->az_err) == OSC_OK;
+  if (!(r->parts & OSC_COLLECT_OCTOPUS))
+    return;
+  if (s->octopus == NULL) {
+    osc_error_set(&a->oc_err, OSC_E_CONFIG, "no Octopus URL (octopus.url)");
+  } else {
+    const char *space =
+        s->cfg->octopus.space ? s->cfg->octopus.space : "Default";
+    const char *id;
+
+    a->oc_ok = osc_octopus_resolve(s->octopus, OSC_OCTOPUS_SPACE, space, &id,
+                                   &a->oc_detail, &a->oc_err) == OSC_OK;
+  }
+}
+
+/* Phase 2: every entry's first reads in flight together. */
+static void run_start(struct run *r, const struct run_access *a) {
+  size_t i;
+
+  for (i = 0; i < r->n; i++) {
+    struct entry *e = &r->entries[i];
+
+    if (r->parts & OSC_COLLECT_AZURE) {
+      if (a->az_ok)
+        start_azure(r, e);
+      else
+        entry_failed_detail(e, &a->az_err, &a->az_detail);
+    }
+    if (r->parts & OSC_COLLECT_OCTOPUS) {
+      if (!a->oc_ok) {
+        entry_failed_detail(e, &a->oc_err, &a->oc_detail);
+      } else {
+        need_name(r, e, OSC_OCTOPUS_ENVIRONMENT);
+        if (e->cfg->tenant != NULL && e->cfg->tenant[0] != '\0')
+          need_name(r, e, OSC_OCTOPUS_TENANT);
+      }
+    }
+  }
+  mlists_flush(r); /* environments known without a lookup */
+}
+
 int osc_collect_parts(struct osc_session *s,
                       const struct osc_config_scale_set *const *entries,
                       size_t n, unsigned parts, bool keep_raw,
                       struct osc_collect_result *results,
                       struct osc_error *err) {
   struct run r;
-  struct osc_error az_err = OSC_ERROR_INIT;
-  struct osc_error oc_err = OSC_ERROR_INIT;
-  struct osc_http_header auth;
-  struct osc_apierr az_detail;
-  struct osc_apierr oc_detail;
-  bool az_ok = false;
-  bool oc_ok = false;
+  struct run_access access;
   size_t i;
-  int rc = OSC_OK;
+  int rc;
 
-  memset(&r, 0, sizeof(r));
-  r.s = s;
-  r.n = n;
-  r.parts = parts;
-  r.keep_raw = keep_raw;
-  r.entries = calloc(n ? n : 1, sizeof(*r.entries));
-  if (r.entries == NULL)
+  if (run_init(&r, s, entries, n, parts, keep_raw, results) < 0)
     return osc_error_set(err, OSC_E_NOMEM, "out of memory");
-  for (i = 0; i < n; i++) {
-    r.entries[i].run = &r;
-    r.entries[i].cfg = entries[i];
-    r.entries[i].res = &results[i];
-    if (init_result(&r.entries[i], keep_raw) < 0) {
-      size_t j;
-
-      for (j = 0; j <= i; j++)
-        osc_collect_result_free(&results[j]);
-      free(r.entries);
-      return osc_error_set(err, OSC_E_NOMEM, "out of memory");
-    }
+  if (n == 0) {
+    run_free(&r);
+    return OSC_OK;
   }
-  if (n == 0)
-    goto done;
-
   osc_progress_begin("reading Azure and Octopus", NULL, 0);
-  /* Phase 1: the token and the space, once for every entry. */
-  osc_apierr_clear(&az_detail);
-  osc_apierr_clear(&oc_detail);
-  if (parts & OSC_COLLECT_AZURE)
-    az_ok = osc_azure_authorize(s->azure, &auth, &az_detail, &az_err) == OSC_OK;
-  if (parts & OSC_COLLECT_OCTOPUS) {
-    if (s->octopus == NULL) {
-      osc_error_set(&oc_err, OSC_E_CONFIG, "no Octopus URL (octopus.url)");
-    } else {
-      const char *space =
-          s->cfg->octopus.space ? s->cfg->octopus.space : "Default";
-      const char *id;
-
-      oc_ok = osc_octopus_resolve(s->octopus, OSC_OCTOPUS_SPACE, space, &id,
-                                  &oc_detail, &oc_err) == OSC_OK;
-    }
-  }
-
-  /* Phase 2: every entry's reads in flight together. */
-  for (i = 0; i < n; i++) {
-    struct entry *e = &r.entries[i];
-
-    if (parts & OSC_COLLECT_AZURE) {
-      if (az_ok)
-        start_azure(&r, e);
-      else
-        entry_failed_detail(e, &az_err, &az_detail);
-    }
-    if (parts & OSC_COLLECT_OCTOPUS) {
-      if (!oc_ok) {
-        entry_failed_detail(e, &oc_err, &oc_detail);
-      } else {
-        need_name(&r, e, OSC_OCTOPUS_ENVIRONMENT);
-        if (e->cfg->tenant != NULL && e->cfg->tenant[0] != '\0')
-          need_name(&r, e, OSC_OCTOPUS_TENANT);
-      }
-    }
-  }
-  mlists_flush(&r); /* environments known without a lookup */
+  authorize_all(&r, &access);
+  run_start(&r, &access);
   rc = osc_http_run(s->http, err);
   osc_progress_end();
-  if (rc < 0)
-    goto done;
-  if (r.fatal.code == OSC_E_NOMEM) {
+  if (rc >= 0 && r.fatal.code == OSC_E_NOMEM)
     rc = osc_error_set(err, OSC_E_NOMEM, "out of memory");
-    goto done;
-  }
-  for (i = 0; i < n; i++)
+  for (i = 0; i < n && rc >= 0; i++)
     finish_entry(&r, &r.entries[i]);
-done:
-  while (r.mlists != NULL) {
-    struct mlist *l = r.mlists;
-
-    r.mlists = l->next;
-    osc_paging_free(&l->pages);
-    free(l->par);
-    free(l->subs);
-    free(l);
-  }
-  while (r.lookups != NULL) {
-    struct lookup *l = r.lookups;
-
-    r.lookups = l->next;
-    free(l);
-  }
-  for (i = 0; i < n; i++) {
-    pages_free(&r.entries[i].nic_bodies);
-    osc_paging_free(&r.entries[i].vm_pages);
-    osc_paging_free(&r.entries[i].nic_pages);
-  }
-  free(r.entries);
+  run_free(&r);
   if (rc < 0) {
     for (i = 0; i < n; i++)
       osc_collect_result_free(&results[i]);
