@@ -44,8 +44,8 @@ struct osc_json_value;
 
 /* Decodes text[0, len) into *out (free with osc_json_doc_free). On failure
  * *out is NULL and err says "WHAT: invalid JSON: <cjson's reason>" with
- * OSC_E_RUNTIME (OSC_E_NOMEM when memory ran out). `what` names the
- * document ("snapshot.json", "response"). */
+ * OSC_E_RUNTIME (OSC_E_NOMEM when memory ran out; a text of 4 GiB or more
+ * is refused). `what` names the document ("snapshot.json", "response"). */
 int osc_json_parse(const char *text, size_t len, const char *what,
                    struct osc_json_doc **out, struct osc_error *err);
 void osc_json_doc_free(struct osc_json_doc *doc);
@@ -71,7 +71,8 @@ const struct osc_json_value *osc_json_at(const struct osc_json_value *v,
                                          size_t i);
 /* Members of an object, in no particular order (cjson's table order):
  * osc_json_count of them, member i's key (NUL-terminated, length in
- * *key_len when not NULL) and value. */
+ * *key_len when not NULL) and value. A key with a NUL byte ("\u0000")
+ * equals no C string: osc_json_get never finds it. */
 size_t osc_json_count(const struct osc_json_value *v);
 const struct osc_json_value *osc_json_member(const struct osc_json_value *v,
                                              size_t i, const char **key,

@@ -225,17 +225,33 @@ static void test_json__nul_bytes(void **state) {
   struct osc_json_doc *doc =
       parse("{\"s\":\"ab\\u0000cd\",\"k\\u0000x\":1,\"e\":\"\"}");
   const struct osc_json_value *root = osc_json_root(doc);
+  bool found = false;
   const char *s;
   size_t len = 0;
+  size_t i;
 
   (void)state;
   s = osc_json_str(osc_json_get(root, "s"), &len);
   assert_int_equal(len, 5);
   assert_int_equal(strlen(s), 2);
   assert_memory_equal(s, "ab\0cd", 6);
-  /* a key with a NUL byte matches no C string key */
+  /* a key with a NUL byte matches no C string key, but keeps its length */
   assert_null(osc_json_get(root, "k"));
   assert_int_equal(osc_json_count(root), 3);
+  for (i = 0; i < 3; i++) {
+    const char *key = NULL;
+    size_t key_len = 0;
+
+    osc_json_member(root, i, &key, &key_len);
+    if (key[0] == 'k') {
+      assert_int_equal(key_len, 3);
+      assert_memory_equal(key, "k\0x", 4);
+      found = true;
+    } else {
+      assert_int_equal(key_len, 1);
+    }
+  }
+  assert_true(found);
   s = osc_json_str(osc_json_get(root, "e"), &len);
   assert_string_equal(s, "");
   assert_int_equal(len, 0);
