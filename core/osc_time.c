@@ -205,3 +205,11 @@ int64_t osc_time_monotonic_ms(void) {
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
+
+int64_t osc_time_thread_cpu_ms(void) {
+  struct timespec ts;
+
+  if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+    return osc_time_monotonic_ms(); /* no CPU clock: wall time bounds it */
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}

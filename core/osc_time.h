@@ -34,4 +34,8 @@ int osc_time_now(int64_t *out, struct osc_error *err);
 /* Monotonic milliseconds, for timeouts and measurements. */
 int64_t osc_time_monotonic_ms(void);
 
+/* CPU time the calling thread has used, in milliseconds: for budgets that
+ * must not depend on how loaded the machine is (the Lua sandbox). */
+int64_t osc_time_thread_cpu_ms(void);
+
 #endif

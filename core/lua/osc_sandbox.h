@@ -31,11 +31,13 @@ struct osc_sandbox;
 struct osc_sandbox_limits {
   size_t memory_bytes;   /* whole-state allocation cap */
   uint64_t instructions; /* per outermost call */
-  int64_t time_ms;       /* per outermost call (monotonic clock) */
+  int64_t time_ms;       /* per outermost call (the thread's CPU time) */
 };
 
-/* 64 MiB, 100 million VM instructions, 1 s: `while true do end` stops in
- * about 0.25 s, and the deadline bounds it on a slow or loaded machine.
+/* 64 MiB, 100 million VM instructions, 1 s of CPU time: `while true do end`
+ * stops in about 0.25 s, and the CPU deadline bounds what the instruction
+ * count does not see (a long pattern match, a huge string.rep) without
+ * failing a sound policy on a loaded machine.
  * Whichever of the two trips, the message is the same:
  * "x.lua:LINE: execution budget exceeded (limit 100000000 instructions or
  * 1000 ms)". */

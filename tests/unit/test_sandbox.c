@@ -20,8 +20,9 @@
 #include "core/lua/osc_sandbox.h"
 #include "core/osc_time.h"
 
-/* Limits are wall-clock bounded, but a loaded CI machine may not schedule
- * us: assert on our CPU time (< 2 s) and a generous wall bound. */
+/* The time limit counts the thread's CPU time, and a loaded CI machine may
+ * not schedule us: assert on our CPU time (< 2 s) and a generous wall
+ * bound. */
 static int64_t cpu_ms(void) {
   struct timespec ts;
 
@@ -117,6 +118,45 @@ static void test_sandbox__deadline_message(void **state) {
                                "(limit 18446744073709551615 instructions or "
                                "100 ms)");
   ASSERT_STOPPED_FAST(t0, c0);
+  osc_sandbox_free(sb);
+}
+
+static int host_sleep_ms(lua_State *L) {
+  lua_Integer ms = luaL_checkinteger(L, 1);
+  struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+
+  nanosleep(&ts, NULL);
+  return 0;
+}
+
+static int open_host(lua_State *L) {
+  lua_newtable(L);
+  lua_pushcfunction(L, host_sleep_ms);
+  lua_setfield(L, -2, "sleep_ms");
+  return 1;
+}
+
+/* The time limit is CPU time: a call that waits (here a host function that
+ * sleeps, as a loaded machine's scheduler would make it wait) spends 400 ms
+ * of wall time against a 100 ms limit and still finishes. */
+static void test_sandbox__deadline_counts_cpu_not_waiting(void **state) {
+  static const struct osc_sandbox_lib host = {"host", open_host};
+  struct osc_sandbox *sb = new_sandbox(0, UINT64_MAX, 100);
+  struct osc_error err = OSC_ERROR_INIT;
+  int64_t t0 = osc_time_monotonic_ms();
+  int rc;
+
+  (void)state;
+  assert_int_equal(osc_sandbox_add_lib(sb, &host, &err), OSC_OK);
+  rc = run(sb,
+           "for i = 1, 8 do\n"
+           "  host.sleep_ms(50)\n"
+           "  for j = 1, 5000 do end\n"
+           "end\n",
+           &err);
+  assert_string_equal(err.msg, "");
+  assert_int_equal(rc, OSC_OK);
+  assert_true(osc_time_monotonic_ms() - t0 >= 400);
   osc_sandbox_free(sb);
 }
 
@@ -547,6 +587,7 @@ int main(void) {
       cmocka_unit_test(test_sandbox__budget_stops_endless_loop),
       cmocka_unit_test(test_sandbox__instruction_budget_message),
       cmocka_unit_test(test_sandbox__deadline_message),
+      cmocka_unit_test(test_sandbox__deadline_counts_cpu_not_waiting),
       cmocka_unit_test(test_sandbox__string_rep_is_budgeted),
       cmocka_unit_test(test_sandbox__pcall_cannot_swallow_budget),
       cmocka_unit_test(test_sandbox__memory_cap),
