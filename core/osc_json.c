@@ -1,4 +1,5 @@
 #include "core/osc_json.h"
+#include "core/lua/osc_json_lua.h"
 
 #include <errno.h>
 #include <lauxlib.h>
@@ -97,14 +98,21 @@ static void *pool_alloc(struct osc_json_doc *doc, size_t size, size_t align) {
  * data state has no globals to tamper with. */
 static const char decode_key = 'd';
 
-int osc_json_open_module(lua_State *L) {
+/* The Lua layer's states keep their module under this address. */
+static const char module_key = 'j';
+
+void osc_json_lua_module(lua_State *L) {
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &module_key) == LUA_TTABLE)
+    return;
+  lua_pop(L, 1);
   luaL_requiref(L, "cjson", luaopen_cjson, 0);
-  return 1;
+  lua_pushvalue(L, -1);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &module_key);
 }
 
 static int open_state(lua_State *L) {
-  osc_json_open_module(L);       /* [cjson] */
-  lua_getfield(L, -1, "decode"); /* [cjson, decode] */
+  luaL_requiref(L, "cjson", luaopen_cjson, 0); /* [cjson] */
+  lua_getfield(L, -1, "decode");               /* [cjson, decode] */
   lua_rawsetp(L, LUA_REGISTRYINDEX, &decode_key);
   /* Octopus and ARM nest a few levels; refuse absurd depth early. */
   lua_getfield(L, -1, "decode_max_depth");

@@ -101,10 +101,6 @@ struct lua_State;
  * osc_json_decode). Close it with lua_close. */
 int osc_json_state_new(struct lua_State **out, struct osc_error *err);
 
-/* Opens lua-cjson into an existing state and leaves the module table on the
- * stack (for the sandbox, which exposes it as `json`). */
-int osc_json_open_module(struct lua_State *L);
-
 /* Decodes buf and pushes the value (one slot) on success; on failure pushes
  * nothing and returns OSC_E_RUNTIME with cjson's message. `what` names the
  * document in the message ("snapshot.json", "VM list page 2"). */

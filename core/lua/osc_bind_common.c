@@ -3,12 +3,12 @@
 #include "core/osc_collect.h"
 
 #include <lauxlib.h>
-#include <lua-cjson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
+#include "core/lua/osc_json_lua.h"
 #include "core/osc_suggest.h"
 #include "core/osc_time.h"
 
@@ -19,7 +19,6 @@
 static const char session_key = 's';
 static const char why_key = 'w';
 static const char errmeta_key = 'e';
-static const char cjson_key = 'j';
 
 void osc_bind_set_session(lua_State *L, struct osc_session *s,
                           const char *why) {
@@ -246,24 +245,13 @@ void osc_bind_push_target(lua_State *L, const struct osc_target *t) {
   set_str(L, "thumbprint", t->thumbprint);
 }
 
-/* [] -> the cjson module of this state (opened once, kept in the
- * registry). */
-static void push_cjson(lua_State *L) {
-  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &cjson_key) == LUA_TTABLE)
-    return;
-  lua_pop(L, 1);
-  luaL_requiref(L, "cjson", luaopen_cjson, 0);
-  lua_pushvalue(L, -1);
-  lua_rawsetp(L, LUA_REGISTRYINDEX, &cjson_key);
-}
-
 int osc_bind_push_json(lua_State *L, const char *buf, size_t len) {
   luaL_checkstack(L, 4, NULL);
   if (len == 0) {
     lua_pushnil(L);
     return 0;
   }
-  push_cjson(L);
+  osc_json_lua_module(L);
   lua_getfield(L, -1, "decode"); /* [cjson, decode] */
   lua_remove(L, -2);
   lua_pushlstring(L, buf, len);
@@ -285,7 +273,7 @@ bool osc_bind_body_arg(lua_State *L, int idx) {
     lua_pushvalue(L, idx);
     return true;
   case LUA_TTABLE:
-    push_cjson(L);
+    osc_json_lua_module(L);
     lua_getfield(L, -1, "encode");
     lua_remove(L, -2);
     lua_pushvalue(L, idx);
