@@ -1,7 +1,5 @@
 #include "core/osc_apierr.h"
 
-#include <lua.h>
-
 #include "core/osc_error.h"
 #include "core/osc_http.h"
 
@@ -68,11 +66,8 @@ void osc_apierr_format(const struct osc_apierr *e, const char *what, char *out,
 }
 
 void osc_apierr_fill(struct osc_apierr *d, const struct osc_http_response *resp,
-                     const struct osc_error *transport, lua_State *json,
-                     int (*parse)(lua_State *L)) {
-  struct osc_apierr_body p;
-  int top;
-
+                     const struct osc_error *transport,
+                     osc_apierr_parse_fn *parse) {
   osc_apierr_clear(d);
   if (resp != NULL) {
     d->status = resp->status;
@@ -80,16 +75,8 @@ void osc_apierr_fill(struct osc_apierr *d, const struct osc_http_response *resp,
     osc_apierr_copy_line(d->request_id, sizeof(d->request_id),
                          resp->request_id);
   }
-  if (resp != NULL && resp->status != 0 && resp->body.len > 0) {
-    p.body = resp->body.data;
-    p.len = resp->body.len;
-    p.d = d;
-    top = lua_gettop(json);
-    lua_pushcfunction(json, parse);
-    lua_pushlightuserdata(json, &p);
-    lua_pcall(json, 1, 0, 0); /* a body that is not JSON: no detail */
-    lua_settop(json, top);
-  }
+  if (resp != NULL && resp->status != 0 && resp->body.len > 0)
+    parse(resp->body.data, resp->body.len, d);
   if (d->status == 0 && transport != NULL && transport->msg[0])
     osc_apierr_copy_line(d->message, sizeof(d->message), transport->msg);
 }

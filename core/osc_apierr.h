@@ -28,25 +28,20 @@ void osc_apierr_format(const struct osc_apierr *e, const char *what, char *out,
  * control characters, so a server message stays one line. */
 void osc_apierr_copy_line(char *dst, size_t cap, const char *s);
 
-struct lua_State;
 struct osc_http_response;
 struct osc_error;
 
-/* What a service-specific body parser gets, as a light userdata at index 1:
- * the body text and the record to fill (code, message, request id). */
-struct osc_apierr_body {
-  const char *body;
-  size_t len;
-  struct osc_apierr *d;
-};
+/* Reads a service's error body (text[0, len)) into d's code, message and
+ * request id; a body it cannot read leaves them as they are. */
+typedef void osc_apierr_parse_fn(const char *text, size_t len,
+                                 struct osc_apierr *d);
 
 /* Fills d from a response: status, attempts and request id, then what
- * `parse` (a lua_CFunction run protected on `json`, a cjson state) reads
- * from the body; with no response, the transport error's message. A body
- * that is not JSON leaves the code and message empty. */
+ * `parse` reads from the body; with no response, the transport error's
+ * message. */
 void osc_apierr_fill(struct osc_apierr *d, const struct osc_http_response *resp,
-                     const struct osc_error *transport, struct lua_State *json,
-                     int (*parse)(struct lua_State *L));
+                     const struct osc_error *transport,
+                     osc_apierr_parse_fn *parse);
 
 /* Sets err to d's one line (see osc_apierr_format) with OSC_E_RUNTIME for
  * 401/403 (exit 1), else code_otherwise; returns the code. */

@@ -1,6 +1,5 @@
 #include "core/osc_azure.h"
 
-#include <lua.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +17,6 @@
 struct osc_azure {
   const struct osc_config *cfg;
   struct osc_http *http;
-  lua_State *json; /* cjson, for token and error bodies */
   enum osc_azure_credential cred;
   char *auth_value;   /* "Bearer <token>", NULL until fetched */
   int64_t expires_at; /* Unix seconds */
@@ -55,17 +53,11 @@ static enum osc_azure_credential pick_credential(const struct osc_config *cfg) {
 int osc_azure_new(const struct osc_config *cfg, struct osc_http *http,
                   struct osc_azure **out, struct osc_error *err) {
   struct osc_azure *az;
-  int rc;
 
   *out = NULL;
   az = calloc(1, sizeof(*az));
   if (az == NULL)
     return osc_error_set(err, OSC_E_NOMEM, "out of memory");
-  rc = osc_json_state_new(&az->json, err);
-  if (rc < 0) {
-    free(az);
-    return rc;
-  }
   az->cfg = cfg;
   az->http = http;
   az->cred = pick_credential(cfg);
@@ -87,8 +79,6 @@ void osc_azure_free(struct osc_azure *az) {
   if (az == NULL)
     return;
   forget_token(az);
-  if (az->json != NULL)
-    lua_close(az->json);
   free(az);
 }
 
@@ -121,45 +111,43 @@ int osc_azure_token_fetches(const struct osc_azure *az) {
 
 /* Reads {"error":{code,message}}, {code,message} and Entra's
  * {error:"invalid_client", error_description, correlation_id}. */
-static int err_parse_l(lua_State *L) {
-  struct osc_apierr_body *p = lua_touserdata(L, 1);
-  struct osc_apierr *d = p->d;
-  const char *code = NULL;
-  const char *msg = NULL;
+static void parse_error_body(const char *text, size_t len,
+                             struct osc_apierr *d) {
+  struct osc_json_doc *doc = NULL;
+  const struct osc_json_value *root;
+  const struct osc_json_value *e;
+  const char *code;
+  const char *msg;
   const char *corr;
-  int top;
 
-  if (osc_json_decode(L, p->body, p->len, "error body", NULL) < 0)
-    return 0;
-  top = lua_gettop(L);
-  if (lua_type(L, top) != LUA_TTABLE)
-    return 0;
-  lua_getfield(L, top, "error");
-  if (lua_type(L, -1) == LUA_TTABLE) {
-    code = osc_json_string(L, -1, "code");
-    msg = osc_json_string(L, -1, "message");
-  } else if (lua_type(L, -1) == LUA_TSTRING) {
-    code = lua_tostring(L, -1);
-    msg = osc_json_string(L, top, "error_description");
+  if (osc_json_parse(text, len, "error body", &doc, NULL) < 0)
+    return;
+  root = osc_json_root(doc);
+  e = osc_json_get(root, "error");
+  if (osc_json_type(e) == OSC_JSON_STRING) {
+    code = osc_json_str(e, NULL);
+    msg = osc_json_str(osc_json_get(root, "error_description"), NULL);
   } else {
-    code = osc_json_string(L, top, "code");
-    msg = osc_json_string(L, top, "message");
+    if (!osc_json_is_container(e))
+      e = root;
+    code = osc_json_str(osc_json_get(e, "code"), NULL);
+    msg = osc_json_str(osc_json_get(e, "message"), NULL);
   }
   if (code != NULL)
     osc_apierr_copy_line(d->code, sizeof(d->code), code);
   if (msg != NULL)
     osc_apierr_copy_line(d->message, sizeof(d->message), msg);
-  corr = osc_json_string(L, top, "correlation_id");
+  corr = osc_json_str(osc_json_get(root, "correlation_id"), NULL);
   if (d->request_id[0] == '\0' && corr != NULL)
     osc_apierr_copy_line(d->request_id, sizeof(d->request_id), corr);
-  return 0;
+  osc_json_doc_free(doc);
 }
 
 void osc_azure_error_detail(struct osc_azure *az,
                             const struct osc_http_response *resp,
                             const struct osc_error *transport,
                             struct osc_apierr *detail) {
-  osc_apierr_fill(detail, resp, transport, az->json, err_parse_l);
+  osc_apierr_fill(detail, resp, transport, parse_error_body);
 }
 
 int osc_azure_fail(struct osc_azure *az, const char *what,
@@ -380,47 +368,57 @@ int osc_azure_next_link(struct osc_azure *az, const char *link, char **out,
 
 /* ---- tokens ---------------------------------------------------------- */
 
-struct tok_parse {
-  const char *body;
-  size_t len;
-  char *token; /* malloc'ed "Bearer ..." */
+/* A token response: {"access_token", "expires_in" or "expires_on"}. */
+struct token {
+  char *auth_value; /* malloc'ed "Bearer ..." */
   int64_t expires_in;
   int64_t expires_on;
-  struct osc_error *err;
-  int rc;
 };
 
-static int tok_parse_l(lua_State *L) {
-  struct tok_parse *p = lua_touserdata(L, 1);
+static void token_wipe(struct token *t) {
+  if (t->auth_value != NULL) {
+    memset(t->auth_value, 0, strlen(t->auth_value));
+    free(t->auth_value);
+    t->auth_value = NULL;
+  }
+}
+
+/* Reads the token out of a 2xx body. A 200 that carries no usable token is
+ * a failed read (exit 4, as for every other read); only a refusal is
+ * exit 1. */
+static int parse_token(const struct osc_buf *body, struct token *t,
+                       struct osc_error *err) {
+  struct osc_json_doc *doc = NULL;
+  const struct osc_json_value *root;
   const char *tok;
   size_t n;
+  int rc = osc_json_parse(body->data, body->len, "token response", &doc, err);
 
-  /* A 200 that carries no usable token is a failed read (exit 4, as
-   * for every other read); only a refusal is exit 1. */
-  p->rc = osc_json_decode(L, p->body, p->len, "token response", p->err);
-  if (p->rc < 0) {
-    p->err->code = p->rc = OSC_E_SAFETY;
-    return 0;
+  if (rc < 0) {
+    if (rc != OSC_E_NOMEM)
+      rc = err->code = OSC_E_SAFETY;
+    return rc;
   }
-  tok = lua_type(L, -1) == LUA_TTABLE ? osc_json_string(L, -1, "access_token")
-                                      : NULL;
+  root = osc_json_root(doc);
+  tok = osc_json_str(osc_json_get(root, "access_token"), NULL);
   if (tok == NULL || tok[0] == '\0') {
-    p->rc = osc_error_set(p->err, OSC_E_SAFETY,
-                          "token response has no access_token");
-    return 0;
+    rc = osc_error_set(err, OSC_E_SAFETY, "token response has no access_token");
+    goto done;
   }
   n = strlen(tok) + sizeof("Bearer ");
-  p->token = malloc(n);
-  if (p->token == NULL) {
-    p->rc = osc_error_set(p->err, OSC_E_NOMEM, "out of memory");
-    return 0;
+  t->auth_value = malloc(n);
+  if (t->auth_value == NULL) {
+    rc = osc_error_set(err, OSC_E_NOMEM, "out of memory");
+    goto done;
   }
-  snprintf(p->token, n, "Bearer %s", tok);
-  if (!osc_json_path_int(L, -1, "expires_in", &p->expires_in))
-    p->expires_in = -1;
-  if (!osc_json_path_int(L, -1, "expires_on", &p->expires_on))
-    p->expires_on = -1;
-  return 0;
+  snprintf(t->auth_value, n, "Bearer %s", tok);
+  if (!osc_json_int(osc_json_get(root, "expires_in"), &t->expires_in))
+    t->expires_in = -1;
+  if (!osc_json_int(osc_json_get(root, "expires_on"), &t->expires_on))
+    t->expires_on = -1;
+done:
+  osc_json_doc_free(doc);
+  return rc;
 }
 
 /* The token audience (without a trailing slash): the cloud's ARM audience,
@@ -518,40 +516,18 @@ static int send_token_request(struct osc_azure *az,
                        "%s", line);
 }
 
-/* Reads the token out of a 2xx body into p. */
-static int read_token(struct osc_azure *az,
-                      const struct osc_http_response *resp, const char *what,
-                      struct tok_parse *p, struct osc_error *err) {
-  int top = lua_gettop(az->json);
-
-  p->body = resp->body.data;
-  p->len = resp->body.len;
-  p->err = err;
-  lua_pushcfunction(az->json, tok_parse_l);
-  lua_pushlightuserdata(az->json, p);
-  if (lua_pcall(az->json, 1, 0, 0) != LUA_OK) {
-    lua_settop(az->json, top);
-    return osc_error_set(err, OSC_E_NOMEM, "%s: out of memory", what);
-  }
-  lua_settop(az->json, top);
-  lua_gc(az->json, LUA_GCCOLLECT, 0); /* drop the decoded token */
-  if (p->rc < 0)
-    osc_error_prefix(err, "%s", what);
-  return p->rc;
-}
-
-/* Caches the token p carries and decides when to fetch the next one. */
-static void keep_token(struct osc_azure *az, struct tok_parse *p) {
+/* Caches the token t carries and decides when to fetch the next one. */
+static void keep_token(struct osc_azure *az, struct token *t) {
   /* The real clock, even when OCTOSCALE_NOW replays another time. */
   int64_t now = (int64_t)time(NULL);
 
   forget_token(az);
-  az->auth_value = p->token;
-  p->token = NULL;
-  if (p->expires_in > 0)
-    az->expires_at = now + p->expires_in;
-  else if (p->expires_on > 0)
-    az->expires_at = p->expires_on;
+  az->auth_value = t->auth_value;
+  t->auth_value = NULL;
+  if (t->expires_in > 0)
+    az->expires_at = now + t->expires_in;
+  else if (t->expires_on > 0)
+    az->expires_at = t->expires_on;
   else
     az->expires_at = now + 3600;
   /* Refresh 5 minutes early; a token issued with less left than that
@@ -567,11 +543,11 @@ static int fetch_token(struct osc_azure *az, struct osc_apierr *detail,
                        struct osc_error *err) {
   struct osc_cred_request creq;
   struct osc_http_response resp;
-  struct tok_parse p;
+  struct token tok;
   char what[96];
   int rc;
 
-  memset(&p, 0, sizeof(p));
+  memset(&tok, 0, sizeof(tok));
   osc_cred_request_init(&creq);
   osc_http_response_init(&resp, TOKEN_MAX_BODY);
   snprintf(what, sizeof(what), "Azure token (%s)",
@@ -579,14 +555,14 @@ static int fetch_token(struct osc_azure *az, struct osc_apierr *detail,
   rc = token_request(az, &creq, err);
   if (rc >= 0)
     rc = send_token_request(az, &creq, what, &resp, detail, err);
-  if (rc >= 0)
-    rc = read_token(az, &resp, what, &p, err);
-  if (rc >= 0)
-    keep_token(az, &p);
-  if (p.token != NULL) {
-    memset(p.token, 0, strlen(p.token));
-    free(p.token);
+  if (rc >= 0) {
+    rc = parse_token(&resp.body, &tok, err);
+    if (rc < 0)
+      osc_error_prefix(err, "%s", what);
   }
+  if (rc >= 0)
+    keep_token(az, &tok);
+  token_wipe(&tok);
   osc_cred_request_free(&creq);
   if (resp.body.data != NULL)
     memset(resp.body.data, 0, resp.body.len);

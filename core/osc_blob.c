@@ -1,7 +1,6 @@
 #include "core/osc_blob.h"
 
 #include <ctype.h>
-#include <lua.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,7 +10,6 @@
 
 #include "core/osc_azure.h"
 #include "core/osc_http.h"
-#include "core/osc_json.h"
 #include "core/osc_sharedkey.h"
 
 #define URL_MAX 2048
@@ -25,7 +23,6 @@ struct osc_blob {
   const struct osc_config_state_blob *sb;
   struct osc_http *http;
   struct osc_azure *azure; /* entra only */
-  lua_State *json;         /* for osc_apierr_fill */
   char url[URL_MAX];       /* as configured: no query, nothing secret */
   const char *path;        /* into url: "/container/blob" or "/acct/c/b" */
   char account[NAME_MAX_LEN];
@@ -147,8 +144,6 @@ int osc_blob_new(const struct osc_config *cfg, int64_t retry_budget_ms,
   }
   ho.ca_file = cfg->http.ca_file;
   rc = osc_http_new(&ho, &b->http, err);
-  if (rc == OSC_OK)
-    rc = osc_json_state_new(&b->json, err);
   if (rc == OSC_OK && b->sb->auth == OSC_BLOB_AUTH_ENTRA) {
     rc = osc_azure_new(cfg, b->http, &b->azure, err);
     if (rc == OSC_OK)
@@ -168,8 +163,6 @@ void osc_blob_free(struct osc_blob *b) {
     return;
   osc_azure_free(b->azure);
   osc_http_free(b->http);
-  if (b->json != NULL)
-    lua_close(b->json);
   free(b);
 }
 
@@ -230,12 +223,10 @@ static void copy_tag(const char *body, size_t len, const char *tag, char *out,
 }
 
 /* Storage errors are XML: <Error><Code>..</Code><Message>..</Message>. */
-static int parse_xml_error(lua_State *L) {
-  struct osc_apierr_body *p = lua_touserdata(L, 1);
-
-  copy_tag(p->body, p->len, "Code", p->d->code, sizeof(p->d->code));
-  copy_tag(p->body, p->len, "Message", p->d->message, sizeof(p->d->message));
-  return 0;
+static void parse_xml_error(const char *text, size_t len,
+                            struct osc_apierr *d) {
+  copy_tag(text, len, "Code", d->code, sizeof(d->code));
+  copy_tag(text, len, "Message", d->message, sizeof(d->message));
 }
 
 static const char *hint(const struct osc_blob *b) {
@@ -272,7 +263,7 @@ static int blob_fail(struct osc_blob *b, const char *op,
   char line[OSC_ERROR_MAX];
   const char *h;
 
-  osc_apierr_fill(&b->last, resp, transport, b->json, parse_xml_error);
+  osc_apierr_fill(&b->last, resp, transport, parse_xml_error);
   if (resp != NULL && b->last.code[0] == '\0')
     osc_http_response_header(resp, "x-ms-error-code", b->last.code,
                              sizeof(b->last.code));

@@ -1,7 +1,6 @@
 #include "core/osc_octopus.h"
 
 #include <ctype.h>
-#include <lua.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +29,6 @@ struct name_entry {
 struct osc_octopus {
   const struct osc_config *cfg;
   struct osc_http *http;
-  lua_State *json;
   struct osc_arena arena; /* names and ids */
   struct name_entry *names;
   const char *space_id;
@@ -174,7 +172,6 @@ int osc_octopus_new(const struct osc_config *cfg, struct osc_http *http,
   const char *url = cfg->octopus.url;
   const char *p;
   size_t n;
-  int rc;
 
   *out = NULL;
   if (url == NULL || url[0] == '\0')
@@ -188,11 +185,6 @@ int osc_octopus_new(const struct osc_config *cfg, struct osc_http *http,
   o = calloc(1, sizeof(*o));
   if (o == NULL)
     return osc_error_set(err, OSC_E_NOMEM, "out of memory");
-  rc = osc_json_state_new(&o->json, err);
-  if (rc < 0) {
-    free(o);
-    return rc;
-  }
   memcpy(o->base, url, n);
   o->base[n] = '\0';
   p = strstr(o->base, "://") + 3;
@@ -208,8 +200,6 @@ int osc_octopus_new(const struct osc_config *cfg, struct osc_http *http,
 void osc_octopus_free(struct osc_octopus *o) {
   if (o == NULL)
     return;
-  if (o->json != NULL)
-    lua_close(o->json);
   osc_arena_free(&o->arena);
   free(o);
 }
@@ -350,50 +340,48 @@ int osc_octopus_machines_url(struct osc_octopus *o, const char *environment_id,
 
 /* ---- errors ---------------------------------------------------------- */
 
-static int err_parse_l(lua_State *L) {
-  struct osc_apierr_body *p = lua_touserdata(L, 1);
-  struct osc_apierr *d = p->d;
-  const char *msg;
-  size_t n;
+/* Appends the "Errors" lines the message does not hold yet. */
+static void add_errors(const struct osc_json_value *errors,
+                       struct osc_apierr *d) {
+  size_t n = osc_json_len(errors);
   size_t i;
-  int top;
 
-  if (osc_json_decode(L, p->body, p->len, "error body", NULL) < 0)
-    return 0;
-  top = lua_gettop(L);
-  if (lua_type(L, top) != LUA_TTABLE)
-    return 0;
-  msg = osc_json_string(L, top, "ErrorMessage");
-  if (msg != NULL)
-    osc_apierr_copy_line(d->message, sizeof(d->message), msg);
-  lua_getfield(L, top, "Errors");
-  if (lua_type(L, -1) != LUA_TTABLE)
-    return 0;
-  n = lua_rawlen(L, -1);
-  for (i = 1; i <= n; i++) {
-    const char *e;
+  for (i = 0; i < n; i++) {
+    const char *e = osc_json_str(osc_json_at(errors, i), NULL);
     size_t used = strlen(d->message);
     char line[512];
 
-    if (lua_rawgeti(L, -1, (lua_Integer)i) != LUA_TSTRING) {
-      lua_pop(L, 1);
+    if (e == NULL)
       continue;
-    }
-    e = lua_tostring(L, -1);
     osc_apierr_copy_line(line, sizeof(line), e);
     if (line[0] != '\0' && strstr(d->message, line) == NULL)
       snprintf(d->message + used, sizeof(d->message) - used, "%s%s",
                used ? "; " : "", line);
-    lua_pop(L, 1);
   }
-  return 0;
+}
+
+/* Reads {"ErrorMessage", "Errors": [...]}. */
+static void parse_error_body(const char *text, size_t len,
+                             struct osc_apierr *d) {
+  struct osc_json_doc *doc = NULL;
+  const struct osc_json_value *root;
+  const char *msg;
+
+  if (osc_json_parse(text, len, "error body", &doc, NULL) < 0)
+    return;
+  root = osc_json_root(doc);
+  msg = osc_json_str(osc_json_get(root, "ErrorMessage"), NULL);
+  if (msg != NULL)
+    osc_apierr_copy_line(d->message, sizeof(d->message), msg);
+  add_errors(osc_json_get(root, "Errors"), d);
+  osc_json_doc_free(doc);
 }
 
 void osc_octopus_error_detail(struct osc_octopus *o,
                               const struct osc_http_response *resp,
                               const struct osc_error *transport,
                               struct osc_apierr *detail) {
-  osc_apierr_fill(detail, resp, transport, o->json, err_parse_l);
+  osc_apierr_fill(detail, resp, transport, parse_error_body);
 }
 
 int osc_octopus_fail(struct osc_octopus *o, const char *what,
@@ -498,28 +486,22 @@ const char *osc_octopus_cached(struct osc_octopus *o,
   return e ? e->id : NULL;
 }
 
-struct lookup_parse {
-  const char *body;
-  size_t len;
+/* What a lookup answer says about one name. */
+struct lookup_match {
   const char *name;
   char id[128];
   int found;
-  struct osc_error *err;
-  int rc;
 };
 
 /* A name is unique only if every match was seen: an answer that has a
  * next page (or says it holds fewer items than match) is incomplete. */
-static int lookup_complete(lua_State *L, int doc, size_t n_items,
+static int lookup_complete(const struct osc_json_value *doc, size_t n_items,
                            struct osc_error *err) {
-  const char *next = NULL;
+  const char *next =
+      osc_json_str(osc_json_get(osc_json_get(doc, "Links"), "Page.Next"), NULL);
   int64_t total = -1;
 
-  lua_getfield(L, doc, "Links");
-  if (lua_type(L, -1) == LUA_TTABLE)
-    next = osc_json_string(L, -1, "Page.Next");
-  lua_pop(L, 1);
-  if (!osc_json_path_int(L, doc, "TotalResults", &total))
+  if (!osc_json_int(osc_json_get(doc, "TotalResults"), &total))
     total = -1;
   if ((next != NULL && next[0] != '\0') || total > (int64_t)n_items)
     return osc_error_set(err, OSC_E_SAFETY,
@@ -531,45 +513,40 @@ static int lookup_complete(lua_State *L, int doc, size_t n_items,
   return OSC_OK;
 }
 
-static int lookup_parse_l(lua_State *L) {
-  struct lookup_parse *p = lua_touserdata(L, 1);
+/* Counts the Items named m->name (any case) and keeps the first one's id. */
+static int lookup_parse(const struct osc_http_response *resp,
+                        struct lookup_match *m, struct osc_error *err) {
+  struct osc_json_doc *doc = NULL;
+  const struct osc_json_value *items;
   size_t n;
   size_t i;
+  int rc = osc_json_parse(resp->body.data, resp->body.len, "lookup response",
+                          &doc, err);
 
-  p->rc = osc_json_decode(L, p->body, p->len, "lookup response", p->err);
-  if (p->rc < 0) {
-    p->err->code = p->rc = OSC_E_SAFETY; /* a broken answer, not a refusal */
-    return 0;
+  if (rc < 0) {
+    if (rc != OSC_E_NOMEM) /* a broken answer, not a refusal */
+      rc = err->code = OSC_E_SAFETY;
+    return rc;
   }
-  if (lua_type(L, -1) != LUA_TTABLE) {
-    p->rc = osc_error_set(p->err, OSC_E_SAFETY, "response is not an object");
-    return 0;
-  }
-  lua_getfield(L, -1, "Items");
-  if (lua_type(L, -1) != LUA_TTABLE) {
-    p->rc = osc_error_set(p->err, OSC_E_SAFETY, "response has no Items");
-    return 0;
-  }
-  n = lua_rawlen(L, -1);
-  p->rc = lookup_complete(L, lua_gettop(L) - 1, n, p->err);
-  if (p->rc < 0)
-    return 0;
-  for (i = 1; i <= n; i++) {
-    const char *name;
-    const char *id;
+  items = osc_json_get(osc_json_root(doc), "Items");
+  n = osc_json_len(items);
+  if (!osc_json_is_container(osc_json_root(doc)))
+    rc = osc_error_set(err, OSC_E_SAFETY, "response is not an object");
+  else if (!osc_json_is_container(items))
+    rc = osc_error_set(err, OSC_E_SAFETY, "response has no Items");
+  else
+    rc = lookup_complete(osc_json_root(doc), n, err);
+  for (i = 0; rc >= 0 && i < n; i++) {
+    const struct osc_json_value *item = osc_json_at(items, i);
+    const char *name = osc_json_str(osc_json_get(item, "Name"), NULL);
+    const char *id = osc_json_str(osc_json_get(item, "Id"), NULL);
 
-    lua_rawgeti(L, -1, (lua_Integer)i);
-    name = osc_json_string(L, -1, "Name");
-    id = osc_json_string(L, -1, "Id");
-    if (name != NULL && id != NULL && strcasecmp(name, p->name) == 0 &&
-        strlen(id) < sizeof(p->id)) {
-      p->found++;
-      if (p->found == 1)
-        memcpy(p->id, id, strlen(id) + 1);
-    }
-    lua_pop(L, 1);
+    if (name != NULL && id != NULL && strcasecmp(name, m->name) == 0 &&
+        strlen(id) < sizeof(m->id) && ++m->found == 1)
+      memcpy(m->id, id, strlen(id) + 1);
   }
-  return 0;
+  osc_json_doc_free(doc);
+  return rc;
 }
 
 int osc_octopus_lookup_done(struct osc_octopus *o, enum osc_octopus_kind kind,
@@ -577,10 +554,9 @@ int osc_octopus_lookup_done(struct osc_octopus *o, enum osc_octopus_kind kind,
                             const struct osc_http_response *resp,
                             const struct osc_error *transport, const char **out,
                             struct osc_apierr *detail, struct osc_error *err) {
-  struct lookup_parse p;
+  struct lookup_match p;
   char what[320];
   const char *id;
-  int top;
 
   *out = NULL;
   osc_apierr_clear(detail);
@@ -590,18 +566,8 @@ int osc_octopus_lookup_done(struct osc_octopus *o, enum osc_octopus_kind kind,
     return osc_octopus_fail(o, what, resp, transport, OSC_E_SAFETY, detail,
                             err);
   memset(&p, 0, sizeof(p));
-  p.body = resp->body.data;
-  p.len = resp->body.len;
   p.name = name;
-  p.err = err;
-  top = lua_gettop(o->json);
-  lua_pushcfunction(o->json, lookup_parse_l);
-  lua_pushlightuserdata(o->json, &p);
-  if (lua_pcall(o->json, 1, 0, 0) != LUA_OK)
-    p.rc = osc_error_set(err, OSC_E_NOMEM, "out of memory");
-  lua_settop(o->json, top);
-  lua_gc(o->json, LUA_GCCOLLECT, 0);
-  if (p.rc < 0)
+  if (lookup_parse(resp, &p, err) < 0)
     return osc_error_prefix(err, "%s", what);
   if (p.found == 0) {
     if (kind == OSC_OCTOPUS_SPACE)
@@ -802,56 +768,36 @@ done:
 
 /* ---- tasks ----------------------------------------------------------- */
 
-struct task_parse {
-  const char *body;
-  size_t len;
-  struct osc_octopus_task *t;
-  struct osc_error *err;
-  int rc;
-};
-
-static void copy_field(lua_State *L, const char *key, char *out, size_t cap) {
-  const char *s = osc_json_string(L, -1, key);
+static void copy_field(const struct osc_json_value *v, const char *key,
+                       char *out, size_t cap) {
+  const char *s = osc_json_str(osc_json_get(v, key), NULL);
 
   osc_apierr_copy_line(out, cap, s ? s : "");
 }
 
-static int task_parse_l(lua_State *L) {
-  struct task_parse *p = lua_touserdata(L, 1);
+static int parse_task(const struct osc_buf *body, struct osc_octopus_task *t,
+                      struct osc_error *err) {
+  struct osc_json_doc *doc = NULL;
+  const struct osc_json_value *v;
   bool b = false;
-
-  p->rc = osc_json_decode(L, p->body, p->len, "task", p->err);
-  if (p->rc < 0)
-    return 0;
-  copy_field(L, "Id", p->t->id, sizeof(p->t->id));
-  copy_field(L, "State", p->t->state, sizeof(p->t->state));
-  copy_field(L, "ErrorMessage", p->t->error_message,
-             sizeof(p->t->error_message));
-  p->t->completed = osc_json_path_bool(L, -1, "IsCompleted", &b) && b;
-  b = false;
-  p->t->succeeded = osc_json_path_bool(L, -1, "FinishedSuccessfully", &b) && b;
-  if (p->t->id[0] == '\0')
-    p->rc = osc_error_set(p->err, OSC_E_RUNTIME, "task has no Id");
-  return 0;
-}
-
-static int parse_task(struct osc_octopus *o, const struct osc_buf *body,
-                      struct osc_octopus_task *t, struct osc_error *err) {
-  struct task_parse p;
-  int top = lua_gettop(o->json);
+  int rc;
 
   memset(t, 0, sizeof(*t));
-  p.body = body->data ? body->data : "";
-  p.len = body->len;
-  p.t = t;
-  p.err = err;
-  p.rc = OSC_OK;
-  lua_pushcfunction(o->json, task_parse_l);
-  lua_pushlightuserdata(o->json, &p);
-  if (lua_pcall(o->json, 1, 0, 0) != LUA_OK)
-    p.rc = osc_error_set(err, OSC_E_NOMEM, "out of memory");
-  lua_settop(o->json, top);
-  return p.rc;
+  rc = osc_json_parse(body->data, body->len, "task", &doc, err);
+  if (rc < 0)
+    return rc;
+  v = osc_json_root(doc);
+  copy_field(v, "Id", t->id, sizeof(t->id));
+  copy_field(v, "State", t->state, sizeof(t->state));
+  copy_field(v, "ErrorMessage", t->error_message, sizeof(t->error_message));
+  t->completed = osc_json_bool(osc_json_get(v, "IsCompleted"), &b) && b;
+  b = false;
+  t->succeeded =
+      osc_json_bool(osc_json_get(v, "FinishedSuccessfully"), &b) && b;
+  if (t->id[0] == '\0')
+    rc = osc_error_set(err, OSC_E_RUNTIME, "task has no Id");
+  osc_json_doc_free(doc);
+  return rc;
 }
 
 /* Octopus's TimeSpan text: "HH:MM:SS", 300 s when unset, under a day. */
@@ -944,7 +890,7 @@ int osc_octopus_health_start(struct osc_octopus *o, const char *environment_id,
     rc = osc_octopus_fail(o, what, &resp, NULL, OSC_E_RUNTIME, detail, err);
     goto done;
   }
-  rc = parse_task(o, &resp.body, out, err);
+  rc = parse_task(&resp.body, out, err);
   if (rc < 0)
     osc_error_prefix(err, "%s", what);
 done:
@@ -974,7 +920,7 @@ int osc_octopus_task_get(struct osc_octopus *o, const char *task_id,
   if (rc >= 0 && resp.status != 200)
     rc = osc_octopus_fail(o, what, &resp, NULL, OSC_E_RUNTIME, detail, err);
   if (rc >= 0) {
-    rc = parse_task(o, &resp.body, out, err);
+    rc = parse_task(&resp.body, out, err);
     if (rc < 0)
       osc_error_prefix(err, "%s", what);
   }
