@@ -1,7 +1,7 @@
 #include "core/osc_state.h"
 
 #include <errno.h>
-#include <lauxlib.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -11,6 +11,7 @@
 #include "core/osc_fs.h"
 #include "core/osc_json.h"
 #include "core/osc_jsonw.h"
+#include "core/osc_rawjson.h"
 #include "core/osc_time.h"
 
 #define STATE_MAX (256u * 1024u * 1024u)
@@ -18,9 +19,10 @@
 struct load_call {
   struct osc_state *state;
   const char *path;
+  const char *text; /* the document, for the records kept as read */
+  size_t len;
   struct osc_error *err;
   int64_t version;
-  int rc;
 };
 
 static int bad(struct load_call *call, const char *what) {
@@ -34,333 +36,334 @@ static const char *dup(struct osc_state *s, const char *v) {
   return v ? osc_arena_strdup(&s->arena, v) : NULL;
 }
 
-static int read_time(lua_State *L, int idx, int64_t *out) {
-  if (lua_type(L, idx) != LUA_TSTRING)
-    return -1;
-  return osc_time_parse_rfc3339(lua_tostring(L, idx), out, NULL) < 0 ? -1 : 0;
+static const char *str_at(const struct osc_json_value *v, const char *key) {
+  return osc_json_str(osc_json_get(v, key), NULL);
 }
 
-/* Reads {"at": RFC 3339, "targets": [{"id","name"}]} at idx. `what` names
- * it in messages ("last_success", "baselines.default"). */
-static int read_baseline(lua_State *L, int idx, struct load_call *call,
+static int read_time(const struct osc_json_value *v, int64_t *out) {
+  const char *s = osc_json_str(v, NULL);
+
+  if (s == NULL)
+    return -1;
+  return osc_time_parse_rfc3339(s, out, NULL) < 0 ? -1 : 0;
+}
+
+/* An object's members, for a loop over them: a non-empty array has
+ * numbered keys, which no entry may have (an empty one reads as {}). */
+static int members(struct load_call *call, const struct osc_json_value *v,
+                   const char *why, size_t *n) {
+  if (osc_json_type(v) == OSC_JSON_ARRAY)
+    return bad(call, why);
+  *n = osc_json_count(v);
+  return OSC_OK;
+}
+
+/* Room for n entries (at least one, so an empty list is not NULL). */
+static void *alloc_n(struct load_call *call, size_t n, size_t size) {
+  void *p = osc_arena_alloc(&call->state->arena, (n ? n : 1) * size);
+
+  if (p == NULL)
+    osc_error_set(call->err, OSC_E_NOMEM, "out of memory");
+  return p;
+}
+
+/* Reads {"at": RFC 3339, "targets": [{"id","name"}]}. `what` names it in
+ * messages ("last_success", "baselines.default"). */
+static int read_baseline(const struct osc_json_value *v, struct load_call *call,
                          const char *what, struct osc_state_baseline *b) {
   struct osc_state *s = call->state;
+  const struct osc_json_value *targets = osc_json_get(v, "targets");
   char msg[256];
-  size_t n;
+  size_t n = osc_json_len(targets);
   size_t i;
 
-  lua_getfield(L, idx, "at");
-  if (read_time(L, -1, &b->at) < 0) {
-    lua_pop(L, 1);
+  if (read_time(osc_json_get(v, "at"), &b->at) < 0) {
     snprintf(msg, sizeof(msg), "%.64s.at is not an RFC 3339 time", what);
     return bad(call, msg);
   }
-  lua_pop(L, 1);
-  lua_getfield(L, idx, "targets");
-  if (lua_type(L, -1) != LUA_TTABLE) {
-    lua_pop(L, 1);
+  if (!osc_json_is_container(targets))
     return OSC_OK;
-  }
-  n = lua_rawlen(L, -1);
-  b->targets = osc_arena_alloc(&s->arena, (n ? n : 1) * sizeof(*b->targets));
-  if (b->targets == NULL) {
-    lua_pop(L, 1);
-    return osc_error_set(call->err, OSC_E_NOMEM, "out of memory");
-  }
-  for (i = 1; i <= n; i++) {
-    lua_rawgeti(L, -1, (lua_Integer)i);
-    b->targets[i - 1].id = dup(s, osc_json_string(L, -1, "id"));
-    b->targets[i - 1].name = dup(s, osc_json_string(L, -1, "name"));
-    lua_pop(L, 1);
-    if (b->targets[i - 1].id == NULL) {
-      lua_pop(L, 1);
+  b->targets = alloc_n(call, n, sizeof(*b->targets));
+  if (b->targets == NULL)
+    return OSC_E_NOMEM;
+  for (i = 0; i < n; i++) {
+    const struct osc_json_value *t = osc_json_at(targets, i);
+
+    b->targets[i].id = dup(s, str_at(t, "id"));
+    b->targets[i].name = dup(s, str_at(t, "name"));
+    if (b->targets[i].id == NULL) {
       snprintf(msg, sizeof(msg), "a %.64s target has no id", what);
       return bad(call, msg);
     }
   }
   b->n_targets = n;
-  lua_pop(L, 1);
   return OSC_OK;
 }
 
 /* Version 2: {"NAME": baseline, ...}, one per --only-new consumer. */
-static int read_baselines(lua_State *L, int idx, struct load_call *call,
+static int read_baselines(const struct osc_json_value *v,
+                          struct load_call *call,
                           struct osc_state_scale_set *set) {
-  struct osc_state *s = call->state;
+  static const char why[] = "a baselines entry is not \"name\": {at, targets}";
   char what[200];
   size_t n = 0;
-  int rc;
+  size_t i;
+  int rc = members(call, v, why, &n);
 
-  lua_pushnil(L);
-  while (lua_next(L, idx) != 0) {
-    n++;
-    lua_pop(L, 1);
-  }
-  set->baselines =
-      osc_arena_alloc(&s->arena, (n ? n : 1) * sizeof(*set->baselines));
+  if (rc < 0)
+    return rc;
+  set->baselines = alloc_n(call, n, sizeof(*set->baselines));
   if (set->baselines == NULL)
-    return osc_error_set(call->err, OSC_E_NOMEM, "out of memory");
-  lua_pushnil(L);
-  while (lua_next(L, idx) != 0) {
+    return OSC_E_NOMEM;
+  for (i = 0; i < n; i++) {
     struct osc_state_baseline *b = &set->baselines[set->n_baselines];
+    const char *key;
+    const struct osc_json_value *e = osc_json_member(v, i, &key, NULL);
 
-    if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TTABLE) {
-      lua_pop(L, 2);
-      return bad(call, "a baselines entry is not \"name\": {at, targets}");
-    }
+    if (!osc_json_is_container(e))
+      return bad(call, why);
     memset(b, 0, sizeof(*b));
-    b->name = dup(s, lua_tostring(L, -2));
+    b->name = dup(call->state, key);
     snprintf(what, sizeof(what), "baselines.%.64s", b->name);
-    rc = read_baseline(L, lua_gettop(L), call, what, b);
-    if (rc < 0) {
-      lua_pop(L, 2);
+    rc = read_baseline(e, call, what, b);
+    if (rc < 0)
       return rc;
-    }
     set->n_baselines++;
-    lua_pop(L, 1);
   }
   return OSC_OK;
 }
 
+/* The text of the scale set's "targets" as the document holds it, or NULL
+ * when the raw scanner cannot find it in text the JSON reader accepted
+ * (the records are then dropped). With duplicate keys the reader keeps the
+ * last and the scanner finds the first. */
+static const char *raw_targets(struct load_call *call, const char *set_name) {
+  struct osc_rawjson_span v;
+  int rc = osc_rawjson_root(call->text, call->len, &v, NULL);
+
+  if (rc >= 0)
+    rc = osc_rawjson_member(call->text, v, "scale_sets", &v, NULL);
+  if (rc > 0)
+    rc = osc_rawjson_member(call->text, v, set_name, &v, NULL);
+  if (rc > 0)
+    rc = osc_rawjson_member(call->text, v, "targets", &v, NULL);
+  if (rc <= 0)
+    return NULL;
+  return osc_arena_strndup(&call->state->arena, call->text + v.start,
+                           v.end - v.start);
+}
+
 /* "targets": per-target records ({"Machines-7": {...}}), reserved in
  * version 2 for facts about single targets; this version reads nothing from
- * them but keeps them as they were (re-encoded by cjson). */
-static int read_target_records(lua_State *L, int idx, struct load_call *call,
+ * them but keeps them as read (docs/design.md §11). */
+static int read_target_records(const struct osc_json_value *v,
+                               struct load_call *call,
                                struct osc_state_scale_set *set) {
-  const char *text;
+  const struct osc_json_value *targets = osc_json_get(v, "targets");
 
-  lua_getfield(L, idx, "targets");
-  if (lua_type(L, -1) != LUA_TTABLE) {
-    bool absent = lua_isnil(L, -1);
-
-    lua_pop(L, 1);
-    return absent ? OSC_OK : bad(call, "targets is not an object");
-  }
-  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
-  lua_getfield(L, -1, "cjson");
-  lua_getfield(L, -1, "encode");
-  lua_pushvalue(L, -4);
-  lua_call(L, 1, 1); /* raises only on memory errors: we run under pcall */
-  text = lua_tostring(L, -1);
-  set->target_records = text ? dup(call->state, text) : NULL;
-  lua_pop(L, 4);
-  if (text != NULL && set->target_records == NULL)
-    return osc_error_set(call->err, OSC_E_NOMEM, "out of memory");
+  if (!osc_json_is_container(targets))
+    return osc_json_type(targets) == OSC_JSON_ABSENT
+               ? OSC_OK
+               : bad(call, "targets is not an object");
+  set->target_records = raw_targets(call, set->name);
   return OSC_OK;
 }
 
 /* "targets": {"<id>": {"disabled_since": "RFC 3339", "disabled_by":
  * "octoscale"}} -> set->disabled. Records without both are not memory of a
  * disable and are skipped. */
-static int read_disabled(lua_State *L, int idx, struct load_call *call,
+static int read_disabled(const struct osc_json_value *v, struct load_call *call,
                          struct osc_state_scale_set *set) {
-  struct osc_state *s = call->state;
+  static const char why[] = "a targets entry is not \"id\": {record}";
+  const struct osc_json_value *targets = osc_json_get(v, "targets");
   size_t n = 0;
+  size_t i;
+  int rc;
 
-  if (osc_json_push_path(L, idx, "targets") != LUA_TTABLE) {
-    lua_pop(L, 1);
+  if (!osc_json_is_container(targets))
     return OSC_OK;
-  }
-  lua_pushnil(L);
-  while (lua_next(L, -2) != 0) {
-    n++;
-    lua_pop(L, 1);
-  }
-  set->disabled =
-      osc_arena_alloc(&s->arena, (n ? n : 1) * sizeof(*set->disabled));
-  if (set->disabled == NULL) {
-    lua_pop(L, 1);
-    return osc_error_set(call->err, OSC_E_NOMEM, "out of memory");
-  }
-  lua_pushnil(L);
-  while (lua_next(L, -2) != 0) { /* [targets, id, record] */
+  rc = members(call, targets, why, &n);
+  if (rc < 0)
+    return rc;
+  set->disabled = alloc_n(call, n, sizeof(*set->disabled));
+  if (set->disabled == NULL)
+    return OSC_E_NOMEM;
+  for (i = 0; i < n; i++) {
     struct osc_orphan_entry *d = &set->disabled[set->n_disabled];
-    const char *by;
+    const char *id;
+    const struct osc_json_value *r = osc_json_member(targets, i, &id, NULL);
+    const char *by = str_at(r, "disabled_by");
 
-    if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TTABLE) {
-      lua_pop(L, 3);
-      return bad(call, "a targets entry is not \"id\": {record}");
-    }
-    by = osc_json_string(L, -1, "disabled_by");
-    lua_getfield(L, -1, "disabled_since");
-    if (by != NULL && strcmp(by, "octoscale") == 0) {
-      if (read_time(L, -1, &d->since) < 0) {
-        lua_pop(L, 4);
-        return bad(call, "a targets entry's disabled_since is not an RFC "
-                         "3339 time");
-      }
-      d->target_id = dup(s, lua_tostring(L, -3));
-      if (d->target_id == NULL) {
-        lua_pop(L, 4);
-        return osc_error_set(call->err, OSC_E_NOMEM, "out of memory");
-      }
-      set->n_disabled++;
-      set->records_had_memory = true;
-    }
-    lua_pop(L, 2);
+    if (!osc_json_is_container(r))
+      return bad(call, why);
+    if (by == NULL || strcmp(by, "octoscale") != 0)
+      continue;
+    if (read_time(osc_json_get(r, "disabled_since"), &d->since) < 0)
+      return bad(call, "a targets entry's disabled_since is not an RFC "
+                       "3339 time");
+    d->target_id = dup(call->state, id);
+    if (d->target_id == NULL)
+      return osc_error_set(call->err, OSC_E_NOMEM, "out of memory");
+    set->n_disabled++;
+    set->records_had_memory = true;
   }
-  lua_pop(L, 1);
   return OSC_OK;
 }
 
-static int read_set(lua_State *L, int idx, struct load_call *call,
-                    struct osc_state_scale_set *set) {
-  struct osc_state *s = call->state;
+/* "orphans": {"<id>": "RFC 3339"}. */
+static int read_orphans(const struct osc_json_value *v, struct load_call *call,
+                        struct osc_state_scale_set *set) {
+  static const char why[] = "an orphans entry is not \"id\": \"RFC 3339 time\"";
+  const struct osc_json_value *orphans = osc_json_get(v, "orphans");
   size_t n = 0;
-  size_t k = 0;
+  size_t i;
   int rc;
 
-  if (lua_type(L, idx) != LUA_TTABLE)
-    return bad(call, "a scale set entry is not an object");
-  lua_getfield(L, idx, "orphans");
-  if (lua_type(L, -1) == LUA_TTABLE) {
-    lua_pushnil(L);
-    while (lua_next(L, -2) != 0) {
-      n++;
-      lua_pop(L, 1);
-    }
-    set->orphans =
-        osc_arena_alloc(&s->arena, (n ? n : 1) * sizeof(*set->orphans));
-    if (set->orphans == NULL)
-      return osc_error_set(call->err, OSC_E_NOMEM, "out of memory");
-    lua_pushnil(L);
-    while (lua_next(L, -2) != 0) {
-      if (lua_type(L, -2) != LUA_TSTRING ||
-          read_time(L, -1, &set->orphans[k].since) < 0) {
-        lua_pop(L, 3);
-        return bad(call, "an orphans entry is not \"id\": \"RFC 3339 time\"");
-      }
-      set->orphans[k].target_id = dup(s, lua_tostring(L, -2));
-      k++;
-      lua_pop(L, 1);
-    }
-    set->n_orphans = k;
-  }
-  lua_pop(L, 1);
-
-  if (call->version == 1) {
-    /* version 1: one baseline, which becomes "default" */
-    if (osc_json_push_path(L, idx, "last_success") == LUA_TTABLE) {
-      set->baselines = osc_arena_alloc(&s->arena, sizeof(*set->baselines));
-      if (set->baselines == NULL)
-        return osc_error_set(call->err, OSC_E_NOMEM, "out of memory");
-      set->baselines[0].name = OSC_STATE_DEFAULT_BASELINE;
-      rc = read_baseline(L, lua_gettop(L), call, "last_success",
-                         &set->baselines[0]);
-      if (rc < 0)
-        return rc;
-      set->n_baselines = 1;
-    }
-    lua_pop(L, 1);
+  if (!osc_json_is_container(orphans))
     return OSC_OK;
+  rc = members(call, orphans, why, &n);
+  if (rc < 0)
+    return rc;
+  set->orphans = alloc_n(call, n, sizeof(*set->orphans));
+  if (set->orphans == NULL)
+    return OSC_E_NOMEM;
+  for (i = 0; i < n; i++) {
+    const char *id;
+    const struct osc_json_value *t = osc_json_member(orphans, i, &id, NULL);
+
+    if (read_time(t, &set->orphans[i].since) < 0)
+      return bad(call, why);
+    set->orphans[i].target_id = dup(call->state, id);
   }
-  if (osc_json_push_path(L, idx, "baselines") == LUA_TTABLE) {
-    rc = read_baselines(L, lua_gettop(L), call, set);
+  set->n_orphans = n;
+  return OSC_OK;
+}
+
+/* Version 1: one baseline, which becomes "default". */
+static int read_last_success(const struct osc_json_value *v,
+                             struct load_call *call,
+                             struct osc_state_scale_set *set) {
+  const struct osc_json_value *last = osc_json_get(v, "last_success");
+  int rc;
+
+  if (!osc_json_is_container(last))
+    return OSC_OK;
+  set->baselines = alloc_n(call, 1, sizeof(*set->baselines));
+  if (set->baselines == NULL)
+    return OSC_E_NOMEM;
+  set->baselines[0].name = OSC_STATE_DEFAULT_BASELINE;
+  rc = read_baseline(last, call, "last_success", &set->baselines[0]);
+  if (rc < 0)
+    return rc;
+  set->n_baselines = 1;
+  return OSC_OK;
+}
+
+static int read_set(const struct osc_json_value *v, struct load_call *call,
+                    struct osc_state_scale_set *set) {
+  const struct osc_json_value *baselines;
+  int rc;
+
+  if (!osc_json_is_container(v))
+    return bad(call, "a scale set entry is not an object");
+  rc = read_orphans(v, call, set);
+  if (rc < 0)
+    return rc;
+  if (call->version == 1)
+    return read_last_success(v, call, set);
+  baselines = osc_json_get(v, "baselines");
+  if (osc_json_is_container(baselines)) {
+    rc = read_baselines(baselines, call, set);
     if (rc < 0)
       return rc;
   }
-  lua_pop(L, 1);
-  if (read_disabled(L, idx, call, set) < 0)
-    return call->err != NULL ? call->err->code : OSC_E_RUNTIME;
-  return read_target_records(L, idx, call, set);
+  rc = read_disabled(v, call, set);
+  if (rc < 0)
+    return rc;
+  return read_target_records(v, call, set);
 }
 
-static int read_runs(lua_State *L, struct load_call *call) {
+static int read_runs(const struct osc_json_value *root,
+                     struct load_call *call) {
   struct osc_state *s = call->state;
-  size_t n;
+  const struct osc_json_value *runs = osc_json_get(root, "runs");
+  size_t n = osc_json_len(runs);
   size_t i;
 
-  if (osc_json_push_path(L, 1, "runs") != LUA_TTABLE) {
-    lua_pop(L, 1);
+  if (!osc_json_is_container(runs))
     return OSC_OK;
-  }
-  n = lua_rawlen(L, -1);
-  s->runs = osc_arena_alloc(&s->arena, (n ? n : 1) * sizeof(*s->runs));
+  s->runs = alloc_n(call, n, sizeof(*s->runs));
   if (s->runs == NULL)
-    return osc_error_set(call->err, OSC_E_NOMEM, "out of memory");
-  for (i = 1; i <= n; i++) {
+    return OSC_E_NOMEM;
+  for (i = 0; i < n; i++) {
     struct osc_state_run *r = &s->runs[s->n_runs];
-    int item;
+    const struct osc_json_value *item = osc_json_at(runs, i);
 
-    lua_rawgeti(L, -1, (lua_Integer)i);
-    item = lua_gettop(L);
-    lua_getfield(L, item, "at");
-    if (read_time(L, -1, &r->at) == 0) {
-      r->command = dup(s, osc_json_string(L, item, "command"));
-      r->scale_set = dup(s, osc_json_string(L, item, "scale_set"));
-      r->status = dup(s, osc_json_string(L, item, "status"));
-      osc_json_path_int(L, item, "deleted", &r->deleted);
-      osc_json_path_int(L, item, "disabled", &r->disabled);
-      osc_json_path_int(L, item, "failed", &r->failed);
-      s->n_runs++;
-    }
-    lua_pop(L, 2);
+    if (read_time(osc_json_get(item, "at"), &r->at) < 0)
+      continue;
+    r->command = dup(s, str_at(item, "command"));
+    r->scale_set = dup(s, str_at(item, "scale_set"));
+    r->status = dup(s, str_at(item, "status"));
+    osc_json_int(osc_json_get(item, "deleted"), &r->deleted);
+    osc_json_int(osc_json_get(item, "disabled"), &r->disabled);
+    osc_json_int(osc_json_get(item, "failed"), &r->failed);
+    s->n_runs++;
   }
-  lua_pop(L, 1);
   return OSC_OK;
 }
 
-static int do_load(lua_State *L) {
-  struct load_call *call = lua_touserdata(L, 2);
+static int read_sets(const struct osc_json_value *root,
+                     struct load_call *call) {
   struct osc_state *s = call->state;
-  int64_t version = 0;
+  const struct osc_json_value *sets = osc_json_get(root, "scale_sets");
   size_t n = 0;
-  size_t k = 0;
+  size_t i;
   int rc;
 
-  lua_settop(L, 1);
-  if (lua_type(L, 1) != LUA_TTABLE ||
-      !osc_json_path_int(L, 1, "format_version", &version)) {
-    call->rc = bad(call, "no format_version");
-    return 0;
+  if (!osc_json_is_container(sets))
+    return osc_json_type(sets) == OSC_JSON_ABSENT
+               ? OSC_OK
+               : bad(call, "scale_sets is not an object");
+  rc = members(call, sets, "a scale set key is not a string", &n);
+  if (rc < 0)
+    return rc;
+  s->sets = alloc_n(call, n, sizeof(*s->sets));
+  if (s->sets == NULL)
+    return OSC_E_NOMEM;
+  for (i = 0; i < n; i++) {
+    const char *name;
+    const struct osc_json_value *v = osc_json_member(sets, i, &name, NULL);
+
+    s->sets[i].name = dup(s, name);
+    rc = read_set(v, call, &s->sets[i]);
+    if (rc < 0)
+      return rc;
+    s->n_sets = i + 1;
   }
-  if (version != 1 && version != OSC_STATE_VERSION) {
-    call->rc = osc_error_set(call->err, OSC_E_RUNTIME,
-                             "state %s has format_version %lld; this "
-                             "octoscale reads 1 and %d",
-                             call->path, (long long)version, OSC_STATE_VERSION);
-    return 0;
-  }
+  return OSC_OK;
+}
+
+static int read_state(const struct osc_json_value *root,
+                      struct load_call *call) {
+  struct osc_state *s = call->state;
+  int64_t version = 0;
+  int rc;
+
+  if (!osc_json_is_container(root) ||
+      !osc_json_int(osc_json_get(root, "format_version"), &version))
+    return bad(call, "no format_version");
+  if (version != 1 && version != OSC_STATE_VERSION)
+    return osc_error_set(call->err, OSC_E_RUNTIME,
+                         "state %s has format_version %lld; this "
+                         "octoscale reads 1 and %d",
+                         call->path, (long long)version, OSC_STATE_VERSION);
   call->version = version;
-  call->state->loaded_version = (int)version;
-  lua_getfield(L, 1, "updated_at");
-  read_time(L, -1, &s->updated_at);
-  lua_pop(L, 1);
-  lua_getfield(L, 1, "scale_sets");
-  if (lua_type(L, -1) != LUA_TTABLE) {
-    call->rc =
-        lua_isnil(L, -1) ? OSC_OK : bad(call, "scale_sets is not an object");
-    return 0;
-  }
-  lua_pushnil(L);
-  while (lua_next(L, 2) != 0) {
-    n++;
-    lua_pop(L, 1);
-  }
-  s->sets = osc_arena_alloc(&s->arena, (n ? n : 1) * sizeof(*s->sets));
-  if (s->sets == NULL) {
-    call->rc = osc_error_set(call->err, OSC_E_NOMEM, "out of memory");
-    return 0;
-  }
-  lua_pushnil(L);
-  while (lua_next(L, 2) != 0) {
-    if (lua_type(L, -2) != LUA_TSTRING) {
-      call->rc = bad(call, "a scale set key is not a string");
-      return 0;
-    }
-    s->sets[k].name = dup(s, lua_tostring(L, -2));
-    rc = read_set(L, lua_gettop(L), call, &s->sets[k]);
-    if (rc < 0) {
-      call->rc = rc;
-      return 0;
-    }
-    k++;
-    lua_pop(L, 1);
-  }
-  s->n_sets = k;
-  lua_pop(L, 1);
-  call->rc = read_runs(L, call);
-  return 0;
+  s->loaded_version = (int)version;
+  read_time(osc_json_get(root, "updated_at"), &s->updated_at);
+  rc = read_sets(root, call);
+  if (rc < 0)
+    return rc;
+  return read_runs(root, call);
 }
 
 int osc_state_decode(const char *text, size_t len, const char *label,
@@ -368,18 +371,20 @@ int osc_state_decode(const char *text, size_t len, const char *label,
   struct osc_error cause = OSC_ERROR_INIT; /* err->msg cannot be both the
                                               source and the target */
   struct osc_state *state = NULL;
+  struct osc_json_doc *doc = NULL;
   struct load_call call;
-  lua_State *L = NULL;
   int rc;
 
   *out = NULL;
   state = calloc(1, sizeof(*state));
   if (state == NULL)
     return osc_error_set(err, OSC_E_NOMEM, "out of memory");
-  rc = osc_json_state_new(&L, err);
-  if (rc < 0)
+  rc = osc_json_parse(text, len, "state", &doc, &cause);
+  if (rc == OSC_E_NOMEM) {
+    rc = osc_error_set(err, OSC_E_NOMEM, "reading state %s: %s", label,
+                       cause.msg);
     goto done;
-  rc = osc_json_decode(L, text, len, "state", &cause);
+  }
   if (rc < 0) {
     const char *why = cause.msg;
 
@@ -394,23 +399,16 @@ int osc_state_decode(const char *text, size_t len, const char *label,
   memset(&call, 0, sizeof(call));
   call.state = state;
   call.path = label;
+  call.text = text;
+  call.len = len;
   call.err = err;
-  lua_pushcfunction(L, do_load);
-  lua_insert(L, -2);
-  lua_pushlightuserdata(L, &call);
-  if (lua_pcall(L, 2, 0, 0) != LUA_OK) {
-    rc = osc_error_set(err, OSC_E_NOMEM, "reading state %s: %s", label,
-                       lua_tostring(L, -1) ? lua_tostring(L, -1) : "error");
-    goto done;
-  }
-  rc = call.rc;
+  rc = read_state(osc_json_root(doc), &call);
   if (rc < 0)
     goto done;
   *out = state;
   state = NULL;
 done:
-  if (L != NULL)
-    lua_close(L);
+  osc_json_doc_free(doc);
   osc_state_free(state);
   return rc;
 }

@@ -795,6 +795,68 @@ static void test_state__target_records_are_kept(void **state) {
   osc_state_free(s);
 }
 
+/* Records that hold no policy memory are facts this version does not read:
+ * they survive load and save byte for byte, as the file held them. */
+static void test_state__records_without_memory_are_kept_as_read(void **state) {
+  struct ctx *c = *state;
+  struct osc_error err = OSC_ERROR_INIT;
+  struct osc_state *s = NULL;
+  static const char records[] =
+      "{\"Machines-9\": {\"note\": \"a/b\", \"n\": [1, 2.50]}}";
+  char text[512];
+  char *saved;
+
+  snprintf(text, sizeof(text),
+           "{\"format_version\":2,\"scale_sets\":{\"web-prod\":{"
+           "\"orphans\":{},\"targets\":%s}},\"runs\":[7,\"x\",{\"at\":"
+           "\"2026-11-27T09:00:00Z\",\"command\":\"apply\"}]}",
+           records);
+  assert_int_equal(osc_fs_mkdir_parents(c->path, 0700, &err), OSC_OK);
+  fixture_write(c->path, text);
+  assert_int_equal(osc_state_load(c->path, &s, &err), OSC_OK);
+  assert_int_equal(s->n_sets, 1);
+  assert_string_equal(s->sets[0].target_records, records);
+  assert_int_equal(s->sets[0].n_disabled, 0);
+  /* runs that are not objects are not runs */
+  assert_int_equal(s->n_runs, 1);
+  assert_string_equal(s->runs[0].command, "apply");
+  assert_int_equal(osc_state_save(s, c->path, &err), OSC_OK);
+  saved = fixture_read(c->path, NULL);
+  assert_non_null(strstr(saved, records));
+  free(saved);
+  osc_state_free(s);
+}
+
+/* A list where the format has an object of named entries is corrupt. */
+static void test_state__lists_for_named_entries_are_refused(void **state) {
+  struct ctx *c = *state;
+
+  expect_refused(c->path, "{\"format_version\":2,\"scale_sets\":[{}]}",
+                 "a scale set key is not a string");
+  expect_refused(c->path,
+                 "{\"format_version\":2,\"scale_sets\":{\"w\":{"
+                 "\"orphans\":[\"2026-11-27T09:00:00Z\"]}}}",
+                 "an orphans entry is not");
+  expect_refused(c->path,
+                 "{\"format_version\":2,\"scale_sets\":{\"w\":{"
+                 "\"baselines\":[{\"at\":\"2026-11-27T09:00:00Z\"}]}}}",
+                 "a baselines entry is not");
+  expect_refused(c->path,
+                 "{\"format_version\":2,\"scale_sets\":{\"w\":{"
+                 "\"baselines\":{\"A\":7}}}}",
+                 "a baselines entry is not");
+  expect_refused(c->path,
+                 "{\"format_version\":2,\"scale_sets\":{\"w\":{"
+                 "\"targets\":[{\"disabled_by\":\"octoscale\"}]}}}",
+                 "a targets entry is not");
+  expect_refused(c->path,
+                 "{\"format_version\":2,\"scale_sets\":{\"w\":{"
+                 "\"targets\":null}}}",
+                 "targets is not an object");
+  expect_refused(c->path, "{\"format_version\":2,\"scale_sets\":null}",
+                 "scale_sets is not an object");
+}
+
 /* --- policy memory -----------------------------------------------------------
  */
 
@@ -918,6 +980,8 @@ int main(void) {
       T(test_state__v1_is_upgraded_to_v2),
       T(test_state__named_baselines_are_independent),
       T(test_state__target_records_are_kept),
+      T(test_state__records_without_memory_are_kept_as_read),
+      T(test_state__lists_for_named_entries_are_refused),
       T(test_state__remembers_what_octoscale_disabled),
       T(test_state__memory_upgrades_and_is_checked),
   };
