@@ -10,29 +10,12 @@
 # Usage: bash scripts/check-layers.sh [ROOT]
 set -euo pipefail
 
-# TEMPORARY: files outside core/lua/ that still include the Lua headers while
-# their JSON reading moves behind core/osc_json.h. Remove a file's line when
-# it stops including them (a stale line fails the check too); the list only
-# shrinks.
-lua_allowlist=(
-  core/osc_apierr.c
-  core/osc_azure.c
-  core/osc_blob.c
-  core/osc_octopus.c
-  core/osc_state.c
-)
-
 root=${1:-$(cd "$(dirname "$0")/.." && pwd)}
 cd "$root"
 status=0
 
 # --- (a) lua.h stays in the Lua layer ----------------------------------------
 lua_include='^[[:space:]]*#[[:space:]]*include[[:space:]]*[<"](lua|lauxlib|lualib)\.h[>"]'
-allowed() {
-  local entry
-  for entry in "${lua_allowlist[@]}"; do [[ $entry == "$1" ]] && return 0; done
-  return 1
-}
 # One grep over all files, no fork per file: the check stays instant.
 declare -A lua_line=()
 while IFS=: read -r f line _; do
@@ -41,11 +24,7 @@ done < <(grep -nE "$lua_include" core/*.c core/*.h || true)
 for f in core/*.c core/*.h; do
   [[ $f != core/osc_json.c ]] || continue
   if [[ -n ${lua_line[$f]:-} ]]; then
-    allowed "$f" && continue
     echo "$f:${lua_line[$f]}: includes a Lua header outside core/lua/ (only the Lua layer and core/osc_json.c may)"
-    status=1
-  elif allowed "$f"; then
-    echo "scripts/check-layers.sh: $f no longer includes a Lua header: remove it from lua_allowlist"
     status=1
   fi
 done
