@@ -1422,6 +1422,42 @@ static int read_roles(struct loader *ld, yaml_node_t *entry,
 }
 
 /* Reads one entry; *name_node is where its name is written. */
+/* A scale set's subscription, else azure.subscription: one is required. */
+static int read_subscription(struct loader *ld, const yaml_node_t *entry,
+                             const struct field *f, const char *path,
+                             const char **out) {
+  char sub[PATH_LEN];
+  int rc;
+
+  join_path(sub, sizeof(sub), path, "subscription");
+  rc = get_optional(ld, f, sub, out);
+  if (rc == OSC_OK && *out != NULL)
+    rc = check_resource_name(ld, f->pair.value, sub, *out);
+  if (rc < 0)
+    return rc;
+  if (*out == NULL)
+    *out = ld->cfg->azure.subscription;
+  if (*out == NULL)
+    return fail(ld, entry,
+                "%s has no subscription and azure.subscription is not set",
+                path);
+  return OSC_OK;
+}
+
+/* A scale set's settings: a mapping, empty when absent or null. */
+static int read_settings(struct loader *ld, const struct field *f,
+                         const char *path, struct osc_value *out) {
+  char sub[PATH_LEN];
+
+  join_path(sub, sizeof(sub), path, "settings");
+  if (f->pair.value == NULL || is_null(f->pair.value))
+    return empty_map(ld, out);
+  if (f->pair.value->type != YAML_MAPPING_NODE)
+    return fail(ld, f->pair.value, "%s must be a mapping, not %s", sub,
+                kind_name(f->pair.value));
+  return to_value(ld, f->pair.value, sub, 0, out);
+}
+
 static int read_scale_set(struct loader *ld, yaml_node_t *entry, size_t index,
                           struct osc_config_scale_set *ss,
                           const yaml_node_t **name_node) {
@@ -1468,18 +1504,9 @@ static int read_scale_set(struct loader *ld, yaml_node_t *entry, size_t index,
   if (rc < 0)
     return rc;
 
-  join_path(sub, sizeof(sub), path, "subscription");
-  rc = get_optional(ld, &f[3], sub, &ss->subscription);
-  if (rc == OSC_OK && ss->subscription != NULL)
-    rc = check_resource_name(ld, f[3].pair.value, sub, ss->subscription);
+  rc = read_subscription(ld, entry, &f[3], path, &ss->subscription);
   if (rc < 0)
     return rc;
-  if (ss->subscription == NULL)
-    ss->subscription = cfg->azure.subscription;
-  if (ss->subscription == NULL)
-    return fail(ld, entry,
-                "%s has no subscription and azure.subscription is not set",
-                path);
 
   join_path(sub, sizeof(sub), path, "environment");
   rc = get_required(ld, entry, &f[4], sub, path, &ss->environment);
@@ -1502,13 +1529,7 @@ static int read_scale_set(struct loader *ld, yaml_node_t *entry, size_t index,
   if (ss->policy == NULL)
     ss->policy = cfg->policy;
 
-  join_path(sub, sizeof(sub), path, "settings");
-  if (f[8].pair.value == NULL || is_null(f[8].pair.value))
-    return empty_map(ld, &ss->settings);
-  if (f[8].pair.value->type != YAML_MAPPING_NODE)
-    return fail(ld, f[8].pair.value, "%s must be a mapping, not %s", sub,
-                kind_name(f[8].pair.value));
-  return to_value(ld, f[8].pair.value, sub, 0, &ss->settings);
+  return read_settings(ld, &f[8], path, &ss->settings);
 }
 
 /* Every role of a is one of b's (names compare case-insensitively). */

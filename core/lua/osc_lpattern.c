@@ -300,7 +300,119 @@ static const char *match_capture(MatchState *ms, const char *s, int l) {
     return NULL;
 }
 
+/* octoscale: the cases of match's big switch that continue the match
+ * ("goto init" in the stock code) live in the helpers below. Each leaves
+ * the next state in *s and *p and says how match goes on. */
+enum match_next {
+  MATCH_DONE,    /* return *s (NULL: failed) */
+  MATCH_AGAIN,   /* goto init: match(ms, *s, *p) as a tail call */
+  MATCH_DEFAULT, /* goto dflt: a single char class plus optional suffix */
+};
+
+/* case L_ESC: escaped sequences not in the format class[*+?-]? */
+static enum match_next match_escape(MatchState *ms, const char **sp,
+                                    const char **pp) {
+  const char *s = *sp;
+  const char *p = *pp;
+
+  switch (*(p + 1)) {
+  case 'b': { /* balanced string? */
+    s = matchbalance(ms, s, p + 2);
+    if (s != NULL) {
+      *sp = s;
+      *pp = p + 4;
+      return MATCH_AGAIN; /* return match(ms, s, p + 4); */
+    }                     /* else fail (s == NULL) */
+    break;
+  }
+  case 'f': { /* frontier? */
+    const char *ep;
+    char previous;
+    p += 2;
+    if (l_unlikely(*p != '['))
+      luaL_error(ms->L, "missing '[' after '%%f' in pattern");
+    ep = classend(ms, p); /* points to what is next */
+    previous = (s == ms->src_init) ? '\0' : *(s - 1);
+    if (!matchbracketclass(uchar(previous), p, ep - 1) &&
+        matchbracketclass(uchar(*s), p, ep - 1)) {
+      *pp = ep;
+      return MATCH_AGAIN; /* return match(ms, s, ep); */
+    }
+    s = NULL; /* match failed */
+    break;
+  }
+  case '0':
+  case '1':
+  case '2':
+  case '3':
+  case '4':
+  case '5':
+  case '6':
+  case '7':
+  case '8':
+  case '9': { /* capture results (%0-%9)? */
+    s = match_capture(ms, s, uchar(*(p + 1)));
+    if (s != NULL) {
+      *sp = s;
+      *pp = p + 2;
+      return MATCH_AGAIN; /* return match(ms, s, p + 2) */
+    }
+    break;
+  }
+  default:
+    return MATCH_DEFAULT;
+  }
+  *sp = s;
+  return MATCH_DONE;
+}
+
+/* default: pattern class plus optional suffix */
+static enum match_next match_default(MatchState *ms, const char **sp,
+                                     const char **pp) {
+  const char *s = *sp;
+  const char *p = *pp;
+  const char *ep = classend(ms, p); /* points to optional suffix */
+  /* does not match at least once? */
+  if (!singlematch(ms, s, p, ep)) {
+    if (*ep == '*' || *ep == '?' || *ep == '-') { /* accept empty? */
+      *pp = ep + 1;
+      return MATCH_AGAIN; /* return match(ms, s, ep + 1); */
+    } else                /* '+' or no suffix */
+      s = NULL;           /* fail */
+  } else {                /* matched once */
+    switch (*ep) {        /* handle optional suffix */
+    case '?': {           /* optional */
+      const char *res;
+      if ((res = match(ms, s + 1, ep + 1)) != NULL)
+        s = res;
+      else {
+        *pp = ep + 1;
+        return MATCH_AGAIN; /* else return match(ms, s, ep + 1); */
+      }
+      break;
+    }
+    case '+': /* 1 or more repetitions */
+      s++;    /* 1 match already done */
+      /* FALLTHROUGH */
+    case '*': /* 0 or more repetitions */
+      s = max_expand(ms, s, p, ep);
+      break;
+    case '-': /* 0 or more repetitions (minimum) */
+      s = min_expand(ms, s, p, ep);
+      break;
+    default: /* no suffix */
+      *sp = s + 1;
+      *pp = ep;
+      return MATCH_AGAIN; /* return match(ms, s + 1, ep); */
+    }
+  }
+  *sp = s;
+  return MATCH_DONE;
+}
+
 static const char *match(MatchState *ms, const char *s, const char *p) {
+  enum match_next next;
+
   if (l_unlikely(ms->matchdepth-- == 0))
     luaL_error(ms->L, "pattern too complex");
 init: /* using goto's to optimize tail recursion */
@@ -328,92 +440,18 @@ init: /* using goto's to optimize tail recursion */
       break;
     }
     case L_ESC: { /* escaped sequences not in the format class[*+?-]? */
-      switch (*(p + 1)) {
-      case 'b': { /* balanced string? */
-        s = matchbalance(ms, s, p + 2);
-        if (s != NULL) {
-          p += 4;
-          goto init; /* return match(ms, s, p + 4); */
-        }            /* else fail (s == NULL) */
-        break;
-      }
-      case 'f': { /* frontier? */
-        const char *ep;
-        char previous;
-        p += 2;
-        if (l_unlikely(*p != '['))
-          luaL_error(ms->L, "missing '[' after '%%f' in pattern");
-        ep = classend(ms, p); /* points to what is next */
-        previous = (s == ms->src_init) ? '\0' : *(s - 1);
-        if (!matchbracketclass(uchar(previous), p, ep - 1) &&
-            matchbracketclass(uchar(*s), p, ep - 1)) {
-          p = ep;
-          goto init; /* return match(ms, s, ep); */
-        }
-        s = NULL; /* match failed */
-        break;
-      }
-      case '0':
-      case '1':
-      case '2':
-      case '3':
-      case '4':
-      case '5':
-      case '6':
-      case '7':
-      case '8':
-      case '9': { /* capture results (%0-%9)? */
-        s = match_capture(ms, s, uchar(*(p + 1)));
-        if (s != NULL) {
-          p += 2;
-          goto init; /* return match(ms, s, p + 2) */
-        }
-        break;
-      }
-      default:
+      next = match_escape(ms, &s, &p);
+      if (next == MATCH_AGAIN)
+        goto init;
+      if (next == MATCH_DEFAULT)
         goto dflt;
-      }
       break;
     }
     default:
-    dflt : {                            /* pattern class plus optional suffix */
-      const char *ep = classend(ms, p); /* points to optional suffix */
-      /* does not match at least once? */
-      if (!singlematch(ms, s, p, ep)) {
-        if (*ep == '*' || *ep == '?' || *ep == '-') { /* accept empty? */
-          p = ep + 1;
-          goto init;   /* return match(ms, s, ep + 1); */
-        } else         /* '+' or no suffix */
-          s = NULL;    /* fail */
-      } else {         /* matched once */
-        switch (*ep) { /* handle optional suffix */
-        case '?': {    /* optional */
-          const char *res;
-          if ((res = match(ms, s + 1, ep + 1)) != NULL)
-            s = res;
-          else {
-            p = ep + 1;
-            goto init; /* else return match(ms, s, ep + 1); */
-          }
-          break;
-        }
-        case '+': /* 1 or more repetitions */
-          s++;    /* 1 match already done */
-          /* FALLTHROUGH */
-        case '*': /* 0 or more repetitions */
-          s = max_expand(ms, s, p, ep);
-          break;
-        case '-': /* 0 or more repetitions (minimum) */
-          s = min_expand(ms, s, p, ep);
-          break;
-        default: /* no suffix */
-          s++;
-          p = ep;
-          goto init; /* return match(ms, s + 1, ep); */
-        }
-      }
+    dflt: /* pattern class plus optional suffix */
+      if (match_default(ms, &s, &p) == MATCH_AGAIN)
+        goto init;
       break;
-    }
     }
   }
   ms->matchdepth++;
