@@ -1,5 +1,6 @@
 #include "core/lua/osc_bind_time.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -177,15 +178,49 @@ static int t_time(lua_State *L) {
   return 1;
 }
 
+/* [value] -> seconds, or nil and osc_duration_parse's message. A
+ * non-negative integer is seconds; any other non-string reaches the parser
+ * as its text ("-1", "1.5", "nil"), so every refusal reads the same. */
+static int duration_parse(lua_State *L, int64_t *out, struct osc_error *err) {
+  char text[64];
+  luaL_Buffer b;
+  size_t len;
+  size_t i;
+  const char *s;
+
+  if (lua_isinteger(L, 1) && lua_tointeger(L, 1) >= 0) {
+    *out = (int64_t)lua_tointeger(L, 1);
+    return OSC_OK;
+  }
+  if (lua_type(L, 1) != LUA_TSTRING) {
+    if (lua_type(L, 1) == LUA_TNUMBER || lua_type(L, 1) == LUA_TBOOLEAN ||
+        lua_isnoneornil(L, 1))
+      snprintf(text, sizeof(text), "%s", luaL_tolstring(L, 1, NULL));
+    else
+      snprintf(text, sizeof(text), "a %s value", luaL_typename(L, 1));
+    return osc_duration_parse(text, out, err);
+  }
+  s = lua_tolstring(L, 1, &len);
+  if (strlen(s) == len)
+    return osc_duration_parse(s, out, err);
+  /* "10m\0x" must not read as "10m": shown with \0, it parses as nothing */
+  luaL_buffinit(L, &b);
+  for (i = 0; i < len; i++) {
+    if (s[i] == '\0')
+      luaL_addstring(&b, "\\0");
+    else
+      luaL_addchar(&b, s[i]);
+  }
+  luaL_pushresult(&b);
+  return osc_duration_parse(lua_tostring(L, -1), out, err);
+}
+
+/* octoscale.duration.parse and octoscale.time.duration. */
 static int t_duration(lua_State *L) {
   struct osc_error err = OSC_ERROR_INIT;
   int64_t v;
 
-  if (lua_isinteger(L, 1) && lua_tointeger(L, 1) >= 0) {
-    lua_settop(L, 1);
-    return 1;
-  }
-  if (osc_duration_parse(luaL_checkstring(L, 1), &v, &err) < 0) {
+  if (duration_parse(L, &v, &err) < 0) {
     luaL_pushfail(L);
     lua_pushstring(L, err.msg);
     return 2;
@@ -194,10 +229,29 @@ static int t_duration(lua_State *L) {
   return 1;
 }
 
+/* octoscale.duration.check: like parse, but raises at the caller's line. */
+static int t_duration_check(lua_State *L) {
+  struct osc_error err = OSC_ERROR_INIT;
+  int64_t v;
+
+  if (duration_parse(L, &v, &err) < 0)
+    return luaL_error(L, "%s", err.msg);
+  lua_pushinteger(L, (lua_Integer)v);
+  return 1;
+}
+
+/* Seconds (a float is rounded down) -> "1h30m"; negative: "-1m30s". */
 static int t_format_duration(lua_State *L) {
   char out[64];
-  lua_Integer v = luaL_checkinteger(L, 1);
+  lua_Integer v = 0;
 
+  if (lua_isinteger(L, 1)) {
+    v = lua_tointeger(L, 1);
+  } else {
+    lua_Number n = floor(luaL_checknumber(L, 1));
+
+    luaL_argcheck(L, lua_numbertointeger(n, &v), 1, "number out of range");
+  }
   if (v < 0) {
     osc_duration_format(v == LUA_MININTEGER ? INT64_MAX : -v, out + 1,
                         sizeof(out) - 1);
@@ -206,6 +260,18 @@ static int t_format_duration(lua_State *L) {
     osc_duration_format(v, out, sizeof(out));
   }
   lua_pushstring(L, out);
+  return 1;
+}
+
+int osc_bind_duration_open(lua_State *L) {
+  static const luaL_Reg funcs[] = {
+      {"parse", t_duration},
+      {"check", t_duration_check},
+      {"format", t_format_duration},
+      {NULL, NULL},
+  };
+
+  luaL_newlib(L, funcs);
   return 1;
 }
 

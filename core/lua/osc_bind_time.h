@@ -15,4 +15,11 @@ struct lua_State;
 /* require "octoscale.time": pushes the module table. */
 int osc_bind_time_open(struct lua_State *L);
 
+/* require "octoscale.duration": the same duration parser and format as
+ * octoscale.time, as a module of their own:
+ *   parse("1h30m") -> 5400 | nil, msg   (a non-negative integer is seconds)
+ *   check("1h30m") -> 5400, or raises msg at the caller's line
+ *   format(5400) -> "1h30m" */
+int osc_bind_duration_open(struct lua_State *L);
+
 #endif

@@ -513,6 +513,86 @@ static int validate_table(lua_State *L) {
   return 0;
 }
 
+/* --- the contract for the octoscale.policy library ----------------- */
+
+/* Is r an answer the engine takes from hook h? */
+static bool answer_ok(enum osc_policy_hook h, const struct result *r) {
+  enum osc_decision d;
+
+  if (h == OSC_HOOK_TARGET_NAME)
+    return r->type == LUA_TSTRING && r->len > 0 && !r->nul;
+  if (h == OSC_HOOK_OWNS)
+    return r->type == LUA_TBOOLEAN;
+  return result_text(r) != NULL && decision_parse(h, r->s, &d);
+}
+
+/* "on_scale_in returned 'delet' (expected delete, disable or keep)" */
+static void answer_refused(enum osc_policy_hook h, const struct result *r,
+                           char *msg, size_t cap) {
+  char desc[128];
+
+  result_describe(r, desc, sizeof(desc));
+  snprintf(msg, cap, "%s returned %s (expected %s)", hook_specs[h].name, desc,
+           hook_specs[h].expected);
+}
+
+int osc_policy_answer(struct lua_State *L, int idx, const char *hook, char *msg,
+                      size_t cap) {
+  struct result r;
+  size_t h;
+
+  for (h = 0; h < OSC_HOOK_COUNT; h++) {
+    if (strcmp(hook, hook_specs[h].name) == 0)
+      break;
+  }
+  if (h == OSC_HOOK_COUNT) {
+    snprintf(msg, cap, "unknown hook '%.64s'", hook);
+    return -1;
+  }
+  result_capture(L, idx, &r);
+  if (answer_ok((enum osc_policy_hook)h, &r))
+    return 0;
+  answer_refused((enum osc_policy_hook)h, &r, msg, cap);
+  return -1;
+}
+
+int osc_policy_max_delete(struct lua_State *L, int idx,
+                          struct osc_budget *out) {
+  struct result r;
+
+  result_capture(L, idx, &r);
+  return parse_max_delete(&r, out);
+}
+
+void osc_policy_set_contract(struct lua_State *L, int table) {
+  size_t h;
+  size_t i;
+
+  table = lua_absindex(L, table);
+  lua_createtable(L, 0, OSC_HOOK_COUNT);
+  for (h = 0; h < OSC_HOOK_COUNT; h++) {
+    const struct hook_spec *spec = &hook_specs[h];
+
+    if (spec->n_allowed == 0) {
+      lua_pushboolean(L, 0); /* not a word: a name, or true or false */
+    } else {
+      lua_createtable(L, (int)spec->n_allowed, 0);
+      for (i = 0; i < spec->n_allowed; i++) {
+        lua_pushstring(L, osc_decision_name(spec->allowed[i]));
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+      }
+    }
+    lua_setfield(L, -2, spec->name);
+  }
+  lua_setfield(L, table, "hooks");
+  lua_createtable(L, 3, 0);
+  for (i = 0; i < 3; i++) {
+    lua_pushstring(L, grace_names[i]);
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+  lua_setfield(L, table, "graces");
+}
+
 /* --- building ctx, vm and target tables ---------------------------- */
 
 /* The ctx table, built once per policy and kept in the record. */
@@ -733,7 +813,7 @@ static int decide(struct osc_policy *p, enum osc_policy_hook h,
                   struct call_args *c, enum osc_decision *out,
                   struct osc_error *err) {
   struct hook_slot *slot = &p->hooks[h];
-  char desc[128];
+  char msg[OSC_ERROR_MAX];
   int rc;
 
   p->reason[0] = '\0';
@@ -749,10 +829,8 @@ static int decide(struct osc_policy *p, enum osc_policy_hook h,
   explain_call(p, hook_specs[h].name, c, slot->where);
   if (result_text(&c->result) != NULL && decision_parse(h, c->result.s, out))
     return take_reason(p, h, c, err);
-  result_describe(&c->result, desc, sizeof(desc));
-  return osc_error_set(err, OSC_E_POLICY, "%s: %s returned %s (expected %s)",
-                       slot->where, hook_specs[h].name, desc,
-                       hook_specs[h].expected);
+  answer_refused(h, &c->result, msg, sizeof(msg));
+  return osc_error_set(err, OSC_E_POLICY, "%s: %s", slot->where, msg);
 }
 
 static int op_target_name(void *ud, const struct osc_vm *vm, char *out,
@@ -760,7 +838,7 @@ static int op_target_name(void *ud, const struct osc_vm *vm, char *out,
   struct osc_policy *p = ud;
   struct hook_slot *slot = &p->hooks[OSC_HOOK_TARGET_NAME];
   struct call_args c;
-  char desc[128];
+  char msg[OSC_ERROR_MAX];
   int rc;
 
   memset(&c, 0, sizeof(c));
@@ -783,11 +861,8 @@ static int op_target_name(void *ud, const struct osc_vm *vm, char *out,
     memcpy(out, c.result.s, c.result.len + 1);
     return OSC_OK;
   }
-  result_describe(&c.result, desc, sizeof(desc));
-  return osc_error_set(err, OSC_E_POLICY,
-                       "%s: target_name returned %s (expected a non-empty "
-                       "string)",
-                       slot->where, desc);
+  answer_refused(OSC_HOOK_TARGET_NAME, &c.result, msg, sizeof(msg));
+  return osc_error_set(err, OSC_E_POLICY, "%s: %s", slot->where, msg);
 }
 
 static int grace_value(struct osc_policy *p, enum osc_grace_kind kind,
@@ -885,7 +960,7 @@ static int op_owns(void *ud, const struct osc_target *target, bool *out,
                    struct osc_error *err) {
   struct osc_policy *p = ud;
   struct call_args c;
-  char desc[128];
+  char msg[OSC_ERROR_MAX];
   int rc;
 
   memset(&c, 0, sizeof(c));
@@ -900,10 +975,9 @@ static int op_owns(void *ud, const struct osc_target *target, bool *out,
     *out = c.result.i != 0;
     return OSC_OK;
   }
-  result_describe(&c.result, desc, sizeof(desc));
-  return osc_error_set(err, OSC_E_POLICY,
-                       "%s: owns returned %s (expected true or false)",
-                       p->hooks[OSC_HOOK_OWNS].where, desc);
+  answer_refused(OSC_HOOK_OWNS, &c.result, msg, sizeof(msg));
+  return osc_error_set(err, OSC_E_POLICY, "%s: %s",
+                       p->hooks[OSC_HOOK_OWNS].where, msg);
 }
 
 static int op_max_delete(void *ud, struct osc_budget *out,
@@ -1266,6 +1340,29 @@ done:
   }
   *out = p;
   return OSC_OK;
+}
+
+int osc_policy_check(struct lua_State *L, struct osc_error *err) {
+  struct osc_sandbox *sb = osc_sandbox_from_state(L);
+  struct osc_error clock_err = OSC_ERROR_INIT;
+  struct osc_policy *p = NULL;
+  int64_t now = 0;
+  int rc;
+
+  lua_pushnil(L); /* scale_set, before C owns memory */
+  lua_pushnil(L); /* settings */
+  if (osc_time_now(&now, &clock_err) < 0)
+    now = 0; /* ctx.now only matters to validate_settings */
+  if (sb != NULL)
+    p = policy_alloc(sb, false, "policy", now);
+  if (p == NULL) {
+    lua_pop(L, 3);
+    return sb == NULL ? osc_error_set(err, OSC_E_POLICY, "not a sandbox state")
+                      : osc_error_set(err, OSC_E_NOMEM, "out of memory");
+  }
+  rc = finish_policy(p, false, err);
+  osc_policy_free(p);
+  return rc;
 }
 
 void osc_policy_set_explain(struct osc_policy *policy, bool explain) {

@@ -71,4 +71,28 @@ const char *osc_policy_name(const struct osc_policy *policy);
 int osc_policy_from_lua(struct lua_State *L, int64_t now,
                         struct osc_policy **out, struct osc_error *err);
 
+/* For the octoscale.policy library (core/lua/osc_bind_policy.h): the
+ * contract's own checks, so scripts and tests see the core's answers. */
+
+/* Validates the value on top of L's stack (popped) as a policy table the
+ * way loading a policy file does, under the name "policy": 0, or
+ * OSC_E_POLICY with the core's message ("policy: on_scale_in is 'delet'
+ * (expected a function, or delete, disable or keep)"). Never raises. */
+int osc_policy_check(struct lua_State *L, struct osc_error *err);
+
+/* Is the value at idx an answer the engine takes from the hook called
+ * `hook`? 0, or -1 with the core's message in msg ("on_scale_in returned
+ * 'delet' (expected delete, disable or keep)", or "unknown hook 'x'"). */
+int osc_policy_answer(struct lua_State *L, int idx, const char *hook, char *msg,
+                      size_t cap);
+
+/* max_delete at idx as the policy table and the max_delete hook take it:
+ * "N%" (0 <= N <= 100), a count, or a count as a string. 0, or -1. */
+int osc_policy_max_delete(struct lua_State *L, int idx, struct osc_budget *out);
+
+/* Sets table.hooks ({on_scale_in = {"delete", "disable", "keep"}, ...;
+ * false for target_name and owns, whose answers are not words}) and
+ * table.graces ({"provisioning", "registration", "orphan"}). */
+void osc_policy_set_contract(struct lua_State *L, int table);
+
 #endif

@@ -11,7 +11,6 @@
 #include <lauxlib.h>
 #include <lualib.h>
 
-#include "core/lua/osc_bind_time.h"
 #include "core/osc_buf.h"
 #include "core/lua/osc_embedded.h"
 #include "core/osc_log.h"
@@ -662,17 +661,12 @@ static int module_path(const char *dir, const char *name, char *out,
   return 0;
 }
 
-/* Library modules written in C. */
-static const struct osc_sandbox_lib builtin_modules[] = {
-    {"octoscale.time", osc_bind_time_open},
-};
-
 static lua_CFunction find_builtin(const char *name) {
   size_t i;
 
-  for (i = 0; i < sizeof(builtin_modules) / sizeof(builtin_modules[0]); i++) {
-    if (strcmp(builtin_modules[i].name, name) == 0)
-      return builtin_modules[i].open;
+  for (i = 0; osc_sandbox_builtins[i].name != NULL; i++) {
+    if (strcmp(osc_sandbox_builtins[i].name, name) == 0)
+      return osc_sandbox_builtins[i].open;
   }
   return NULL;
 }

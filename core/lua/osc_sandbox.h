@@ -57,6 +57,12 @@ struct osc_sandbox_lib {
   lua_CFunction open; /* pushes the module table */
 };
 
+/* The library modules written in C (require "octoscale.time",
+ * "octoscale.duration", "octoscale.policy"), listed in
+ * core/lua/osc_builtins.c the way Lua's linit.c lists its libraries, so the
+ * sandbox includes none of them. Ends with an entry whose name is NULL. */
+extern const struct osc_sandbox_lib osc_sandbox_builtins[];
+
 /* Creates a sandbox. Setup runs in protected mode; a memory error during it
  * is an error, never a panic. */
 int osc_sandbox_new(const struct osc_sandbox_options *opts,

@@ -1,7 +1,8 @@
 --- @meta
 -- LuaCATS stubs for the embedded octoscale.* library and the sandbox's
--- globals. The modules themselves are in lua/octoscale/ and carry their
--- own annotations; this file declares what is not written in Lua.
+-- globals. The modules written in Lua are in lua/octoscale/ and carry their
+-- own annotations; this file declares what is not written in Lua
+-- (octoscale.duration, octoscale.policy and octoscale.time are C).
 
 --- The sandbox's print: logs to stderr tagged with "file:LINE" (stdout
 --- belongs to the command's output).
@@ -27,10 +28,22 @@ function load(chunk, chunkname, mode, env) end
 --- @return any
 function require(name) end
 
+--- Durations as the core reads them (core/osc_time.c): "90s", "10m", "2h",
+--- "1d", "1h30m"; a non-negative integer is seconds.
 --- @class octoscale.duration
---- @field parse fun(text: string|integer): integer?, string?
---- @field check fun(text: string|integer): integer
---- @field format fun(seconds: integer): string
+--- @field parse fun(text: string|integer): integer?, string? seconds, or nil and the core's message
+--- @field check fun(text: string|integer): integer raises the message at the caller's line
+--- @field format fun(seconds: number): string 5400 -> "1h30m", -90 -> "-1m30s"
+
+--- The policy contract (docs/design.md §7), answered by the core's own
+--- validation (core/lua/osc_policy.c): the messages are those `check` and
+--- `plan` give.
+--- @class octoscale.policy
+--- @field check fun(policy: table): true?, string? nil and "policy: on_scale_in is 'delet' (expected a function, or delete, disable or keep)"
+--- @field decision fun(hook: string, value: any): any, string? the value, or nil and "on_scale_in returned 'delet' (expected delete, disable or keep)"
+--- @field parse_max_delete fun(v: string|integer): { percent: boolean, value: number }?
+--- @field hooks table<string, string[]|false> the answers each hook accepts (false: not a word)
+--- @field graces string[] "provisioning", "registration", "orphan"
 
 --- @class octoscale.time
 --- @field parse fun(text: string): integer?, string? RFC 3339 -> Unix seconds

@@ -1,4 +1,4 @@
--- octoscale.duration mirrors osc_duration_parse/format (core/osc_time.c).
+-- octoscale.duration is osc_duration_parse/format (core/osc_time.c).
 local t = require "octoscale.testing"
 local duration = require "octoscale.duration"
 
@@ -7,7 +7,7 @@ local GOOD = {
   ["1h30m"] = 5400, ["1d1h1m1s"] = 90061, ["0s"] = 0, ["007m"] = 420,
   ["10000000009s"] = 10000000009,
 }
-local BAD = { "", "10", "m", "1x", "1m1h", "1h1h", "-5m", "1.5h", " 1m",
+local BAD = { "10", "m", "1x", "1m1h", "1h1h", "-5m", "1.5h", " 1m",
   "1m ", "10000000010s", "1hh" }
 
 t.test("duration: parse accepts what the core accepts", function()
@@ -24,9 +24,22 @@ t.test("duration: parse refuses what the core refuses", function()
     t.eq(err, "invalid duration '" .. text
       .. "' (expected e.g. 90s, 10m, 2h, 1d or 1h30m)")
   end
-  t.eq(duration.parse(-1), nil)
+  t.eq({ duration.parse "" }, { nil, "empty duration" })
+  t.eq(select(2, duration.parse(-1)),
+    "invalid duration '-1' (expected e.g. 90s, 10m, 2h, 1d or 1h30m)")
   t.eq(duration.parse(1.5), nil)
   t.eq(duration.parse(nil), nil)
+  t.eq(duration.parse {}, nil)
+  t.eq(select(2, duration.parse "10m\0x"),
+    "invalid duration '10m\\0x' (expected e.g. 90s, 10m, 2h, 1d or 1h30m)")
+end)
+
+t.test("duration: octoscale.time reads durations the same way", function()
+  local time = require "octoscale.time"
+  for _, text in ipairs { "1h30m", "soon", "", 90, -1 } do
+    t.eq({ time.duration(text) }, { duration.parse(text) })
+  end
+  t.eq(time.format_duration(5400), duration.format(5400))
 end)
 
 t.test("duration: format", function()
@@ -35,6 +48,7 @@ t.test("duration: format", function()
   t.eq(duration.format(90061), "1d1h1m1s")
   t.eq(duration.format(-90), "-1m30s")
   t.eq(duration.format(720), "12m")
+  t.eq(duration.format(90.7), "1m30s")
 end)
 
 t.test("duration: format and parse round-trip", function()

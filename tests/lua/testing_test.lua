@@ -194,24 +194,46 @@ t.test("reconcile.plan: many VMs plan quickly", function()
   t.eq(plan:summary().keep, 2000)
 end)
 
-t.test("policy library: check and decision mirror the core", function()
+t.test("policy library: check and decision are the core's", function()
   t.eq(policy.check {}, true)
   t.eq(policy.check { grace = { orphan = "10m" }, max_delete = "10%", on_scale_in = "keep" }, true)
   local ok, err = policy.check { on_scalein = 1 }
   t.eq(ok, nil)
-  t.eq(err, "unknown field 'on_scalein' in the policy table")
+  t.eq(err, "policy: unknown field 'on_scalein' in the policy table (did you mean 'on_scale_in'?)")
+  t.eq(select(2, policy.check { on_scale_in = "delet" }),
+    "policy: on_scale_in is 'delet' (expected a function, or delete, disable or keep)")
+  t.eq(select(2, policy.check { grace = { orphans = "1h" } }),
+    "policy: unknown grace 'orphans' (did you mean 'orphan'?) (expected provisioning, registration or orphan)")
+  t.eq(select(2, policy.check(42)), "policy: the policy returned number (expected a table of hooks)")
   t.eq(select(2, policy.decision("on_scale_in", "delet")),
     "on_scale_in returned 'delet' (expected delete, disable or keep)")
+  t.eq(select(2, policy.decision("owns", "yes")), "owns returned 'yes' (expected true or false)")
+  t.eq(select(2, policy.decision("target_name", "")), "target_name returned '' (expected a non-empty string)")
+  t.eq(select(2, policy.decision("on_scalein", "keep")), "unknown hook 'on_scalein'")
   t.eq(policy.decision("on_unregistered", "ignore"), "ignore")
+  t.eq(policy.decision("owns", false), false)
   t.eq(policy.parse_max_delete("10%"), { percent = true, value = 10 })
+  t.eq(policy.parse_max_delete("12.5%"), { percent = true, value = 12.5 })
   t.eq(policy.parse_max_delete(3), { percent = false, value = 3 })
   t.eq(policy.parse_max_delete("0%"), { percent = true, value = 0 })
   t.eq(policy.parse_max_delete("101%"), nil)
+  t.eq(policy.parse_max_delete(-1), nil)
   t.eq(policy.check { max_delete = function() return 0 end, min_delete_budget = 2 }, true)
   t.eq(select(2, policy.check { min_delete_budget = "2" }),
-    "min_delete_budget is '2' (expected a count, 0 or more)")
-  -- The shipped default policy passes its own check.
-  t.eq(policy.check(policy.defaults), true)
+    "policy: min_delete_budget is '2' (expected a count, 0 or more)")
+  t.eq(policy.hooks.on_scale_in, { "delete", "disable", "keep" })
+  t.eq(policy.hooks.on_unregistered, { "report", "ignore" })
+  t.eq(policy.hooks.target_name, false)
+  t.eq(policy.graces, { "provisioning", "registration", "orphan" })
+end)
+
+t.test("policy library: check says what reconcile.plan says", function()
+  for _, bad in ipairs { { on_scale_in = "delet" }, { on_scalein = "keep" },
+      { grace = { orphan = "soon" } }, { max_delete = "lots" } } do
+    local _, err = policy.check(bad)
+    local plan_err = t.expect_error(function() reconcile.plan { policy = bad } end)
+    t.eq(plan_err:sub(-#err), err)
+  end
 end)
 
 t.test("testing: a scale set that scopes none of the targets warns", function()
