@@ -58,10 +58,14 @@ const struct osc_azure_cloud *osc_azure_cloud_find(const char *name);
 /* The API versions and the endpoint defaults that hold for every cloud:
  * Compute (azure.api_version), Network for VMSS NICs
  * (azure.network_api_version), the Blob REST API's x-ms-version of the
- * state store, and the instance metadata service (azure.endpoints.imds). */
+ * state store, the managed identity token endpoints of the instance
+ * metadata service and of App Service, and the instance metadata service
+ * (azure.endpoints.imds). */
 #define OSC_AZURE_COMPUTE_API_VERSION "2024-11-01"
 #define OSC_AZURE_NETWORK_API_VERSION "2017-03-30"
 #define OSC_AZURE_STORAGE_API_VERSION "2021-08-06"
+#define OSC_AZURE_IMDS_TOKEN_API_VERSION "2018-02-01"
+#define OSC_AZURE_APP_SERVICE_TOKEN_API_VERSION "2019-08-01"
 #define OSC_AZURE_IMDS_ENDPOINT "http://169.254.169.254"
 
 /* A generic YAML value, for `settings` (handed to policies as ctx.settings).

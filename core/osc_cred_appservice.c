@@ -19,7 +19,9 @@ int osc_cred_app_service(const struct osc_cred_input *in,
   if (rc >= 0)
     rc = osc_http_put_escaped(&req->url, in->audience, err);
   if (rc >= 0)
-    rc = osc_buf_puts(&req->url, "&api-version=2019-08-01", err);
+    rc = osc_buf_puts(&req->url,
+                      "&api-version=" OSC_AZURE_APP_SERVICE_TOKEN_API_VERSION,
+                      err);
   if (rc >= 0)
     rc = osc_cred_put_client_id(&req->url, in->client_id, err);
   req->method = "GET";

@@ -12,7 +12,8 @@ int osc_cred_imds(const struct osc_cred_input *in, struct osc_cred_request *req,
 
   snprintf(resource, sizeof(resource), "%s/", in->audience);
   rc = osc_http_put_url(&req->url, in->cfg->azure.imds_endpoint,
-                        "/metadata/identity/oauth2/token?api-version=2018-02-01"
+                        "/metadata/identity/oauth2/"
+                        "token?api-version=" OSC_AZURE_IMDS_TOKEN_API_VERSION
                         "&resource=",
                         err);
   if (rc >= 0)
