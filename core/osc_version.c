@@ -1,6 +1,6 @@
 #include "core/osc_version.h"
 
-#include "core/lua/osc_lua.h"
+#include "core/lua/osc_lua_release.h"
 #include "core/osc_config.h"
 #include "core/osc_curl.h"
 

@@ -1,4 +1,4 @@
-#include "core/lua/osc_lua.h"
+#include "core/lua/osc_lua_release.h"
 
 #include <lua.h>
 
