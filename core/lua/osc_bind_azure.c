@@ -307,20 +307,6 @@ static int push_resp_l(lua_State *L) {
   return 2;
 }
 
-static const char *check_method(lua_State *L, int idx) {
-  static const char *const methods[] = {"GET",   "PUT",    "POST",
-                                        "PATCH", "DELETE", NULL};
-  const char *m = osc_bind_check_text(L, idx);
-  int i;
-
-  for (i = 0; methods[i] != NULL; i++) {
-    if (strcasecmp(m, methods[i]) == 0)
-      return methods[i];
-  }
-  luaL_argerror(L, idx, "expected GET, PUT, POST, PATCH or DELETE");
-  return NULL;
-}
-
 static int az_request(lua_State *L) {
   struct osc_session *s;
   const char *method;
@@ -337,7 +323,7 @@ static int az_request(lua_State *L) {
 
   check_client(L);
   s = need_session(L);
-  method = check_method(L, 2);
+  method = osc_bind_check_method(L, 2);
   path = osc_bind_check_text(L, 3);
   if (osc_bind_body_arg(L, 4))
     body = lua_tostring(L, -1); /* stays on the stack */

@@ -294,6 +294,20 @@ const char *osc_bind_check_text(lua_State *L, int arg) {
   return s;
 }
 
+const char *osc_bind_check_method(lua_State *L, int arg) {
+  static const char *const methods[] = {"GET",   "PUT",    "POST",
+                                        "PATCH", "DELETE", NULL};
+  const char *m = osc_bind_check_text(L, arg);
+  int i;
+
+  for (i = 0; methods[i] != NULL; i++) {
+    if (strcasecmp(m, methods[i]) == 0)
+      return methods[i];
+  }
+  luaL_argerror(L, arg, "expected GET, PUT, POST, PATCH or DELETE");
+  return NULL;
+}
+
 long long osc_bind_duration(lua_State *L, int idx, const char *field,
                             long long def) {
   struct osc_error err = OSC_ERROR_INIT;

@@ -76,6 +76,10 @@ bool osc_bind_body_arg(lua_State *L, int idx);
  * read "Machines-1\0x" as "Machines-1". Raises (misuse). */
 const char *osc_bind_check_text(lua_State *L, int arg);
 
+/* The method argument of a raw request(): GET, PUT, POST, PATCH or DELETE in
+ * any case; returns the upper-case name. Raises (misuse) otherwise. */
+const char *osc_bind_check_method(lua_State *L, int arg);
+
 /* Reads a duration argument: seconds (number) or "90s"/"5m"/"1h30m".
  * Raises (misuse) when malformed; returns def when absent. */
 long long osc_bind_duration(lua_State *L, int idx, const char *field,

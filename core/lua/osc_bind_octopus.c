@@ -596,20 +596,6 @@ static int oc_events(lua_State *L) {
   return normalise_events(L);
 }
 
-static const char *check_method(lua_State *L, int idx) {
-  static const char *const methods[] = {"GET",   "PUT",    "POST",
-                                        "PATCH", "DELETE", NULL};
-  const char *m = osc_bind_check_text(L, idx);
-  int i;
-
-  for (i = 0; methods[i] != NULL; i++) {
-    if (strcasecmp(m, methods[i]) == 0)
-      return methods[i];
-  }
-  luaL_argerror(L, idx, "expected GET, PUT, POST, PATCH or DELETE");
-  return NULL;
-}
-
 static int oc_request(lua_State *L) {
   struct osc_octopus *o;
   struct osc_error err = OSC_ERROR_INIT;
@@ -622,7 +608,7 @@ static int oc_request(lua_State *L) {
 
   check_client(L);
   o = need_octopus(L, NULL);
-  method = check_method(L, 2);
+  method = osc_bind_check_method(L, 2);
   path = osc_bind_check_text(L, 3);
   if (osc_bind_body_arg(L, 4))
     body = lua_tolstring(L, -1, &body_len);
