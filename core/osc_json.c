@@ -40,6 +40,37 @@ struct osc_json_member {
   struct osc_json_value value;
 };
 
+/* Fresh memory is faulted in ahead of a bump pointer, PREFAULT_STEP bytes
+ * per system call: in a VM, taking one page fault per 4 KB page is most of
+ * the cost of touching the tens of MB a big document needs. Called with
+ * the shared state's lock held. */
+#define PREFAULT_STEP ((size_t)4 << 20)
+#define PAGE_SIZE_MIN ((uintptr_t)4096)
+
+static void prefault(char *base, size_t cap, size_t *done, size_t used) {
+#ifdef MADV_POPULATE_WRITE
+  static bool unsupported; /* kernels before 5.14 */
+  uintptr_t start;
+  uintptr_t end;
+
+  if (used <= *done || unsupported)
+    return;
+  start = ((uintptr_t)base + *done + PAGE_SIZE_MIN - 1) & ~(PAGE_SIZE_MIN - 1);
+  end = ((uintptr_t)base +
+         (cap - used > PREFAULT_STEP ? used + PREFAULT_STEP : cap)) &
+        ~(PAGE_SIZE_MIN - 1);
+  if (end > start &&
+      madvise((void *)start, end - start, MADV_POPULATE_WRITE) != 0)
+    unsupported = true;
+  *done = end > (uintptr_t)base + *done ? end - (uintptr_t)base : *done;
+#else
+  (void)base;
+  (void)cap;
+  (void)done;
+  (void)used;
+#endif
+}
+
 /* The document's memory: values, keys and strings bump through large
  * chunks that are freed together (an arena that neither zeroes nor
  * rounds every string up to max_align_t: a 55 MB snapshot is millions of
@@ -48,6 +79,7 @@ struct pool_chunk {
   struct pool_chunk *next;
   size_t used;
   size_t size;
+  size_t faulted; /* bytes prefaulted */
   max_align_t data[];
 };
 
@@ -75,6 +107,7 @@ static void *pool_alloc(struct osc_json_doc *doc, size_t size, size_t align) {
       return NULL;
     c->size = cap;
     c->used = 0;
+    c->faulted = 0;
     /* A big block goes behind the current chunk, whose tail stays usable. */
     if (doc->chunks != NULL && own) {
       c->next = doc->chunks->next;
@@ -88,6 +121,8 @@ static void *pool_alloc(struct osc_json_doc *doc, size_t size, size_t align) {
     at = 0;
   }
   c->used = at + size;
+  if (c->size >= PREFAULT_STEP)
+    prefault((char *)c->data, c->size, &c->faulted, c->used);
   return (char *)c->data + at;
 }
 
@@ -301,6 +336,7 @@ struct heap {
   size_t live; /* blocks handed out and not given back */
   char *cur;   /* the map being filled */
   size_t used;
+  size_t faulted; /* bytes of it prefaulted */
   struct heap_map *maps;
   void *free[HEAP_CLASSES]; /* each block's first word links the next */
 };
@@ -345,9 +381,11 @@ static void *heap_take(struct heap *h, size_t n) {
       h->maps = m;
       h->cur = m->p;
       h->used = 0;
+      h->faulted = 0;
     }
     p = h->cur + h->used;
     h->used += n;
+    prefault(h->cur, HEAP_CHUNK, &h->faulted, h->used);
   }
   h->live++;
   return p;
@@ -379,6 +417,7 @@ static void heap_release(struct heap *h) {
   }
   h->cur = NULL;
   h->used = 0;
+  h->faulted = 0;
   memset(h->free, 0, sizeof(h->free));
 }
 
@@ -394,6 +433,7 @@ static void *heap_resize(struct heap *h, void *ptr, size_t osize,
   if ((char *)ptr + on == h->cur + h->used && nsize < HEAP_BIG &&
       h->used - on + nn <= HEAP_CHUNK) {
     h->used += nn - on; /* the newest block grows in place */
+    prefault(h->cur, HEAP_CHUNK, &h->faulted, h->used);
     return ptr;
   }
   q = h->bump && nsize < HEAP_BIG ? heap_take(h, nn) : NULL;
