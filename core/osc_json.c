@@ -170,136 +170,6 @@ static int init_state(lua_State *L, lua_State **out, struct osc_error *err) {
   return OSC_OK;
 }
 
-int osc_json_state_new(lua_State **out, struct osc_error *err) {
-  return init_state(luaL_newstate(), out, err);
-}
-
-int osc_json_decode(lua_State *L, const char *buf, size_t len, const char *what,
-                    struct osc_error *err) {
-  if (!lua_checkstack(L, 3))
-    return osc_error_set(err, OSC_E_NOMEM, "out of memory");
-  lua_rawgetp(L, LUA_REGISTRYINDEX, &decode_key);
-  if (lua_type(L, -1) != LUA_TFUNCTION) {
-    lua_pop(L, 1);
-    return osc_error_set(err, OSC_E_RUNTIME, "%s: JSON decoder not initialised",
-                         what);
-  }
-  lua_pushlstring(L, buf, len);
-  if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
-    const char *msg = lua_tostring(L, -1);
-
-    osc_error_set(err, OSC_E_RUNTIME, "%s: invalid JSON: %s", what,
-                  msg ? msg : "unknown error");
-    lua_pop(L, 1);
-    return OSC_E_RUNTIME;
-  }
-  return OSC_OK;
-}
-
-const char *osc_json_string(lua_State *L, int idx, const char *key) {
-  const char *s = NULL;
-
-  idx = lua_absindex(L, idx);
-  if (lua_type(L, idx) != LUA_TTABLE)
-    return NULL;
-  lua_getfield(L, idx, key);
-  if (lua_type(L, -1) == LUA_TSTRING)
-    s = lua_tostring(L, -1); /* the table keeps the string alive */
-  lua_pop(L, 1);
-  return s;
-}
-
-int osc_json_push_path(lua_State *L, int idx, const char *path) {
-  char key[128];
-  const char *p = path;
-
-  idx = lua_absindex(L, idx);
-  lua_pushvalue(L, idx);
-  while (*p) {
-    const char *dot = strchr(p, '.');
-    size_t n = dot ? (size_t)(dot - p) : strlen(p);
-
-    if (lua_type(L, -1) != LUA_TTABLE || n >= sizeof(key)) {
-      lua_pop(L, 1);
-      lua_pushnil(L);
-      return LUA_TNIL;
-    }
-    memcpy(key, p, n);
-    key[n] = '\0';
-    lua_getfield(L, -1, key);
-    lua_remove(L, -2);
-    p += n;
-    if (*p == '.')
-      p++;
-  }
-  return lua_type(L, -1);
-}
-
-const char *osc_json_path_string(lua_State *L, int idx, const char *path) {
-  const char *s = NULL;
-
-  idx = lua_absindex(L, idx);
-  /* Strings stay alive through the document table rooted at idx. */
-  if (osc_json_push_path(L, idx, path) == LUA_TSTRING)
-    s = lua_tostring(L, -1);
-  lua_pop(L, 1);
-  return s;
-}
-
-static bool double_int(double d, int64_t *out);
-
-/* The number on top as an int64_t (see double_int). */
-static bool top_number_int(lua_State *L, int64_t *out) {
-  if (lua_isinteger(L, -1)) {
-    *out = (int64_t)lua_tointeger(L, -1);
-    return true;
-  }
-  return double_int((double)lua_tonumber(L, -1), out);
-}
-
-static bool path_int(lua_State *L, int idx, const char *path, bool strings,
-                     int64_t *out) {
-  bool ok = false;
-  int type = osc_json_push_path(L, idx, path);
-
-  if (type == LUA_TNUMBER) {
-    ok = top_number_int(L, out);
-  } else if (type == LUA_TSTRING && strings) {
-    const char *s = lua_tostring(L, -1);
-    char *end = NULL;
-    long long v;
-
-    errno = 0;
-    v = strtoll(s, &end, 10);
-    if (end != s && *end == '\0' && errno == 0) {
-      *out = v;
-      ok = true;
-    }
-  }
-  lua_pop(L, 1);
-  return ok;
-}
-
-bool osc_json_path_int(lua_State *L, int idx, const char *path, int64_t *out) {
-  return path_int(L, idx, path, true, out);
-}
-
-bool osc_json_path_number_int(lua_State *L, int idx, const char *path,
-                              int64_t *out) {
-  return path_int(L, idx, path, false, out);
-}
-
-bool osc_json_path_bool(lua_State *L, int idx, const char *path, bool *out) {
-  bool ok = false;
-
-  if (osc_json_push_path(L, idx, path) == LUA_TBOOLEAN) {
-    *out = lua_toboolean(L, -1);
-    ok = true;
-  }
-  lua_pop(L, 1);
-  return ok;
-}
-
 /* ---- the decoding heap ----------------------------------------------------
  * lua-cjson builds a document as millions of small Lua objects that all
  * die together once it is copied out. While a document is decoded, the
@@ -495,7 +365,7 @@ static void heap_trim(void) {
 }
 #else
 static int shared_state_new(lua_State **out, struct osc_error *err) {
-  return osc_json_state_new(out, err);
+  return init_state(luaL_newstate(), out, err);
 }
 
 static void heap_bump(bool on) {

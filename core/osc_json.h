@@ -92,40 +92,4 @@ bool osc_json_int(const struct osc_json_value *v, int64_t *out);
 bool osc_json_number_int(const struct osc_json_value *v, int64_t *out);
 bool osc_json_bool(const struct osc_json_value *v, bool *out);
 
-/* ---- transitional: documents on a caller's Lua stack ----------------------
- * The readers below predate the document API and remain only until every
- * module reads through it; their callers bring the Lua headers. */
-struct lua_State;
-
-/* A fresh state with cjson loaded (as the global-free registry entry used by
- * osc_json_decode). Close it with lua_close. */
-int osc_json_state_new(struct lua_State **out, struct osc_error *err);
-
-/* Decodes buf and pushes the value (one slot) on success; on failure pushes
- * nothing and returns OSC_E_RUNTIME with cjson's message. `what` names the
- * document in the message ("snapshot.json", "VM list page 2"). */
-int osc_json_decode(struct lua_State *L, const char *buf, size_t len,
-                    const char *what, struct osc_error *err);
-
-/* Table readers for decoded documents: no metamethods are involved, so these
- * do not raise except on memory errors (callers run under lua_pcall). A
- * missing or mistyped field yields NULL / the fallback. */
-const char *osc_json_string(struct lua_State *L, int idx, const char *key);
-/* Follows a dotted path of object keys ("properties.osProfile.computerName").
- */
-const char *osc_json_path_string(struct lua_State *L, int idx,
-                                 const char *path);
-/* Pushes the value at a dotted path (nil when absent); returns its type. */
-int osc_json_push_path(struct lua_State *L, int idx, const char *path);
-/* Numbers, or numeric strings (IMDS writes "3599"); false unless the value
- * is an integer that fits in 64 bits (1.5, 1e30 and overflowing strings are
- * refused, never truncated or wrapped). */
-bool osc_json_path_int(struct lua_State *L, int idx, const char *path,
-                       int64_t *out);
-/* The same for JSON numbers only (a numeric string is refused). */
-bool osc_json_path_number_int(struct lua_State *L, int idx, const char *path,
-                              int64_t *out);
-bool osc_json_path_bool(struct lua_State *L, int idx, const char *path,
-                        bool *out);
-
 #endif
