@@ -4,8 +4,8 @@
  * core/osc_json.c knows that: it decodes in one private Lua state shared by
  * the whole process (created on first use, serialised by a mutex because
  * the state lease renewal thread may read an error body while the main
- * thread reads pages), copies the result into a tree allocated in the
- * document's arena and drops the Lua values at once. Readers therefore see
+ * thread reads pages), copies the result into a tree in the document's
+ * own memory and drops the Lua values at once. Readers therefore see
  * exactly what cjson decoded: duplicate keys keep the last value, numbers
  * are doubles (an integer beyond 2^53 is already rounded), nesting deeper
  * than 128 is refused, and an empty object and an empty array are the same
@@ -14,7 +14,8 @@
  * Every reader accepts NULL (an absent value) and answers "absent", so
  * lookups chain: osc_json_str(osc_json_path(root, "properties.vmId"), NULL).
  * Values live until osc_json_doc_free. Encoding of ordered output is in
- * core/osc_jsonw.h; byte-exact spans of raw text in core/osc_rawjson.h. */
+ * core/osc_jsonw.h; byte-exact spans of raw text in core/osc_rawjson.h;
+ * cjson for Lua scripts in core/lua/osc_json_lua.h. */
 #ifndef OSC_JSON_H
 #define OSC_JSON_H
 
