@@ -324,65 +324,60 @@ static void test_policy__grace_function_bad_answer(void **state) {
   osc_policy_free(p);
 }
 
-static void test_policy__hook_arguments_and_ctx(void **state) {
-  /* Each field is checked in Lua; a mismatch raises naming it. */
-  static const char src[] =
-      "local function eq(a, b, what)\n"
-      "  if a ~= b then error(what .. ': ' .. tostring(a)) end\n"
-      "end\n"
-      "return {\n"
-      "  on_failed_vm = function(vm, t, ctx)\n"
-      "    eq(vm.id:match('virtualMachines/(%d+)$'), '3', 'vm.id')\n"
-      "    eq(vm.name, 'vmss-web_3', 'vm.name')\n"
-      "    eq(vm.instance_id, '3', 'vm.instance_id')\n"
-      "    eq(vm.computer_name, 'web000003', 'vm.computer_name')\n"
-      "    eq(vm.provisioning_state, 'Succeeded', 'vm.provisioning_state')\n"
-      "    eq(vm.power_state, 'running', 'vm.power_state')\n"
-      "    eq(#vm.private_ips, 2, '#vm.private_ips')\n"
-      "    eq(vm.private_ips[2], '10.0.0.5', 'vm.private_ips[2]')\n"
-      "    eq(vm.created_at, ctx.now - 3600, 'vm.created_at')\n"
-      "    eq(vm.zone, '2', 'vm.zone')\n"
-      "    eq(vm.tags.team, 'web', 'vm.tags.team')\n"
-      "    eq(vm.tags.env, 'prod', 'vm.tags.env')\n"
-      "    eq(vm.scale_set, 'vmss-web', 'vm.scale_set')\n"
-      "    eq(t.id, 'Machines-3', 't.id')\n"
-      "    eq(t.name, 'web000003', 't.name')\n"
-      "    eq(t.roles[1], 'web-server', 't.roles')\n"
-      "    eq(t.environment_ids[1], 'Environments-1', 't.environment_ids')\n"
-      "    eq(#t.tenant_ids, 0, 't.tenant_ids')\n"
-      "    eq(t.health, 'Healthy', 't.health')\n"
-      "    eq(t.disabled, false, 't.disabled')\n"
-      "    eq(t.comm_style, 'listening', 't.comm_style')\n"
-      "    eq(t.uri, 'https://web000003:10933/', 't.uri')\n"
-      "    eq(t.thumbprint, 'ABCD', 't.thumbprint')\n"
-      "    eq(ctx.now, 1795773600, 'ctx.now')\n"
-      "    eq(ctx.scale_set.name, 'web-prod', 'ctx.scale_set.name')\n"
-      "    eq(ctx.scale_set.vmss, 'vmss-web', 'ctx.scale_set.vmss')\n"
-      "    eq(ctx.scale_set.roles[2], 'vmss-web', 'ctx.scale_set.roles')\n"
-      "    eq(ctx.scale_set.tenant, nil, 'ctx.scale_set.tenant')\n"
-      "    eq(ctx.settings.team, 'payments', 'ctx.settings.team')\n"
-      "    eq(ctx.settings.limit, 5, 'ctx.settings.limit')\n"
-      "    eq(ctx.settings.flags[2], true, 'ctx.settings.flags')\n"
-      "    eq(ctx.scale_set.settings.team, 'payments', 'settings')\n"
-      "    eq(type(ctx.log), 'function', 'ctx.log')\n"
-      "    ctx.log('checked', vm.name)\n"
-      "    return 'disable'\n"
-      "  end,\n"
-      "}\n";
+/* Each field a hook receives, checked in Lua: a mismatch raises naming it. */
+static const char hook_args_src[] =
+    "local function eq(a, b, what)\n"
+    "  if a ~= b then error(what .. ': ' .. tostring(a)) end\n"
+    "end\n"
+    "return {\n"
+    "  on_failed_vm = function(vm, t, ctx)\n"
+    "    eq(vm.id:match('virtualMachines/(%d+)$'), '3', 'vm.id')\n"
+    "    eq(vm.name, 'vmss-web_3', 'vm.name')\n"
+    "    eq(vm.instance_id, '3', 'vm.instance_id')\n"
+    "    eq(vm.computer_name, 'web000003', 'vm.computer_name')\n"
+    "    eq(vm.provisioning_state, 'Succeeded', 'vm.provisioning_state')\n"
+    "    eq(vm.power_state, 'running', 'vm.power_state')\n"
+    "    eq(#vm.private_ips, 2, '#vm.private_ips')\n"
+    "    eq(vm.private_ips[2], '10.0.0.5', 'vm.private_ips[2]')\n"
+    "    eq(vm.created_at, ctx.now - 3600, 'vm.created_at')\n"
+    "    eq(vm.zone, '2', 'vm.zone')\n"
+    "    eq(vm.tags.team, 'web', 'vm.tags.team')\n"
+    "    eq(vm.tags.env, 'prod', 'vm.tags.env')\n"
+    "    eq(vm.scale_set, 'vmss-web', 'vm.scale_set')\n"
+    "    eq(t.id, 'Machines-3', 't.id')\n"
+    "    eq(t.name, 'web000003', 't.name')\n"
+    "    eq(t.roles[1], 'web-server', 't.roles')\n"
+    "    eq(t.environment_ids[1], 'Environments-1', 't.environment_ids')\n"
+    "    eq(#t.tenant_ids, 0, 't.tenant_ids')\n"
+    "    eq(t.health, 'Healthy', 't.health')\n"
+    "    eq(t.disabled, false, 't.disabled')\n"
+    "    eq(t.comm_style, 'listening', 't.comm_style')\n"
+    "    eq(t.uri, 'https://web000003:10933/', 't.uri')\n"
+    "    eq(t.thumbprint, 'ABCD', 't.thumbprint')\n"
+    "    eq(ctx.now, 1795773600, 'ctx.now')\n"
+    "    eq(ctx.scale_set.name, 'web-prod', 'ctx.scale_set.name')\n"
+    "    eq(ctx.scale_set.vmss, 'vmss-web', 'ctx.scale_set.vmss')\n"
+    "    eq(ctx.scale_set.roles[2], 'vmss-web', 'ctx.scale_set.roles')\n"
+    "    eq(ctx.scale_set.tenant, nil, 'ctx.scale_set.tenant')\n"
+    "    eq(ctx.settings.team, 'payments', 'ctx.settings.team')\n"
+    "    eq(ctx.settings.limit, 5, 'ctx.settings.limit')\n"
+    "    eq(ctx.settings.flags[2], true, 'ctx.settings.flags')\n"
+    "    eq(ctx.scale_set.settings.team, 'payments', 'settings')\n"
+    "    eq(type(ctx.log), 'function', 'ctx.log')\n"
+    "    ctx.log('checked', vm.name)\n"
+    "    return 'disable'\n"
+    "  end,\n"
+    "}\n";
+
+/* web-prod with settings {team = "payments", limit = 5, flags = {false,
+ * true}}; the arrays are static so the entry outlives the call. */
+static struct osc_config_scale_set entry_with_settings(void) {
   static const char *roles[] = {"web-server", "vmss-web"};
   static const char *keys[] = {"team", "limit", "flags"};
-  struct osc_value flags[2];
-  struct osc_value items[3];
+  static struct osc_value flags[2];
+  static struct osc_value items[3];
   struct osc_config_scale_set entry;
-  struct osc_policy *p = NULL;
-  struct osc_error err = OSC_ERROR_INIT;
-  struct osc_vm vm = make_vm();
-  struct osc_target t = make_target();
-  enum osc_decision d = OSC_DECIDE_KEEP;
-  const struct osc_policy_ops *ops;
-  int rc;
 
-  (void)state;
   memset(flags, 0, sizeof(flags));
   flags[0].type = OSC_VALUE_BOOL;
   flags[1].type = OSC_VALUE_BOOL;
@@ -406,7 +401,22 @@ static void test_policy__hook_arguments_and_ctx(void **state) {
   entry.settings.keys = keys;
   entry.settings.items = items;
   entry.settings.n = 3;
-  rc = osc_policy_load(write_policy("args.lua", src), &entry, NOW, &p, &err);
+  return entry;
+}
+
+static void test_policy__hook_arguments_and_ctx(void **state) {
+  struct osc_config_scale_set entry = entry_with_settings();
+  struct osc_policy *p = NULL;
+  struct osc_error err = OSC_ERROR_INIT;
+  struct osc_vm vm = make_vm();
+  struct osc_target t = make_target();
+  enum osc_decision d = OSC_DECIDE_KEEP;
+  const struct osc_policy_ops *ops;
+  int rc;
+
+  (void)state;
+  rc = osc_policy_load(write_policy("args.lua", hook_args_src), &entry, NOW, &p,
+                       &err);
   assert_int_equal(rc, OSC_OK);
   ops = osc_policy_get_ops(p);
   rc = ops->on_failed_vm(ops->ud, &vm, &t, &d, &err);
