@@ -301,15 +301,29 @@ static bool name_matches(const char *vm, const char *target) {
          strstr(vm, target) != NULL;
 }
 
-static void run_set(const struct opts *o, const char *spec) {
-  char rg[256], vmss[256], roles[512];
-  char url[URL_LEN];
-  char api[600];
-  struct osc_buf b;
-  struct vm_list vms = {NULL, 0, 0};
-  struct target *targets = NULL;
-  size_t n_targets = 0, cap_targets = 0;
-  struct counts before = all;
+/* The targets the template read (S7), with their ids and trimmed names. */
+struct target_list {
+  struct target *items;
+  size_t n, cap;
+};
+
+static struct target *target_add(struct target_list *l) {
+  struct target *t;
+
+  if (l->n == l->cap) {
+    l->cap = l->cap ? l->cap * 2 : 1024;
+    l->items = realloc(l->items, l->cap * sizeof(*l->items));
+    if (l->items == NULL)
+      exit(1);
+  }
+  t = &l->items[l->n++];
+  memset(t, 0, sizeof(*t));
+  return t;
+}
+
+/* RG/VMSS/ROLES -> its three parts; a malformed spec is a usage error. */
+static void parse_spec(const char *spec, char *rg, size_t rg_cap, char *vmss,
+                       size_t vmss_cap, char *roles, size_t roles_cap) {
   const char *slash1 = strchr(spec, '/');
   const char *slash2 = slash1 ? strchr(slash1 + 1, '/') : NULL;
 
@@ -317,106 +331,122 @@ static void run_set(const struct opts *o, const char *spec) {
     fprintf(stderr, "baseline: scale set spec is RG/VMSS/ROLES: %s\n", spec);
     exit(2);
   }
-  snprintf(rg, sizeof(rg), "%.*s", (int)(slash1 - spec), spec);
-  snprintf(vmss, sizeof(vmss), "%.*s", (int)(slash2 - slash1 - 1), slash1 + 1);
-  snprintf(roles, sizeof(roles), "%s", slash2 + 1);
-  snprintf(api, sizeof(api), "X-Octopus-ApiKey: %s", o->api_key);
-  osc_buf_init(&b, BODY_MAX);
+  snprintf(rg, rg_cap, "%.*s", (int)(slash1 - spec), spec);
+  snprintf(vmss, vmss_cap, "%.*s", (int)(slash2 - slash1 - 1), slash1 + 1);
+  snprintf(roles, roles_cap, "%s", slash2 + 1);
+}
 
-  get_token(o, &b);
+/* S2 (the queued deployment's event), S4 (Get-AzVmss), S5 and S6 (the VMs). */
+static void read_azure(const struct opts *o, const char *api, const char *rg,
+                       const char *vmss, struct osc_buf *b,
+                       struct vm_list *vms) {
+  char url[URL_LEN];
+  char auth[sizeof(token) + 32];
 
-  /* S2: when was this deployment queued (the newest event). */
   snprintf(url, sizeof(url),
            "%s/api/events?regardingAny=%s&spaces=%s&documentTypes=Deployments"
            "&eventCategories=DeploymentQueued",
            o->octopus, o->deployment, o->space);
   all.octopus++;
-  need(request("GET", url, api, NULL, &b), 200, "S2 queued event", url);
+  need(request("GET", url, api, NULL, b), 200, "S2 queued event", url);
 
-  /* S4: Get-AzVmss (one pass: not provisioning). */
-  {
-    char auth[sizeof(token) + 32];
+  /* S4: one pass (not provisioning). */
+  snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+  snprintf(url, sizeof(url),
+           "%s/subscriptions/%s/resourceGroups/%s/providers/"
+           "Microsoft.Compute/virtualMachineScaleSets/%s?api-version="
+           "2024-07-01",
+           o->azure, o->subscription, rg, vmss);
+  all.azure++;
+  need(request("GET", url, auth, NULL, b), 200, "Get-AzVmss", url);
 
-    snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
-    snprintf(url, sizeof(url),
-             "%s/subscriptions/%s/resourceGroups/%s/providers/"
-             "Microsoft.Compute/virtualMachineScaleSets/%s?api-version="
-             "2024-07-01",
-             o->azure, o->subscription, rg, vmss);
-    all.azure++;
-    need(request("GET", url, auth, NULL, &b), 200, "Get-AzVmss", url);
-  }
   /* S5: wait while any VM is Creating (one pass here), then S6. */
-  if (list_vms(o, rg, vmss, &b, NULL))
+  if (list_vms(o, rg, vmss, b, NULL))
     fprintf(stderr, "baseline: a VM is Creating; the template would sleep "
                     "10 s and poll again (not replayed)\n");
-  list_vms(o, rg, vmss, &b, &vms);
+  list_vms(o, rg, vmss, b, vms);
+}
 
-  /* S7: the machines, one page of 1000 (or every page). */
+/* One machines page's Items -> targets; S8 keeps those with every role. */
+static void add_page_targets(const struct osc_buf *b,
+                             struct osc_rawjson_span root, const char *roles,
+                             struct target_list *targets) {
+  struct osc_error err = OSC_ERROR_INIT;
+  struct osc_rawjson_span arr, item;
+  size_t cursor = 0;
+
+  if (osc_rawjson_member(b->data, root, "Items", &arr, &err) != 1) {
+    fprintf(stderr, "baseline: machines page has no Items\n");
+    exit(1);
+  }
+  while (osc_rawjson_array_next(b->data, arr, &cursor, &item, &err) == 1) {
+    struct target *t = target_add(targets);
+    char name[NAME_MAX_LEN] = "";
+
+    member_str(b->data, item, "Id", t->id, sizeof(t->id));
+    member_str(b->data, item, "Name", name, sizeof(name));
+    trim_lower(name, t->name, sizeof(t->name));
+    t->in_scope = has_roles(b->data, item, roles); /* S8 (S9: no tenant) */
+  }
+}
+
+/* The next page's URL from Links["Page.Next"]; false at the last page. */
+static bool next_page(const struct opts *o, const struct osc_buf *b,
+                      struct osc_rawjson_span root, char *url, size_t cap) {
+  struct osc_error err = OSC_ERROR_INIT;
+  struct osc_rawjson_span links, v; /* "Page.Next" has a dot: no path */
+  char next[URL_LEN];
+
+  if (osc_rawjson_member(b->data, root, "Links", &links, &err) != 1 ||
+      osc_rawjson_member(b->data, links, "Page.Next", &v, &err) != 1)
+    return false;
+  if (osc_rawjson_string(b->data, v, next, sizeof(next)) < 0 || next[0] == '\0')
+    return false;
+  snprintf(url, cap, "%s%s", o->octopus, next);
+  return true;
+}
+
+/* S7: the machines, one page of 1000 (or every page). */
+static void read_machines(const struct opts *o, const char *api,
+                          const char *roles, struct osc_buf *b,
+                          struct target_list *targets) {
+  char url[URL_LEN];
+
   snprintf(url, sizeof(url),
            "%s/api/%s/machines?environmentIds=%s&roles=%s&skip=0&take=1000",
            o->octopus, o->space, o->environment, roles);
   for (;;) {
     struct osc_error err = OSC_ERROR_INIT;
-    struct osc_rawjson_span root, arr, item, v;
-    size_t cursor = 0;
-    char next[URL_LEN];
+    struct osc_rawjson_span root, v;
 
     all.octopus++;
     all.pages++;
-    need(request("GET", url, api, NULL, &b), 200, "S7 machines", url);
-    root = root_of(&b, "machines");
-    if (n_targets == 0 &&
-        osc_rawjson_member(b.data, root, "TotalResults", &v, &err) == 1)
-      all.total += strtol(b.data + v.start, NULL, 10); /* the first page's */
-    if (osc_rawjson_member(b.data, root, "Items", &arr, &err) != 1) {
-      fprintf(stderr, "baseline: machines page has no Items\n");
-      exit(1);
-    }
-    while (osc_rawjson_array_next(b.data, arr, &cursor, &item, &err) == 1) {
-      struct target *t;
-      char name[NAME_MAX_LEN] = "";
-
-      if (n_targets == cap_targets) {
-        cap_targets = cap_targets ? cap_targets * 2 : 1024;
-        targets = realloc(targets, cap_targets * sizeof(*targets));
-        if (targets == NULL)
-          exit(1);
-      }
-      t = &targets[n_targets++];
-      memset(t, 0, sizeof(*t));
-      member_str(b.data, item, "Id", t->id, sizeof(t->id));
-      member_str(b.data, item, "Name", name, sizeof(name));
-      trim_lower(name, t->name, sizeof(t->name));
-      t->in_scope = has_roles(b.data, item, roles); /* S8 (S9: no tenant) */
-    }
-    if (!o->all_pages)
+    need(request("GET", url, api, NULL, b), 200, "S7 machines", url);
+    root = root_of(b, "machines");
+    if (targets->n == 0 &&
+        osc_rawjson_member(b->data, root, "TotalResults", &v, &err) == 1)
+      all.total += strtol(b->data + v.start, NULL, 10); /* the first page's */
+    add_page_targets(b, root, roles, targets);
+    if (!o->all_pages || !next_page(o, b, root, url, sizeof(url)))
       break;
-    {
-      struct osc_rawjson_span links; /* "Page.Next" has a dot: no path */
-
-      if (osc_rawjson_member(b.data, root, "Links", &links, &err) != 1 ||
-          osc_rawjson_member(b.data, links, "Page.Next", &v, &err) != 1)
-        break;
-    }
-    if (osc_rawjson_string(b.data, v, next, sizeof(next)) < 0 ||
-        next[0] == '\0')
-      break;
-    snprintf(url, sizeof(url), "%s%s", o->octopus, next);
   }
-  all.seen += (long)n_targets;
-  all.vms += (long)vms.n;
+}
 
-  /* S10 + S11: match every target against every VM; delete at once. */
-  for (size_t i = 0; i < n_targets; i++) {
-    struct target *t = &targets[i];
+/* S10 + S11: match every target against every VM; delete at once. */
+static void match_and_delete(const struct opts *o, const char *api,
+                             const struct vm_list *vms,
+                             struct target_list *targets, struct osc_buf *b) {
+  char url[URL_LEN];
+
+  for (size_t i = 0; i < targets->n; i++) {
+    struct target *t = &targets->items[i];
     bool found = false;
 
     if (!t->in_scope)
       continue;
     all.in_scope++;
-    for (size_t j = 0; j < vms.n && !found; j++)
-      found = name_matches(vms.names[j], t->name);
+    for (size_t j = 0; j < vms->n && !found; j++)
+      found = name_matches(vms->names[j], t->name);
     if (found) {
       all.matched++;
       continue;
@@ -425,34 +455,65 @@ static void run_set(const struct opts *o, const char *spec) {
     snprintf(url, sizeof(url), "%s/api/%s/machines/%s", o->octopus, o->space,
              t->id);
     all.octopus++;
-    need(request("DELETE", url, api, NULL, &b), 200, "S11 delete", url);
+    need(request("DELETE", url, api, NULL, b), 200, "S11 delete", url);
     all.deleted++;
   }
-  /* S12: per matched target, when was it created. */
-  if (o->exclude) {
-    for (size_t i = 0; i < n_targets; i++) {
-      if (!targets[i].in_scope)
-        continue;
-      snprintf(url, sizeof(url),
-               "%s/api/events?regarding=%s&spaces=%s&includeSystem=true&"
-               "eventCategories=Created",
-               o->octopus, targets[i].id, o->space);
-      all.octopus++;
-      all.events++;
-      need(request("GET", url, api, NULL, &b), 200, "S12 created event", url);
-    }
+}
+
+/* S12: per matched target, when was it created. */
+static void created_events(const struct opts *o, const char *api,
+                           const struct target_list *targets,
+                           struct osc_buf *b) {
+  char url[URL_LEN];
+
+  for (size_t i = 0; i < targets->n; i++) {
+    if (!targets->items[i].in_scope)
+      continue;
+    snprintf(url, sizeof(url),
+             "%s/api/events?regarding=%s&spaces=%s&includeSystem=true&"
+             "eventCategories=Created",
+             o->octopus, targets->items[i].id, o->space);
+    all.octopus++;
+    all.events++;
+    need(request("GET", url, api, NULL, b), 200, "S12 created event", url);
   }
+}
+
+static void print_counts(const char *vmss, const struct counts *before) {
   printf("set=%s azure_requests=%ld octopus_requests=%ld machine_pages=%ld "
          "vms=%ld targets_total=%ld targets_seen=%ld in_scope=%ld "
          "matched=%ld deleted=%ld events=%ld comparisons=%ld\n",
-         vmss, all.azure - before.azure, all.octopus - before.octopus,
-         all.pages - before.pages, all.vms - before.vms,
-         all.total - before.total, all.seen - before.seen,
-         all.in_scope - before.in_scope, all.matched - before.matched,
-         all.deleted - before.deleted, all.events - before.events,
-         all.comparisons - before.comparisons);
+         vmss, all.azure - before->azure, all.octopus - before->octopus,
+         all.pages - before->pages, all.vms - before->vms,
+         all.total - before->total, all.seen - before->seen,
+         all.in_scope - before->in_scope, all.matched - before->matched,
+         all.deleted - before->deleted, all.events - before->events,
+         all.comparisons - before->comparisons);
+}
+
+static void run_set(const struct opts *o, const char *spec) {
+  char rg[256], vmss[256], roles[512];
+  char api[600];
+  struct osc_buf b;
+  struct vm_list vms = {NULL, 0, 0};
+  struct target_list targets = {NULL, 0, 0};
+  struct counts before = all;
+
+  parse_spec(spec, rg, sizeof(rg), vmss, sizeof(vmss), roles, sizeof(roles));
+  snprintf(api, sizeof(api), "X-Octopus-ApiKey: %s", o->api_key);
+  osc_buf_init(&b, BODY_MAX);
+
+  get_token(o, &b);
+  read_azure(o, api, rg, vmss, &b, &vms);
+  read_machines(o, api, roles, &b, &targets);
+  all.seen += (long)targets.n;
+  all.vms += (long)vms.n;
+  match_and_delete(o, api, &vms, &targets, &b);
+  if (o->exclude)
+    created_events(o, api, &targets, &b);
+  print_counts(vmss, &before);
   free(vms.names);
-  free(targets);
+  free(targets.items);
   osc_buf_free(&b);
 }
 

@@ -961,166 +961,172 @@ static void build_budget_case(struct fx *f, size_t n_sync, size_t n_gone) {
   }
 }
 
+/* The deletion budget: each row builds n_sync targets in sync and n_gone
+ * orphans the policy deletes or disables, under the given budget. */
+static const struct budget_case {
+  const char *name;
+  size_t n_sync, n_gone;
+  struct osc_budget budget;
+  enum osc_decision decision;
+  bool force;
+  size_t limit;
+  enum osc_plan_status status;
+  const char *message;
+} budget_cases[] = {
+    {"50% at the limit",
+     5,
+     5,
+     {true, 50, false, 0},
+     OSC_DECIDE_DELETE,
+     false,
+     5,
+     OSC_PLAN_OK,
+     ""},
+    {"50% one past",
+     4,
+     6,
+     {true, 50, false, 0},
+     OSC_DECIDE_DELETE,
+     false,
+     5,
+     OSC_PLAN_SAFETY_STOP,
+     "deletion budget exceeded: 6 targets to delete or disable, max_delete "
+     "50% of 10 in-scope targets allows 5 (--force overrides)"},
+    {"50% one past, forced",
+     4,
+     6,
+     {true, 50, false, 0},
+     OSC_DECIDE_DELETE,
+     true,
+     5,
+     OSC_PLAN_OK,
+     ""},
+    {"disable counts too",
+     4,
+     6,
+     {true, 50, false, 0},
+     OSC_DECIDE_DISABLE,
+     false,
+     5,
+     OSC_PLAN_SAFETY_STOP,
+     "deletion budget exceeded: 6 targets to delete or disable, max_delete "
+     "50% of 10 in-scope targets allows 5 (--force overrides)"},
+    {"count at the limit",
+     7,
+     3,
+     {false, 3, false, 0},
+     OSC_DECIDE_DELETE,
+     false,
+     3,
+     OSC_PLAN_OK,
+     ""},
+    {"count one past",
+     6,
+     4,
+     {false, 3, false, 0},
+     OSC_DECIDE_DELETE,
+     false,
+     3,
+     OSC_PLAN_SAFETY_STOP,
+     "deletion budget exceeded: 4 targets to delete or disable, max_delete "
+     "3 allows 3 (--force overrides)"},
+    {"at least 1 (10% of 5)",
+     4,
+     1,
+     {true, 10, false, 0},
+     OSC_DECIDE_DELETE,
+     false,
+     1,
+     OSC_PLAN_OK,
+     ""},
+    {"at least 1, one past",
+     3,
+     2,
+     {true, 10, false, 0},
+     OSC_DECIDE_DELETE,
+     false,
+     1,
+     OSC_PLAN_SAFETY_STOP,
+     "deletion budget exceeded: 2 targets to delete or disable, max_delete "
+     "10% of 5 in-scope targets allows 1 (--force overrides)"},
+    {"count 0 allows none",
+     1,
+     1,
+     {false, 0, false, 0},
+     OSC_DECIDE_DELETE,
+     false,
+     0,
+     OSC_PLAN_SAFETY_STOP,
+     "deletion budget exceeded: 1 targets to delete or disable, max_delete "
+     "0 allows none (--force does not override a budget of 0)"},
+    {"0 is not lifted by --force",
+     1,
+     1,
+     {true, 0, false, 0},
+     OSC_DECIDE_DISABLE,
+     true,
+     0,
+     OSC_PLAN_SAFETY_STOP,
+     "deletion budget exceeded: 1 targets to delete or disable, max_delete "
+     "0% of 2 in-scope targets allows none (--force does not override a "
+     "budget of 0)"},
+    {"min_delete_budget lets a small set scale in",
+     4,
+     2,
+     {true, 20, true, 2},
+     OSC_DECIDE_DELETE,
+     false,
+     2,
+     OSC_PLAN_OK,
+     ""},
+    {"min_delete_budget, one past",
+     3,
+     3,
+     {true, 20, true, 2},
+     OSC_DECIDE_DELETE,
+     false,
+     2,
+     OSC_PLAN_SAFETY_STOP,
+     "deletion budget exceeded: 3 targets to delete or disable, max_delete "
+     "20% of 6 in-scope targets (min_delete_budget 2) allows 2 (--force "
+     "overrides)"},
+};
+
+static void check_budget_case(const struct budget_case *c) {
+  struct fx *f;
+  const struct osc_plan *p;
+  size_t k, n_destructive = 0;
+
+  print_message("case: %s\n", c->name);
+  f = fx_new();
+  fx_policy(f);
+  f->ops.max_delete = c->budget;
+  f->tp.scale_in = c->decision;
+  f->force = c->force;
+  build_budget_case(f, c->n_sync, c->n_gone);
+  p = run(f);
+  assert_int_equal(p->status, c->status);
+  assert_string_equal(p->message, c->message);
+  assert_int_equal(p->budget, c->limit);
+  assert_int_equal(p->n_destructive, c->n_gone);
+  assert_int_equal(p->n_in_scope, c->n_sync + c->n_gone);
+  /* The actions stay listed so the user sees what was stopped. */
+  assert_int_equal(p->n_actions, c->n_sync + c->n_gone);
+  for (k = 0; k < p->n_actions; k++)
+    n_destructive += p->actions[k].kind == OSC_ACT_DELETE ||
+                     p->actions[k].kind == OSC_ACT_DISABLE;
+  assert_int_equal(n_destructive, c->n_gone);
+  assert_int_equal(osc_plan_exit_code(p, false),
+                   c->status == OSC_PLAN_OK ? 2 : 4);
+  fx_del(f);
+}
+
 static void test_engine__deletion_budget(void **state) {
-  static const struct {
-    const char *name;
-    size_t n_sync, n_gone;
-    struct osc_budget budget;
-    enum osc_decision decision;
-    bool force;
-    size_t limit;
-    enum osc_plan_status status;
-    const char *message;
-  } cases[] = {
-      {"50% at the limit",
-       5,
-       5,
-       {true, 50, false, 0},
-       OSC_DECIDE_DELETE,
-       false,
-       5,
-       OSC_PLAN_OK,
-       ""},
-      {"50% one past",
-       4,
-       6,
-       {true, 50, false, 0},
-       OSC_DECIDE_DELETE,
-       false,
-       5,
-       OSC_PLAN_SAFETY_STOP,
-       "deletion budget exceeded: 6 targets to delete or disable, max_delete "
-       "50% of 10 in-scope targets allows 5 (--force overrides)"},
-      {"50% one past, forced",
-       4,
-       6,
-       {true, 50, false, 0},
-       OSC_DECIDE_DELETE,
-       true,
-       5,
-       OSC_PLAN_OK,
-       ""},
-      {"disable counts too",
-       4,
-       6,
-       {true, 50, false, 0},
-       OSC_DECIDE_DISABLE,
-       false,
-       5,
-       OSC_PLAN_SAFETY_STOP,
-       "deletion budget exceeded: 6 targets to delete or disable, max_delete "
-       "50% of 10 in-scope targets allows 5 (--force overrides)"},
-      {"count at the limit",
-       7,
-       3,
-       {false, 3, false, 0},
-       OSC_DECIDE_DELETE,
-       false,
-       3,
-       OSC_PLAN_OK,
-       ""},
-      {"count one past",
-       6,
-       4,
-       {false, 3, false, 0},
-       OSC_DECIDE_DELETE,
-       false,
-       3,
-       OSC_PLAN_SAFETY_STOP,
-       "deletion budget exceeded: 4 targets to delete or disable, max_delete "
-       "3 allows 3 (--force overrides)"},
-      {"at least 1 (10% of 5)",
-       4,
-       1,
-       {true, 10, false, 0},
-       OSC_DECIDE_DELETE,
-       false,
-       1,
-       OSC_PLAN_OK,
-       ""},
-      {"at least 1, one past",
-       3,
-       2,
-       {true, 10, false, 0},
-       OSC_DECIDE_DELETE,
-       false,
-       1,
-       OSC_PLAN_SAFETY_STOP,
-       "deletion budget exceeded: 2 targets to delete or disable, max_delete "
-       "10% of 5 in-scope targets allows 1 (--force overrides)"},
-      {"count 0 allows none",
-       1,
-       1,
-       {false, 0, false, 0},
-       OSC_DECIDE_DELETE,
-       false,
-       0,
-       OSC_PLAN_SAFETY_STOP,
-       "deletion budget exceeded: 1 targets to delete or disable, max_delete "
-       "0 allows none (--force does not override a budget of 0)"},
-      {"0 is not lifted by --force",
-       1,
-       1,
-       {true, 0, false, 0},
-       OSC_DECIDE_DISABLE,
-       true,
-       0,
-       OSC_PLAN_SAFETY_STOP,
-       "deletion budget exceeded: 1 targets to delete or disable, max_delete "
-       "0% of 2 in-scope targets allows none (--force does not override a "
-       "budget of 0)"},
-      {"min_delete_budget lets a small set scale in",
-       4,
-       2,
-       {true, 20, true, 2},
-       OSC_DECIDE_DELETE,
-       false,
-       2,
-       OSC_PLAN_OK,
-       ""},
-      {"min_delete_budget, one past",
-       3,
-       3,
-       {true, 20, true, 2},
-       OSC_DECIDE_DELETE,
-       false,
-       2,
-       OSC_PLAN_SAFETY_STOP,
-       "deletion budget exceeded: 3 targets to delete or disable, max_delete "
-       "20% of 6 in-scope targets (min_delete_budget 2) allows 2 (--force "
-       "overrides)"},
-  };
   size_t i;
 
   (void)state;
-  for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-    struct fx *f;
-    const struct osc_plan *p;
-    size_t k, n_destructive = 0;
-
-    print_message("case: %s\n", cases[i].name);
-    f = fx_new();
-    fx_policy(f);
-    f->ops.max_delete = cases[i].budget;
-    f->tp.scale_in = cases[i].decision;
-    f->force = cases[i].force;
-    build_budget_case(f, cases[i].n_sync, cases[i].n_gone);
-    p = run(f);
-    assert_int_equal(p->status, cases[i].status);
-    assert_string_equal(p->message, cases[i].message);
-    assert_int_equal(p->budget, cases[i].limit);
-    assert_int_equal(p->n_destructive, cases[i].n_gone);
-    assert_int_equal(p->n_in_scope, cases[i].n_sync + cases[i].n_gone);
-    /* The actions stay listed so the user sees what was stopped. */
-    assert_int_equal(p->n_actions, cases[i].n_sync + cases[i].n_gone);
-    for (k = 0; k < p->n_actions; k++)
-      n_destructive += p->actions[k].kind == OSC_ACT_DELETE ||
-                       p->actions[k].kind == OSC_ACT_DISABLE;
-    assert_int_equal(n_destructive, cases[i].n_gone);
-    assert_int_equal(osc_plan_exit_code(p, false),
-                     cases[i].status == OSC_PLAN_OK ? 2 : 4);
-    fx_del(f);
-  }
+  for (i = 0; i < sizeof(budget_cases) / sizeof(budget_cases[0]); i++)
+    check_budget_case(&budget_cases[i]);
 }
 
 static void test_engine__budget_limit(void **state) {
@@ -1797,29 +1803,14 @@ static void test_engine__deterministic_sort(void **state) {
   fx_del(g);
 }
 
-/* 10,000 VMs against 13,000 targets: 10,000 in sync, 1,000 orphans (half
- * past grace), 2,000 out of scope that share the VMs' names. Linear work
- * keeps this well under a second even under ASan; a quadratic join
- * (1.3e8 name comparisons) would not be. */
-static void test_engine__scale(void **state) {
-  enum { N_VMS = 10000, N_GONE = 1000, N_OUT = 2000 };
-  struct fx *f = *state;
-  struct osc_orphan_entry *since;
-  struct osc_engine_input in;
-  struct osc_plan *plan = NULL;
-  int64_t t0, ms;
+enum { SCALE_VMS = 10000, SCALE_GONE = 1000, SCALE_OUT = 2000 };
+
+/* The VMs and their targets; every third target differs in case from its
+ * computer name. */
+static void scale_add_in_sync(struct fx *f) {
   size_t i;
 
-  f->c.vms = osc_arena_alloc(&f->c.arena, N_VMS * sizeof(*f->c.vms));
-  f->vm_cap = N_VMS;
-  f->c.targets = osc_arena_alloc(&f->c.arena, (N_VMS + N_GONE + N_OUT) *
-                                                  sizeof(*f->c.targets));
-  f->t_cap = N_VMS + N_GONE + N_OUT;
-  since = calloc(N_GONE / 2, sizeof(*since));
-  assert_non_null(f->c.vms);
-  assert_non_null(f->c.targets);
-  assert_non_null(since);
-  for (i = 0; i < N_VMS; i++) {
+  for (i = 0; i < SCALE_VMS; i++) {
     char name[32], computer[32], target[32], id[32];
     size_t k;
 
@@ -1827,7 +1818,6 @@ static void test_engine__scale(void **state) {
     snprintf(computer, sizeof(computer), "web%06zx", i);
     snprintf(id, sizeof(id), "Machines-%zu", i + 1);
     add_vm(f, name, computer, i % 2 ? "Succeeded" : "succeeded", NOW - 86400);
-    /* Every third target differs in case from its computer name. */
     for (k = 0; computer[k]; k++)
       target[k] = i % 3 == 0 && computer[k] >= 'a' && computer[k] <= 'z'
                       ? (char)(computer[k] - 'a' + 'A')
@@ -1835,49 +1825,49 @@ static void test_engine__scale(void **state) {
     target[k] = '\0';
     add_target(f, id, target, false);
   }
-  for (i = 0; i < N_GONE; i++) {
+}
+
+/* Orphans (the first half past grace, per `since`) and targets out of scope
+ * that share the VMs' names. */
+static void scale_add_gone_and_out(struct fx *f,
+                                   struct osc_orphan_entry *since) {
+  size_t i;
+
+  for (i = 0; i < SCALE_GONE; i++) {
     char name[32], id[32];
 
     snprintf(name, sizeof(name), "webg%05zu", i); /* VM gone */
-    snprintf(id, sizeof(id), "Machines-%zu", N_VMS + i + 1);
+    snprintf(id, sizeof(id), "Machines-%zu", SCALE_VMS + i + 1);
     add_target(f, id, name, false);
-    if (i < N_GONE / 2) {
+    if (i < SCALE_GONE / 2) {
       since[i].target_id = f->c.targets[f->c.n_targets - 1].id;
       since[i].since = NOW - 7200;
     }
   }
-  for (i = 0; i < N_OUT; i++) {
+  for (i = 0; i < SCALE_OUT; i++) {
     struct osc_target *t;
     char id[32];
 
-    snprintf(id, sizeof(id), "Machines-%zu", N_VMS + N_GONE + i + 1);
+    snprintf(id, sizeof(id), "Machines-%zu", SCALE_VMS + SCALE_GONE + i + 1);
     t = add_target(f, id, f->c.vms[i].computer_name, false);
     t->roles = fx_list(f, "web-server"); /* missing vmss-web */
   }
-  memset(&in, 0, sizeof(in));
-  in.collection = &f->c;
-  in.scope = &f->scope;
-  in.orphans = since;
-  in.n_orphans = N_GONE / 2;
-  in.policy = &f->ops;
-  in.now = NOW;
+}
 
-  t0 = osc_time_monotonic_ms();
-  assert_int_equal(osc_engine_plan(&in, &plan, &f->err), 0);
-  ms = osc_time_monotonic_ms() - t0;
-  print_message("planned %d VMs x %d targets in %lld ms\n", N_VMS,
-                N_VMS + N_GONE + N_OUT, (long long)ms);
+static void scale_check_plan(const struct osc_plan *plan) {
+  size_t i;
+
   assert_int_equal(plan->status, OSC_PLAN_OK);
-  assert_int_equal(plan->n_vms, N_VMS);
-  assert_int_equal(plan->n_in_scope, N_VMS + N_GONE);
-  assert_int_equal(plan->class_counts[OSC_CLASS_IN_SYNC], N_VMS);
-  assert_int_equal(plan->class_counts[OSC_CLASS_ORPHAN], N_GONE);
+  assert_int_equal(plan->n_vms, SCALE_VMS);
+  assert_int_equal(plan->n_in_scope, SCALE_VMS + SCALE_GONE);
+  assert_int_equal(plan->class_counts[OSC_CLASS_IN_SYNC], SCALE_VMS);
+  assert_int_equal(plan->class_counts[OSC_CLASS_ORPHAN], SCALE_GONE);
   assert_int_equal(plan->class_counts[OSC_CLASS_CONFLICT], 0);
-  assert_int_equal(plan->n_actions, N_VMS + N_GONE);
-  assert_int_equal(plan->n_destructive, N_GONE / 2);
-  assert_int_equal(plan->budget, (N_VMS + N_GONE) / 2);
-  assert_int_equal(plan->n_deployable, N_VMS);
-  assert_int_equal(plan->n_orphans, N_GONE);
+  assert_int_equal(plan->n_actions, SCALE_VMS + SCALE_GONE);
+  assert_int_equal(plan->n_destructive, SCALE_GONE / 2);
+  assert_int_equal(plan->budget, (SCALE_VMS + SCALE_GONE) / 2);
+  assert_int_equal(plan->n_deployable, SCALE_VMS);
+  assert_int_equal(plan->n_orphans, SCALE_GONE);
   for (i = 1; i < plan->n_actions; i++) {
     const struct osc_action *x = &plan->actions[i - 1];
     const struct osc_action *y = &plan->actions[i];
@@ -1887,6 +1877,43 @@ static void test_engine__scale(void **state) {
   for (i = 1; i < plan->n_deployable; i++)
     assert_true(
         strcasecmp(plan->deployable[i - 1].name, plan->deployable[i].name) < 0);
+}
+
+/* 10,000 VMs against 13,000 targets: 10,000 in sync, 1,000 orphans (half
+ * past grace), 2,000 out of scope that share the VMs' names. Linear work
+ * keeps this well under a second even under ASan; a quadratic join
+ * (1.3e8 name comparisons) would not be. */
+static void test_engine__scale(void **state) {
+  struct fx *f = *state;
+  struct osc_orphan_entry *since;
+  struct osc_engine_input in;
+  struct osc_plan *plan = NULL;
+  int64_t t0, ms;
+
+  f->c.vms = osc_arena_alloc(&f->c.arena, SCALE_VMS * sizeof(*f->c.vms));
+  f->vm_cap = SCALE_VMS;
+  f->t_cap = SCALE_VMS + SCALE_GONE + SCALE_OUT;
+  f->c.targets = osc_arena_alloc(&f->c.arena, f->t_cap * sizeof(*f->c.targets));
+  since = calloc(SCALE_GONE / 2, sizeof(*since));
+  assert_non_null(f->c.vms);
+  assert_non_null(f->c.targets);
+  assert_non_null(since);
+  scale_add_in_sync(f);
+  scale_add_gone_and_out(f, since);
+  memset(&in, 0, sizeof(in));
+  in.collection = &f->c;
+  in.scope = &f->scope;
+  in.orphans = since;
+  in.n_orphans = SCALE_GONE / 2;
+  in.policy = &f->ops;
+  in.now = NOW;
+
+  t0 = osc_time_monotonic_ms();
+  assert_int_equal(osc_engine_plan(&in, &plan, &f->err), 0);
+  ms = osc_time_monotonic_ms() - t0;
+  print_message("planned %d VMs x %d targets in %lld ms\n", SCALE_VMS,
+                SCALE_VMS + SCALE_GONE + SCALE_OUT, (long long)ms);
+  scale_check_plan(plan);
   /* Generous for loaded CI machines; the quadratic version takes far more. */
   assert_true(ms < 2000);
   osc_plan_free(plan);
